@@ -1,0 +1,118 @@
+"""`klaviyo-legacy-proxy serve | sandbox | check`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from proxy.config import Settings, SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except SettingsError as exc:
+        print(f"klaviyo-legacy-proxy: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="klaviyo-legacy-proxy", description=__doc__)
+    parser.add_argument("--config", type=Path, help="YAML settings file (also KLP_CONFIG)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the proxy")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=str)
+    serve.add_argument("--upstream", help="new-API base URL (default https://a.klaviyo.com)")
+    serve.add_argument("--sandbox", action="store_true", default=None, help="serve in front of the embedded sandbox")
+    serve.add_argument("--sandbox-port", type=int, default=8081, help="where the embedded sandbox is also reachable")
+    serve.add_argument("--log-level")
+    serve.add_argument("--log-format")
+    serve.add_argument("--mappings-dir")
+    serve.set_defaults(run=_serve)
+
+    sandbox = commands.add_parser("sandbox", help="run the sandbox upstream alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.add_argument("--empty", action="store_true", help="start without demo data")
+    sandbox.set_defaults(run=_sandbox)
+
+    check = commands.add_parser("check", help="validate mappings against the chart and the official spec")
+    check.add_argument("--mappings-dir")
+    check.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC or ../shared)")
+    check.add_argument("--chart", type=Path, help="comparison chart (default: beside the spec's folder)")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    flags = {
+        name: getattr(args, name, None)
+        for name in ("host", "port", "upstream", "sandbox", "log_level", "log_format", "mappings_dir")
+    }
+    return load_settings(flags, config_file=args.config)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from proxy.app import create_app
+    from proxy.logs import configure_logging
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format, settings.redact_pii)
+    app = _with_sandbox(settings, args.sandbox_port) if settings.sandbox else create_app(settings)
+    where = "embedded sandbox" if settings.sandbox else settings.upstream
+    print(f"klaviyo-legacy-proxy on http://{settings.host}:{settings.port} → {where}", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+def _with_sandbox(settings: Settings, sandbox_port: int) -> web.Application:
+    """The proxy talks to the sandbox in-process; the sandbox is also served for a look inside."""
+    from proxy.app import create_app
+    from proxy.sandbox.app import build_app
+    from proxy.sandbox.seed import demo_sandbox
+    from proxy.sandbox.transport import SandboxTransport
+
+    sandbox = demo_sandbox()
+    app = create_app(settings, transport=SandboxTransport(sandbox))
+
+    async def sandbox_site(app: web.Application):
+        runner = web.AppRunner(build_app(sandbox))
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, sandbox_port).start()
+        print(f"sandbox (new API) on http://{settings.host}:{sandbox_port}", flush=True)
+        yield
+        await runner.cleanup()
+
+    app.cleanup_ctx.append(sandbox_site)
+    return app
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from proxy.sandbox.app import build_app
+    from proxy.sandbox.core import Sandbox
+    from proxy.sandbox.seed import demo_sandbox
+
+    sandbox = Sandbox() if args.empty else demo_sandbox()
+    print(f"sandbox (new API) on http://{args.host}:{args.port}", flush=True)
+    web.run_app(build_app(sandbox), host=args.host, port=args.port, print=None)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from proxy.coverage import check_report
+
+    settings = _settings(args)
+    report = check_report(settings.mappings_dir, spec_path=args.spec, chart_path=args.chart)
+    print(report.text)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Settings: defaults < optional YAML file < environment (KLP_*) < command-line flags.
+
+Parsed and validated once; an invalid value stops start-up with one line naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import yaml
+
+ENV_PREFIX = "KLP_"
+
+
+class SettingsError(Exception):
+    """One line naming the bad setting, where it came from, and what is expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    upstream: str = "https://a.klaviyo.com"
+    sandbox: bool = False
+    connect_timeout: float = 5.0
+    request_timeout: float = 30.0
+    upstream_concurrency: int = 64
+    max_body_bytes: int = 2 * 1024 * 1024
+    log_level: str = "info"
+    log_format: str = "json"
+    redact_pii: bool = True
+    private_key: str | None = None
+    private_key_mode: str = "fallback"  # fallback: only when the request has none; always
+    allowed_keys: frozenset[str] = frozenset()
+    mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"
+
+    def __repr__(self) -> str:  # never print the key
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["private_key"] = "<set>" if self.private_key else None
+        shown["allowed_keys"] = f"<{len(self.allowed_keys)} keys>"
+        return f"Settings({shown})"
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a positive integer")
+    return number
+
+
+def _port(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 65535:
+        raise ValueError("must be a port number 0-65535")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError("must be a positive number of seconds")
+    return number
+
+
+def _bool(value: str) -> bool:
+    lowered = str(value).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        lowered = str(value).strip().lower()
+        if lowered not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return lowered
+
+    return parse
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(str(value).strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") or parts.query:
+        raise ValueError("must be an http(s) base URL with no path, e.g. https://a.klaviyo.com")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _private_key(value: str) -> str | None:
+    value = str(value).strip()
+    if not value:
+        return None
+    if not value.startswith("pk_"):
+        raise ValueError("must be a Klaviyo private key (pk_…)")
+    return value
+
+
+def _key_list(value: Any) -> frozenset[str]:
+    items = value if isinstance(value, list) else str(value).split(",")
+    return frozenset(item.strip() for item in items if str(item).strip())
+
+
+def _directory(value: str) -> Path:
+    path = Path(str(value)).expanduser()
+    if not path.is_dir():
+        raise ValueError("must be an existing directory")
+    return path
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "host": lambda v: str(v).strip() or "127.0.0.1",
+    "port": _port,
+    "upstream": _url,
+    "sandbox": _bool,
+    "connect_timeout": _positive_float,
+    "request_timeout": _positive_float,
+    "upstream_concurrency": _positive_int,
+    "max_body_bytes": _positive_int,
+    "log_level": _choice("debug", "info", "warning", "error"),
+    "log_format": _choice("json", "console"),
+    "redact_pii": _bool,
+    "private_key": _private_key,
+    "private_key_mode": _choice("fallback", "always"),
+    "allowed_keys": _key_list,
+    "mappings_dir": _directory,
+}
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Merge every source in order of precedence and validate each value once."""
+    environ = os.environ if environ is None else environ
+    config_file = config_file or (Path(environ[f"{ENV_PREFIX}CONFIG"]) if environ.get(f"{ENV_PREFIX}CONFIG") else None)
+    settings = Settings()
+    if config_file is not None:
+        settings = _apply(settings, _read_yaml(config_file), f"{config_file}")
+    env_values = {
+        name: environ[ENV_PREFIX + name.upper()] for name in _PARSERS if ENV_PREFIX + name.upper() in environ
+    }
+    settings = _apply(settings, env_values, "environment", prefix=ENV_PREFIX)
+    settings = _apply(settings, {k: v for k, v in (flags or {}).items() if v is not None}, "command line")
+    if settings.private_key_mode == "always" and not settings.private_key:
+        raise SettingsError("setting private_key_mode=always needs private_key (KLP_PRIVATE_KEY)")
+    return settings
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(f"config file {path}: cannot read: {exc}".splitlines()[0]) from None
+    if not isinstance(document, dict):
+        raise SettingsError(f"config file {path}: must be a mapping of setting: value")
+    return document
+
+
+def _apply(settings: Settings, values: Mapping[str, Any], origin: str, prefix: str = "") -> Settings:
+    changes = {}
+    for name, raw in values.items():
+        key = name.replace("-", "_")
+        if key not in _PARSERS:
+            raise SettingsError(f"{origin}: unknown setting {prefix}{name}")
+        try:
+            changes[key] = _PARSERS[key](raw)
+        except ValueError as exc:
+            reason = "must be a number" if str(exc).startswith(("invalid literal", "could not convert")) else exc
+            shown = "<hidden>" if key in ("private_key", "allowed_keys") else repr(raw)
+            raise SettingsError(f"{origin}: setting {prefix}{key.upper() if prefix else key}={shown}: {reason}") from None
+    return replace(settings, **changes)

@@ -1,0 +1,78 @@
+"""`check`: is the mapping table valid, which chart rows does it cover, do its calls exist?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from proxy.engine.dispatch import runner_for
+from proxy.mapping.chart import ChartRow, load_chart
+from proxy.mapping.table import Entry, MappingError, load_table
+from proxy.openapi.spec import Spec, default_spec_path
+from proxy.revision import BETA_REVISION
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    ok: bool
+    text: str
+
+
+def check_report(mappings_dir: Path, *, spec_path: Path | None = None, chart_path: Path | None = None) -> Report:
+    try:
+        entries = load_table(mappings_dir)
+        for entry in entries:
+            runner_for(entry)
+    except MappingError as exc:
+        return Report(False, f"mappings: INVALID — {exc}")
+    lines = [f"mappings: {len(entries)} entries in {mappings_dir} — valid"]
+    problems: list[str] = []
+
+    spec_path = spec_path or default_spec_path()
+    if spec_path is None:
+        problems.append("spec: not found; set KLAVIYO_OPENAPI_SPEC or pass --spec")
+    else:
+        problems += _missing_operations(entries, spec_path)
+        lines.append(f"spec: {spec_path.name} — every named new-API operation checked")
+
+    chart_path = chart_path or (spec_path.parent.parent / "seed" / "comparison-chart.txt" if spec_path else None)
+    if chart_path is None or not chart_path.exists():
+        problems.append("chart: not found; pass --chart")
+    else:
+        chart_lines, chart_problems = _chart_coverage(entries, load_chart(chart_path))
+        lines += chart_lines
+        problems += chart_problems
+
+    lines += [f"PROBLEM: {problem}" for problem in problems]
+    return Report(not problems, "\n".join(lines))
+
+
+def _missing_operations(entries: list[Entry], spec_path: Path) -> list[str]:
+    stable = Spec.load(spec_path)
+    beta_path = default_spec_path(beta=True)
+    beta = Spec.load(beta_path) if beta_path else None
+    problems = []
+    for entry in entries:
+        spec = beta if entry.revision == BETA_REVISION else stable
+        for call in entry.calls:
+            if spec is None or spec.operation(call.method, call.path) is None:
+                problems.append(f"{entry.source}: calls: {call} is not an operation of revision {entry.revision}")
+    return problems
+
+
+def _chart_coverage(entries: list[Entry], rows: list[ChartRow]) -> tuple[list[str], list[str]]:
+    mapped = {row: entry for entry in entries for row in entry.chart}
+    known = {row.key for row in rows}
+    problems = [
+        f"{entry.source}: chart: no chart row {row!r}" for entry in entries for row in entry.chart if row not in known
+    ]
+    covered = sum(1 for row in rows if row.key in mapped)
+    lines = [f"chart: {covered}/{len(rows)} rows mapped"]
+    for row in rows:
+        entry = mapped.get(row.key)
+        lines.append(f"  [{'mapped' if entry else '  --  '}] {row.key}")
+    extra = [entry for entry in entries if entry.beyond_chart]
+    if extra:
+        lines.append("beyond the chart:")
+        lines += [f"  [mapped] {entry.legacy} — {entry.beyond_chart}" for entry in extra]
+    return lines, problems

@@ -1,0 +1,1 @@
+"""Turning one matched legacy request into upstream calls and a legacy answer."""

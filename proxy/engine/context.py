@@ -1,0 +1,58 @@
+"""Everything a runner needs to serve one legacy request."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from proxy.legacy.request import LegacyRequest
+from proxy.mapping.table import Entry
+from proxy.upstream.client import Call, Credentials, Reply, UpstreamClient
+from proxy.upstream.messages import Query
+
+_VARIABLE = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    entry: Entry
+    request: LegacyRequest
+    path_params: Mapping[str, str]
+    params: Mapping[str, Any]
+    credentials: Credentials
+    upstream: UpstreamClient
+    received_at_ns: int
+    allowed_keys: frozenset[str] = frozenset()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        query: Query = (),
+        body: Any = None,
+    ) -> Call:
+        return Call(method, path, path_params or {}, query, body, self.entry.revision)
+
+    async def send(self, call: Call, credentials: Credentials | None = None) -> Reply:
+        return await self.upstream.send(call, credentials or self.credentials)
+
+    def entry_query(self, *extra_conditions: str) -> Query:
+        """The entry's fixed query, its `filter` conditions and any extra ones joined into one."""
+        pairs = [(name, fill(value, self.path_params)) for name, value in self.entry.query.items()]
+        conditions = [fill(condition, self.path_params) for condition in self.entry.filter]
+        conditions.extend(extra_conditions)
+        if conditions:
+            pairs.append(("filter", join_conditions(conditions)))
+        return tuple(pairs)
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """Substitute `{name}`; values are escaped so they cannot end a quoted filter string."""
+    return _VARIABLE.sub(lambda m: values[m.group(1)].replace("\\", "\\\\").replace('"', '\\"'), template)
+
+
+def join_conditions(conditions: list[str]) -> str:
+    return conditions[0] if len(conditions) == 1 else f"and({','.join(conditions)})"

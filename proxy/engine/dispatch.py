@@ -1,0 +1,100 @@
+"""From a parsed legacy request to a legacy response, through the mapping table."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from functools import partial
+from typing import Awaitable, Callable
+
+from proxy.config import Settings
+from proxy.engine.context import Context
+from proxy.engine.failures import legacy_error_for
+from proxy.engine.params import coerce_params
+from proxy.engine.styles import page_list, single
+from proxy.engine.timeline import timeline
+from proxy.legacy.errors import NOT_FOUND, LegacyError
+from proxy.legacy.request import LegacyRequest
+from proxy.legacy.responses import LegacyResponse
+from proxy.mapping.routes import Match, MethodNotAllowed, RouteNotFound, Router
+from proxy.mapping.table import Entry, MappingError
+from proxy.shapes.event import legacy_event
+from proxy.shapes.metric import legacy_metric
+from proxy.shapes.person import legacy_person
+from proxy.upstream.client import Credentials, UpstreamClient
+from proxy.upstream.errors import UpstreamError
+
+Runner = Callable[[Context], Awaitable[LegacyResponse]]
+
+SHAPES = {"metric": legacy_metric, "event": legacy_event, "person": legacy_person}
+STYLES = {"none": single, "page_list": page_list, "timeline": timeline}
+_STYLE_PARAMS = {"page_list": ("page", "count"), "timeline": ("since", "count", "sort")}
+# Legacy ids are short alphanumerics or ULIDs; anything else cannot exist and must
+# never be spliced into an upstream path or filter.
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class Engine:
+    def __init__(self, entries: list[Entry], settings: Settings, upstream: UpstreamClient):
+        self.router = Router(entries)
+        self._runners = {entry.source: runner_for(entry) for entry in entries}
+        self._settings = settings
+        self._upstream = upstream
+
+    def match(self, method: str, raw_path: str) -> Match:
+        try:
+            return self.router.match(method, raw_path)
+        except RouteNotFound:
+            raise LegacyError(404, NOT_FOUND) from None
+        except MethodNotAllowed as exc:
+            raise LegacyError(405, f"Method not allowed. Use {', '.join(exc.allowed)}.", {"Allow": ", ".join(exc.allowed)}) from None
+
+    async def handle(self, match: Match, request: LegacyRequest, received_at_ns: int) -> LegacyResponse:
+        entry = match.entry
+        if not all(_SAFE_ID.fullmatch(value) for value in match.path_params.values()):
+            raise LegacyError(404, NOT_FOUND)
+        ctx = Context(
+            entry=entry,
+            request=request,
+            path_params=match.path_params,
+            params=coerce_params(entry.params, request.params),
+            credentials=self._credentials(entry, request),
+            upstream=self._upstream,
+            received_at_ns=received_at_ns,
+            allowed_keys=self._settings.allowed_keys,
+        )
+        try:
+            return await self._runners[entry.source](ctx)
+        except UpstreamError as failure:
+            raise legacy_error_for(failure) from None
+
+    def _credentials(self, entry: Entry, request: LegacyRequest) -> Credentials:
+        settings = self._settings
+        if entry.auth != "api_key":
+            # Sidecar mode: with a key configured, public calls use the private endpoints.
+            return Credentials(private_key=settings.private_key)
+        inbound = request.api_key
+        if settings.allowed_keys and inbound not in settings.allowed_keys:
+            raise LegacyError(403, "The API key specified is invalid.")
+        key = inbound
+        if settings.private_key and (settings.private_key_mode == "always" or not inbound):
+            key = settings.private_key
+        if not key:
+            raise LegacyError(403, "You must specify an API key to make requests.")
+        return Credentials(private_key=key)
+
+
+def runner_for(entry: Entry) -> Runner:
+    if entry.handler:
+        module_name, function_name = entry.handler.split(".")
+        try:
+            module = importlib.import_module(f"proxy.handlers.{module_name}")
+            return getattr(module, function_name)
+        except (ImportError, AttributeError):
+            raise MappingError(f"{entry.source}: field handler: no handler named {entry.handler}") from None
+    if entry.shape not in SHAPES:
+        raise MappingError(f"{entry.source}: field respond.shape: unknown shape {entry.shape!r}")
+    missing = [name for name in _STYLE_PARAMS.get(entry.paginate, ()) if name not in entry.params]
+    if missing:
+        raise MappingError(f"{entry.source}: field params: paginate {entry.paginate} needs {', '.join(missing)}")
+    return partial(STYLES[entry.paginate], shape=SHAPES[entry.shape])

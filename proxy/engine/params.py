@@ -1,0 +1,53 @@
+"""Legacy parameters declared in a mapping entry, coerced once with legacy 400s."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import orjson
+
+from proxy.legacy.errors import LegacyError
+from proxy.mapping.table import Param
+
+
+def coerce_params(declared: Mapping[str, Param], given: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, param in declared.items():
+        raw = given.get(name)
+        if raw in (None, ""):
+            if param.required:
+                raise LegacyError(400, f"Missing required parameter: {name}.")
+            values[name] = param.default
+            continue
+        values[name] = _coerce(param, raw)
+    return values
+
+
+def _coerce(param: Param, raw: Any) -> Any:
+    if param.type == "int":
+        return _integer(param, raw)
+    if param.type == "enum":
+        value = str(raw).strip().lower()
+        if value not in param.values:
+            raise LegacyError(400, f"Invalid value for {param.name}: must be one of {', '.join(param.values)}.")
+        return value
+    if param.type == "json":
+        if not isinstance(raw, str):
+            return raw
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise LegacyError(400, f"Invalid value for {param.name}: not valid JSON.") from None
+    return str(raw)
+
+
+def _integer(param: Param, raw: Any) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise LegacyError(400, f"Invalid value for {param.name}: must be an integer.") from None
+    if param.min is not None and value < param.min:
+        raise LegacyError(400, f"Invalid value for {param.name}: must be at least {param.min}.")
+    if param.max is not None and value > param.max:
+        return param.max  # the legacy API served its maximum rather than failing
+    return value

@@ -1,0 +1,52 @@
+"""Runners for what mapping YAML can say on its own: one call, or a v1 `$list` page.
+
+A runner takes a `Context` and returns a `LegacyResponse`; named handlers have the same
+signature, so the engine does not care which it got.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Callable
+
+from proxy.engine.context import Context
+from proxy.legacy.envelopes import page_envelope
+from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.shapes.included import index_included
+from proxy.upstream.client import Call
+
+Shape = Callable[..., dict[str, Any]]
+
+
+async def single(ctx: Context, shape: Shape) -> LegacyResponse:
+    target = ctx.entry.calls[0]
+    reply = await ctx.send(ctx.call(target.method, target.path, query=ctx.entry_query()))
+    document = reply.document or {}
+    return json_response(shape(document["data"], index_included(document)))
+
+
+async def page_list(ctx: Context, shape: Shape) -> LegacyResponse:
+    """Emulate `page`/`count` over cursors: the legacy envelope needs a total, so walk all."""
+    target = ctx.entry.calls[0]
+    first = ctx.call(target.method, target.path, query=ctx.entry_query())
+    items = [shape(resource, included) async for resource, included in walk(ctx, first)]
+    page, count = ctx.params["page"], ctx.params["count"]
+    window = items[page * count : (page + 1) * count]
+    return json_response(page_envelope(window, page, count, len(items)))
+
+
+async def walk(ctx: Context, call: Call) -> AsyncIterator[tuple[dict[str, Any], Any]]:
+    """Every resource of a cursor-paginated collection, one upstream page at a time."""
+    while True:
+        reply = await ctx.send(call)
+        document = reply.document or {}
+        included = index_included(document)
+        for resource in document.get("data") or ():
+            yield resource, included
+        cursor = reply.next_cursor
+        if not cursor:
+            return
+        call = ctx.call(call.method, call.path, path_params=call.path_params, query=_with_cursor(call.query, cursor))
+
+
+def _with_cursor(query: tuple[tuple[str, str], ...], cursor: str) -> tuple[tuple[str, str], ...]:
+    return (*((k, v) for k, v in query if k != "page[cursor]"), ("page[cursor]", cursor))

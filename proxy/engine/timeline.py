@@ -1,0 +1,85 @@
+"""Legacy timelines (`since`/`count`/`sort` → `next`) over `GET /api/events` cursors.
+
+The `next` token carries the upstream cursor with the sort and time bound it belongs
+to, so the following page continues exactly where this one stopped — no event is
+skipped or repeated when several share a timestamp.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+import orjson
+
+from proxy.engine.context import Context
+from proxy.engine.styles import Shape
+from proxy.legacy.envelopes import timeline_envelope
+from proxy.legacy.errors import LegacyError
+from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.shapes.included import index_included
+from proxy.upstream.messages import Query
+
+_TOKEN_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    sort: str  # "asc" | "desc"
+    since: int | None = None
+    cursor: str | None = None
+
+
+def position_from(since: str | None, sort: str) -> Position:
+    if since is None:
+        return Position("desc")  # the legacy API always went newest-first without `since`
+    text = since.strip()
+    try:
+        return Position(sort, int(float(text)))
+    except ValueError:
+        pass
+    return decode_token(text)
+
+
+def encode_token(position: Position) -> str:
+    raw = orjson.dumps([_TOKEN_VERSION, position.sort, position.since, position.cursor])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str) -> Position:
+    try:
+        version, sort, since, cursor = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if version != _TOKEN_VERSION or sort not in ("asc", "desc") or not isinstance(cursor, str):
+            raise ValueError
+        return Position(sort, since if isinstance(since, int) else None, cursor)
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+        raise LegacyError(400, "Invalid value for since: must be a Unix timestamp or a next token.") from None
+
+
+def paging_query(position: Position, count: int) -> Query:
+    pairs = [("sort", "timestamp" if position.sort == "asc" else "-timestamp"), ("page[size]", str(count))]
+    if position.cursor:
+        pairs.append(("page[cursor]", position.cursor))
+    return tuple(pairs)
+
+
+def time_condition(position: Position) -> str | None:
+    if position.since is None:
+        return None
+    operator = "greater-or-equal" if position.sort == "asc" else "less-or-equal"
+    return f"{operator}(timestamp,{position.since})"
+
+
+async def timeline(ctx: Context, shape: Shape) -> LegacyResponse:
+    position = position_from(ctx.params.get("since"), ctx.params["sort"])
+    target = ctx.entry.calls[0]
+    bound = time_condition(position)
+    query = (*ctx.entry_query(*([bound] if bound else [])), *paging_query(position, ctx.params["count"]))
+    reply = await ctx.send(ctx.call(target.method, target.path, query=query))
+    document = reply.document or {}
+    included = index_included(document)
+    events = [shape(resource, included) for resource in document.get("data") or ()]
+    cursor = reply.next_cursor
+    next_token = encode_token(Position(position.sort, position.since, cursor)) if cursor else None
+    return json_response(timeline_envelope(events, next_token))

@@ -1,0 +1,1 @@
+"""Named steps for mapping entries that YAML cannot express (`handler: module.function`)."""

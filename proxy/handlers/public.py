@@ -1,0 +1,66 @@
+"""Track and identify: the public, fire-and-forget endpoints that answer `1` or `0`."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+
+from proxy.engine.context import Context
+from proxy.legacy.errors import LegacyError
+from proxy.legacy.payload import PayloadError, read_payload
+from proxy.legacy.responses import LegacyResponse, text_response
+from proxy.shapes.event_input import InvalidPayload, event_body
+from proxy.shapes.profile_input import has_identifier, profile_attributes
+from proxy.upstream.client import Credentials
+
+# `i=1` asked for a 1×1 transparent GIF instead of the text body (email open pixels).
+_PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+async def track(ctx: Context) -> LegacyResponse:
+    payload = _payload(ctx)
+    try:
+        body = event_body(payload, ctx.received_at_ns)
+    except InvalidPayload as exc:
+        raise LegacyError(400, str(exc)) from None
+    path = "/api/events" if ctx.credentials.private_key else "/client/events"
+    await ctx.send(ctx.call("POST", path, body=body), _credentials(ctx, payload))
+    return _accepted(ctx)
+
+
+async def identify(ctx: Context) -> LegacyResponse:
+    payload = _payload(ctx)
+    properties = payload.get("properties")
+    if not isinstance(properties, dict):
+        raise LegacyError(400, "properties must be an object")
+    attributes = profile_attributes(properties)
+    if not has_identifier(attributes):
+        raise LegacyError(400, "properties need $email, $phone_number or $id")
+    body = {"data": {"type": "profile", "attributes": attributes}}
+    path = "/api/profile-import" if ctx.credentials.private_key else "/client/profiles"
+    await ctx.send(ctx.call("POST", path, body=body), _credentials(ctx, payload))
+    return _accepted(ctx)
+
+
+def _payload(ctx: Context) -> dict:
+    try:
+        return read_payload(ctx.request)
+    except PayloadError as exc:
+        raise LegacyError(400, str(exc)) from None
+
+
+def _credentials(ctx: Context, payload: dict) -> Credentials:
+    if ctx.credentials.private_key:
+        return ctx.credentials
+    token = payload.get("token")
+    if not isinstance(token, str) or not token.strip():
+        raise LegacyError(400, "token missing")
+    if ctx.allowed_keys and token.strip() not in ctx.allowed_keys:
+        raise LegacyError(403, "token not allowed")
+    return replace(ctx.credentials, public_key=token.strip())
+
+
+def _accepted(ctx: Context) -> LegacyResponse:
+    if ctx.request.params.get("i") == "1":
+        return LegacyResponse(200, _PIXEL, "image/gif")
+    return text_response("1")

@@ -1,0 +1,1 @@
+"""The legacy side: parsing v1/v2 requests, legacy envelopes and legacy error bodies."""

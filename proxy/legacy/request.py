@@ -1,0 +1,68 @@
+"""One legacy request, its parameters gathered from wherever the client put them.
+
+Clients disagree about where things go: `api_key` in the query, a form body or a JSON
+body (even on GET and DELETE), an `api-key` header; `Content-Type` often lies. So the
+body is parsed by what it actually contains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qsl
+
+import orjson
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+
+from proxy.legacy.errors import LegacyError
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyRequest:
+    method: str
+    raw_path: str
+    params: MultiDictProxy[Any]  # query first, then body fields
+    headers: CIMultiDictProxy[str]
+    json_body: Any = None  # the parsed JSON body, when the body was JSON
+
+    @property
+    def api_key(self) -> str | None:
+        key = self.params.get("api_key") or self.headers.get("api-key")
+        return key.strip() if isinstance(key, str) and key.strip() else None
+
+
+def parse_request(
+    method: str,
+    raw_path: str,
+    query: Iterable[tuple[str, str]],
+    headers: Mapping[str, str],
+    body: bytes,
+) -> LegacyRequest:
+    params: MultiDict[Any] = MultiDict(query)
+    fields, json_body = _body_fields(body)
+    params.extend(fields)
+    return LegacyRequest(
+        method=method.upper(),
+        raw_path=raw_path,
+        params=MultiDictProxy(params),
+        headers=CIMultiDictProxy(CIMultiDict(headers)),
+        json_body=json_body,
+    )
+
+
+def _body_fields(body: bytes) -> tuple[list[tuple[str, Any]], Any]:
+    text = body.strip()
+    if not text:
+        return [], None
+    if text[:1] in (b"{", b"["):
+        try:
+            document = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise LegacyError(400, "The request body is not valid JSON.") from None
+        fields = list(document.items()) if isinstance(document, dict) else []
+        return fields, document
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LegacyError(400, "The request body is not valid UTF-8.") from None
+    return parse_qsl(decoded, keep_blank_values=True), None

@@ -1,0 +1,1 @@
+"""The mapping table: mappings/*.yaml loaded, schema-checked and compiled once."""

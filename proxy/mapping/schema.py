@@ -1,0 +1,63 @@
+"""JSON schema of one mapping entry in mappings/*.yaml."""
+
+from __future__ import annotations
+
+_METHODS = "GET|POST|PUT|PATCH|DELETE"
+_ENDPOINT = rf"^({_METHODS})(\|({_METHODS}))* /[^\s]*$"
+_NEW_CALL = rf"^({_METHODS}) /(api|client)/[^\s?]*$"
+
+PARAM = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["type"],
+    "properties": {
+        "type": {"enum": ["int", "str", "enum", "json", "since"]},
+        "default": {},
+        "min": {"type": "integer"},
+        "max": {"type": "integer"},
+        "values": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "required": {"type": "boolean"},
+        "doc": {"type": "string"},
+    },
+}
+
+ENTRY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["chart", "legacy", "auth", "calls", "respond"],
+    "properties": {
+        "chart": {
+            "description": "comparison-chart rows this entry implements ([] only with `beyond_chart`)",
+            "type": "array",
+            "items": {"type": "string"},
+        },
+        "beyond_chart": {
+            "description": "why a route outside the chart is served",
+            "type": "string",
+        },
+        "legacy": {"type": "string", "pattern": _ENDPOINT},
+        "auth": {"enum": ["api_key", "token", "none"]},
+        "revision": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}(\.pre)?$"},
+        "calls": {
+            "description": "every new-API operation this entry may send",
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "pattern": _NEW_CALL},
+        },
+        "handler": {"type": "string", "pattern": r"^[a-z_]+\.[a-z_]+$"},
+        "query": {"type": "object", "additionalProperties": {"type": "string"}},
+        "filter": {"type": "array", "items": {"type": "string"}},
+        "params": {"type": "object", "additionalProperties": PARAM},
+        "paginate": {"enum": ["none", "page_list", "timeline"]},
+        "respond": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["envelope"],
+            "properties": {
+                "envelope": {"enum": ["object", "page_list", "timeline", "one_zero", "empty"]},
+                "shape": {"type": "string"},
+            },
+        },
+        "note": {"type": "string"},
+    },
+}

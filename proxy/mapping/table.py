@@ -1,0 +1,155 @@
+"""Plain data for one mapping entry, and the loader that builds them from YAML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from proxy.mapping.schema import ENTRY
+from proxy.revision import PINNED_REVISION
+
+_VALIDATOR = Draft202012Validator(ENTRY)
+
+
+class MappingError(Exception):
+    """A mapping file is invalid; the message names file, entry and field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: str
+    default: Any = None
+    min: int | None = None
+    max: int | None = None
+    values: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewCall:
+    method: str
+    path: str  # template, e.g. "/api/profiles/{id}"
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    source: str  # "mappings/metrics.yaml entry 1"
+    methods: tuple[str, ...]
+    path: str  # legacy template, e.g. "/api/v1/metric/{metric_id}/timeline"
+    auth: str
+    calls: tuple[NewCall, ...]
+    envelope: str
+    chart: tuple[str, ...] = ()
+    beyond_chart: str | None = None
+    revision: str = PINNED_REVISION
+    handler: str | None = None
+    shape: str | None = None
+    query: Mapping[str, str] = field(default_factory=dict)
+    filter: tuple[str, ...] = ()
+    params: Mapping[str, Param] = field(default_factory=dict)
+    paginate: str = "none"
+    note: str = ""
+
+    @property
+    def legacy(self) -> str:
+        return f"{'|'.join(self.methods)} {self.path}"
+
+    @property
+    def family(self) -> str:
+        """Which legacy error dialect this route speaks."""
+        return family_of(self.path)
+
+
+def family_of(path: str) -> str:
+    if path.startswith("/api/v2/"):
+        return "v2"
+    if path in ("/api/track", "/api/identify"):
+        return "public"
+    if path.startswith("/ajax/"):
+        return "ajax"
+    return "v1"
+
+
+def load_table(directory: Path) -> list[Entry]:
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise MappingError(f"{directory}: no mapping files (*.yaml)")
+    entries = [entry for path in files for entry in _load_file(path)]
+    _reject_duplicates(entries)
+    return entries
+
+
+def _load_file(path: Path) -> list[Entry]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise MappingError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(document, list):
+        raise MappingError(f"{path}: must be a list of entries")
+    return [_entry(raw, f"{path} entry {i + 1}") for i, raw in enumerate(document)]
+
+
+def _entry(raw: Any, source: str) -> Entry:
+    if isinstance(raw, dict) and "legacy" in raw:
+        source = f"{source} ({raw['legacy']})"
+    error = next(iter(sorted(_VALIDATOR.iter_errors(raw), key=lambda e: e.path)), None)
+    if error is not None:
+        where = ".".join(str(part) for part in error.absolute_path) or "(entry)"
+        raise MappingError(f"{source}: field {where}: {error.message}")
+    if not raw["chart"] and "beyond_chart" not in raw:
+        raise MappingError(f"{source}: field chart: empty; name a chart row or say why in beyond_chart")
+    methods, path = raw["legacy"].split(" ", 1)
+    respond = raw["respond"]
+    return Entry(
+        source=source,
+        methods=tuple(methods.split("|")),
+        path=path,
+        auth=raw["auth"],
+        calls=tuple(NewCall(*call.split(" ", 1)) for call in raw["calls"]),
+        envelope=respond["envelope"],
+        shape=respond.get("shape"),
+        chart=tuple(raw["chart"]),
+        beyond_chart=raw.get("beyond_chart"),
+        revision=raw.get("revision", PINNED_REVISION),
+        handler=raw.get("handler"),
+        query=MappingProxyType(dict(raw.get("query", {}))),
+        filter=tuple(raw.get("filter", ())),
+        params=MappingProxyType(
+            {name: _param(name, spec, source) for name, spec in raw.get("params", {}).items()}
+        ),
+        paginate=raw.get("paginate", "none"),
+        note=raw.get("note", ""),
+    )
+
+
+def _param(name: str, spec: dict, source: str) -> Param:
+    if spec["type"] == "enum" and "values" not in spec:
+        raise MappingError(f"{source}: field params.{name}.values: an enum needs values")
+    return Param(
+        name=name,
+        type=spec["type"],
+        default=spec.get("default"),
+        min=spec.get("min"),
+        max=spec.get("max"),
+        values=tuple(spec.get("values", ())),
+        required=spec.get("required", False),
+    )
+
+
+def _reject_duplicates(entries: list[Entry]) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for entry in entries:
+        for method in entry.methods:
+            key = (method, entry.path)
+            if key in seen:
+                raise MappingError(f"{entry.source}: field legacy: {method} {entry.path} is also mapped by {seen[key]}")
+            seen[key] = entry.source

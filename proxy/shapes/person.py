@@ -1,0 +1,55 @@
+"""Legacy person object (legacy contract §2.1) from a JSON:API `profile`.
+
+Real captures always carry the 23 standard keys, "" when unset, and the custom
+properties flattened alongside them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from proxy.shapes.included import Included
+from proxy.shapes.timefmt import legacy_datetime
+
+_ATTRIBUTES = {
+    "$email": "email",
+    "$first_name": "first_name",
+    "$last_name": "last_name",
+    "$phone_number": "phone_number",
+    "$title": "title",
+    "$organization": "organization",
+    "$id": "external_id",
+}
+_LOCATION = {
+    "$address1": "address1",
+    "$address2": "address2",
+    "$city": "city",
+    "$region": "region",
+    "$zip": "zip",
+    "$country": "country",
+    "$timezone": "timezone",
+    "$latitude": "latitude",
+    "$longitude": "longitude",
+}
+
+
+def legacy_person(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
+    attributes = resource.get("attributes") or {}
+    location = attributes.get("location") or {}
+    person: dict[str, Any] = {"object": "person", "id": resource["id"]}
+    for legacy, new in _ATTRIBUTES.items():
+        person[legacy] = _or_blank(attributes.get(new))
+    for legacy, new in _LOCATION.items():
+        person[legacy] = _or_blank(location.get(new))
+    person["email"] = person["$email"]
+    person["first_name"] = person["$first_name"]
+    person["last_name"] = person["$last_name"]
+    person["created"] = legacy_datetime(attributes.get("created"))
+    person["updated"] = legacy_datetime(attributes.get("updated"))
+    for name, value in (attributes.get("properties") or {}).items():
+        person.setdefault(name, value)
+    return person
+
+
+def _or_blank(value: Any) -> Any:
+    return "" if value is None else value

@@ -1,0 +1,156 @@
+"""The new-API client: auth, revision, media types, path encoding, error decoding.
+
+Everything goes through a `Transport`, so tests and the sandbox swap the network
+instead of monkeypatching it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import orjson
+
+from proxy.revision import PINNED_REVISION
+from proxy.upstream.errors import UpstreamRejected, UpstreamServerError, UpstreamThrottled
+from proxy.upstream.messages import Query, UpstreamRequest, UpstreamResponse
+from proxy.upstream.transport import Transport
+
+JSON_API = "application/vnd.api+json"
+_VARIABLE = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    private_key: str | None = None
+    public_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One new-API call, before credentials are attached."""
+
+    method: str
+    path: str  # template, e.g. "/api/profiles/{id}"
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    query: Query = ()
+    body: Any = None
+    revision: str = PINNED_REVISION
+
+    @property
+    def operation(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def encoded_path(self) -> str:
+        def fill(match: re.Match[str]) -> str:
+            value = self.path_params[match.group(1)]
+            if value in ("", ".", ".."):
+                raise ValueError(f"path parameter {match.group(1)} may not be {value!r}")
+            return quote(value, safe="")
+
+        return _VARIABLE.sub(fill, self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    document: Any  # parsed JSON:API document, None for an empty body
+    headers: Mapping[str, str]
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The `page[cursor]` of `links.next`, or None on the last page."""
+        links = (self.document or {}).get("links") or {}
+        return cursor_of(links.get("next"))
+
+
+def cursor_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    return dict(parse_qsl(urlsplit(url).query)).get("page[cursor]")
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    operation: str
+    status: int | str
+    ms: float
+
+
+# Upstream calls made while serving the current legacy request, for its log line.
+current_calls: contextvars.ContextVar[list[CallRecord] | None] = contextvars.ContextVar("current_calls", default=None)
+
+
+class UpstreamClient:
+    def __init__(self, transport: Transport, *, concurrency: int = 64):
+        self._transport = transport
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def send(self, call: Call, credentials: Credentials) -> Reply:
+        request = build_request(call, credentials)
+        started = time.perf_counter()
+        status: int | str = "error"
+        try:
+            async with self._slots:
+                response = await self._transport.send(request)
+            status = response.status
+        finally:
+            _record(CallRecord(call.operation, status, round((time.perf_counter() - started) * 1000, 2)))
+        return _decode(call, response)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+
+def build_request(call: Call, credentials: Credentials) -> UpstreamRequest:
+    headers = {"revision": call.revision, "Accept": JSON_API}
+    query = call.query
+    if call.path.startswith("/client/"):
+        query = (("company_id", credentials.public_key or ""), *query)
+    elif credentials.private_key:
+        headers["Authorization"] = f"Klaviyo-API-Key {credentials.private_key}"
+    body = None
+    if call.body is not None:
+        headers["Content-Type"] = JSON_API
+        body = orjson.dumps(call.body)
+    return UpstreamRequest(call.method, call.encoded_path(), tuple(query), headers, body)
+
+
+def _decode(call: Call, response: UpstreamResponse) -> Reply:
+    document = _parse(response.body)
+    if response.status < 300:
+        return Reply(response.status, document, response.headers)
+    errors = document.get("errors", []) if isinstance(document, dict) else []
+    if response.status == 429:
+        retry_after = _retry_after(response.header("Retry-After"))
+        raise UpstreamThrottled(429, errors, call.operation, retry_after)
+    if response.status >= 500 or response.status < 400:
+        raise UpstreamServerError(response.status, errors, call.operation)
+    raise UpstreamRejected(response.status, errors, call.operation)
+
+
+def _parse(body: bytes) -> Any:
+    if not body.strip():
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _retry_after(value: str | None) -> int:
+    try:
+        return max(1, int(float(value))) if value else 1
+    except ValueError:
+        return 1
+
+
+def _record(record: CallRecord) -> None:
+    calls = current_calls.get()
+    if calls is not None:
+        calls.append(record)

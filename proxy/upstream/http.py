@@ -1,0 +1,58 @@
+"""The network transport: one pooled aiohttp session per upstream base URL."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote, urlencode
+
+import aiohttp
+from yarl import URL
+
+from proxy import __version__
+from proxy.upstream.errors import UpstreamTimeout, UpstreamUnreachable
+from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
+
+
+class HTTPTransport:
+    def __init__(self, base_url: str, *, connect_timeout: float, request_timeout: float, max_connections: int):
+        self._base_url = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout, sock_connect=connect_timeout)
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                timeout=self._timeout,
+                headers={"User-Agent": f"klaviyo-legacy-proxy/{__version__}"},
+                cookie_jar=aiohttp.DummyCookieJar(),  # never carry cookies between callers
+            )
+        return self._session
+
+    def url_for(self, request: UpstreamRequest) -> URL:
+        # The path arrives percent-encoded; `encoded=True` stops yarl from re-normalising it.
+        query = urlencode(request.query, quote_via=quote, safe="[]")
+        return URL(self._base_url + request.path + (f"?{query}" if query else ""), encoded=True)
+
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        session = self._open()
+        try:
+            async with session.request(
+                request.method,
+                self.url_for(request),
+                headers=dict(request.headers),
+                data=request.body,
+                allow_redirects=False,
+            ) as response:
+                body = await response.read()
+                return UpstreamResponse(response.status, dict(response.headers), body)
+        except asyncio.TimeoutError:
+            raise UpstreamTimeout(f"{request.method} {request.path} timed out") from None
+        except aiohttp.ClientError as exc:
+            raise UpstreamUnreachable(f"{request.method} {request.path}: {type(exc).__name__}") from None
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

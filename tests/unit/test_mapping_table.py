@@ -1,0 +1,90 @@
+from pathlib import Path
+
+import pytest
+
+from proxy.engine.dispatch import runner_for
+from proxy.mapping.routes import MethodNotAllowed, RouteNotFound, Router
+from proxy.mapping.table import MappingError, load_table
+
+MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
+
+GOOD = """
+- chart: ["GET /api/v1/metrics → GET /api/metrics"]
+  legacy: GET /api/v1/metrics
+  auth: api_key
+  calls: [GET /api/metrics]
+  params:
+    page: {type: int, default: 0}
+    count: {type: int, default: 50, max: 100}
+  paginate: page_list
+  respond: {envelope: page_list, shape: metric}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "m.yaml").write_text(text)
+    return tmp_path
+
+
+def test_the_shipped_table_loads_and_every_entry_has_a_runner():
+    entries = load_table(MAPPINGS)
+    assert entries
+    for entry in entries:
+        assert runner_for(entry)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("auth: api_key", "auth: cookie"), "entry 1 (GET /api/v1/metrics): field auth: 'cookie' is not one of"),
+        (("calls: [GET /api/metrics]", "calls: [GET api/metrics]"), "field calls.0: 'GET api/metrics' does not match"),
+        (("type: int, default: 0}", "type: integer, default: 0}"), "field params.page.type"),
+        (("shape: metric", "shape: metrik"), "field respond.shape: unknown shape 'metrik'"),
+        (("paginate: page_list", "paginate: pages"), "field paginate"),
+        (("  legacy: GET", "  color: red\n  legacy: GET"), "Additional properties are not allowed ('color'"),
+    ],
+)
+def test_a_bad_entry_names_file_entry_and_field(tmp_path: Path, change, message):
+    directory = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(MappingError) as caught:
+        for entry in load_table(directory):
+            runner_for(entry)
+    assert str(tmp_path / "m.yaml") in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_unknown_handler_is_reported(tmp_path: Path):
+    text = GOOD.replace("  paginate: page_list\n", "  handler: public.nope\n")
+    (entry,) = load_table(write(tmp_path, text))
+    with pytest.raises(MappingError, match="field handler: no handler named public.nope"):
+        runner_for(entry)
+
+
+def test_page_list_needs_its_params(tmp_path: Path):
+    text = GOOD.replace("    page: {type: int, default: 0}\n", "")
+    (entry,) = load_table(write(tmp_path, text))
+    with pytest.raises(MappingError, match="paginate page_list needs page"):
+        runner_for(entry)
+
+
+def test_duplicate_routes_are_rejected(tmp_path: Path):
+    with pytest.raises(MappingError, match="also mapped by"):
+        load_table(write(tmp_path, GOOD + GOOD))
+
+
+def test_invalid_yaml_is_reported(tmp_path: Path):
+    with pytest.raises(MappingError, match="not valid YAML"):
+        load_table(write(tmp_path, "- chart: [unclosed"))
+
+
+def test_router_matches_raw_paths_and_decodes_ids():
+    router = Router(load_table(MAPPINGS))
+    match = router.match("GET", "/api/v1/metric/AbC%2F..%2Fx/timeline")
+    assert match.entry.path == "/api/v1/metric/{metric_id}/timeline"
+    assert match.path_params == {"metric_id": "AbC/../x"}
+    assert router.match("GET", "/api/v1/metrics/").entry.path == "/api/v1/metrics"
+    with pytest.raises(RouteNotFound):
+        router.match("GET", "/api/v1/metric/a/b/timeline")
+    with pytest.raises(MethodNotAllowed) as caught:
+        router.match("DELETE", "/api/v1/metrics")
+    assert caught.value.allowed == ("GET",)

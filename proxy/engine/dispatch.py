@@ -18,15 +18,11 @@ from proxy.legacy.request import LegacyRequest
 from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.routes import Match, MethodNotAllowed, RouteNotFound, Router
 from proxy.mapping.table import Entry, MappingError
-from proxy.shapes.event import legacy_event
-from proxy.shapes.metric import legacy_metric
-from proxy.shapes.person import legacy_person
 from proxy.upstream.client import Credentials, UpstreamClient
 from proxy.upstream.errors import UpstreamError
 
 Runner = Callable[[Context], Awaitable[LegacyResponse]]
 
-SHAPES = {"metric": legacy_metric, "event": legacy_event, "person": legacy_person}
 STYLES = {"none": single, "page_list": page_list, "timeline": timeline}
 _STYLE_PARAMS = {"page_list": ("page", "count"), "timeline": ("since", "count", "sort")}
 # Legacy ids are short alphanumerics or ULIDs; anything else cannot exist and must
@@ -86,15 +82,18 @@ class Engine:
 
 def runner_for(entry: Entry) -> Runner:
     if entry.handler:
-        module_name, function_name = entry.handler.split(".")
-        try:
-            module = importlib.import_module(f"proxy.handlers.{module_name}")
-            return getattr(module, function_name)
-        except (ImportError, AttributeError):
-            raise MappingError(f"{entry.source}: field handler: no handler named {entry.handler}") from None
-    if entry.shape not in SHAPES:
-        raise MappingError(f"{entry.source}: field respond.shape: unknown shape {entry.shape!r}")
+        return _named(entry, "handler", "proxy.handlers", entry.handler)
+    shape = _named(entry, "respond.shape", "proxy.shapes", entry.shape or "")
     missing = [name for name in _STYLE_PARAMS.get(entry.paginate, ()) if name not in entry.params]
     if missing:
         raise MappingError(f"{entry.source}: field params: paginate {entry.paginate} needs {', '.join(missing)}")
-    return partial(STYLES[entry.paginate], shape=SHAPES[entry.shape])
+    return partial(STYLES[entry.paginate], shape=shape)
+
+
+def _named(entry: Entry, field: str, package: str, name: str) -> Callable:
+    """`module.function` inside `package`, or a MappingError naming the entry's field."""
+    module_name, _, function_name = name.rpartition(".")
+    try:
+        return getattr(importlib.import_module(f"{package}.{module_name}"), function_name)
+    except (ImportError, AttributeError, ValueError):
+        raise MappingError(f"{entry.source}: field {field}: no {field.split('.')[-1]} named {name!r}") from None

@@ -55,7 +55,7 @@ ENTRY = {
             "required": ["envelope"],
             "properties": {
                 "envelope": {"enum": ["object", "page_list", "timeline", "one_zero", "empty"]},
-                "shape": {"type": "string"},
+                "shape": {"type": "string", "pattern": r"^[a-z_]+\.[a-z_]+$"},
             },
         },
         "note": {"type": "string"},

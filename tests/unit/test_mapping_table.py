@@ -17,7 +17,7 @@ GOOD = """
     page: {type: int, default: 0}
     count: {type: int, default: 50, max: 100}
   paginate: page_list
-  respond: {envelope: page_list, shape: metric}
+  respond: {envelope: page_list, shape: metric.legacy_metric}
 """
 
 
@@ -39,7 +39,7 @@ def test_the_shipped_table_loads_and_every_entry_has_a_runner():
         (("auth: api_key", "auth: cookie"), "entry 1 (GET /api/v1/metrics): field auth: 'cookie' is not one of"),
         (("calls: [GET /api/metrics]", "calls: [GET api/metrics]"), "field calls.0: 'GET api/metrics' does not match"),
         (("type: int, default: 0}", "type: integer, default: 0}"), "field params.page.type"),
-        (("shape: metric", "shape: metrik"), "field respond.shape: unknown shape 'metrik'"),
+        (("shape: metric.legacy_metric", "shape: metric.nope"), "field respond.shape: no shape named 'metric.nope'"),
         (("paginate: page_list", "paginate: pages"), "field paginate"),
         (("  legacy: GET", "  color: red\n  legacy: GET"), "Additional properties are not allowed ('color'"),
     ],
@@ -56,7 +56,7 @@ def test_a_bad_entry_names_file_entry_and_field(tmp_path: Path, change, message)
 def test_unknown_handler_is_reported(tmp_path: Path):
     text = GOOD.replace("  paginate: page_list\n", "  handler: public.nope\n")
     (entry,) = load_table(write(tmp_path, text))
-    with pytest.raises(MappingError, match="field handler: no handler named public.nope"):
+    with pytest.raises(MappingError, match="field handler: no handler named 'public.nope'"):
         runner_for(entry)
 
 

@@ -1,0 +1,49 @@
+"""The contract check: every upstream call the proxy makes is held against the spec.
+
+`ContractTransport` wraps the transport the proxy talks through, validates each request
+against the official OpenAPI description of the pinned revision (or the beta one for a
+`.pre` revision) and each answer against the spec's response schemas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from proxy.openapi.spec import Spec
+from proxy.openapi.validate import validate_request, validate_response
+from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
+from proxy.upstream.transport import Transport
+
+
+@dataclass
+class ContractTransport:
+    inner: Transport
+    stable: Spec
+    beta: Spec | None = None
+    requests: list[UpstreamRequest] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        self.requests.append(request)
+        spec = self._spec_for(request)
+        where = f"{request.method} {request.path}"
+        self.violations += [
+            f"request {where}: {problem}"
+            for problem in validate_request(spec, request.method, request.path, request.query, request.headers, request.body)
+        ]
+        response = await self.inner.send(request)
+        if response.status < 400:  # error documents are checked by the sandbox's own tests
+            self.violations += [
+                f"response {where} {response.status}: {problem}"
+                for problem in validate_response(spec, request.method, request.path, response.status, response.body)
+            ]
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def _spec_for(self, request: UpstreamRequest) -> Spec:
+        revision = request.header("revision") or ""
+        if revision.endswith(".pre") and self.beta is not None:
+            return self.beta
+        return self.stable

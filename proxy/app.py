@@ -43,7 +43,7 @@ def create_app(
     app[ENGINE] = Engine(entries if entries is not None else load_table(settings.mappings_dir), settings, upstream)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
-    app.router.add_route("*", "/{tail:.*}", _legacy)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", _legacy)  # any path, even with CR/LF
     app.on_cleanup.append(_close_upstream)
     return app
 

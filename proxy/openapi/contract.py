@@ -1,8 +1,9 @@
-"""The contract check: every upstream call the proxy makes is held against the spec.
+"""A transport that holds every upstream call against the official spec.
 
 `ContractTransport` wraps the transport the proxy talks through, validates each request
-against the official OpenAPI description of the pinned revision (or the beta one for a
-`.pre` revision) and each answer against the spec's response schemas.
+against the OpenAPI description of the pinned revision (or the beta one for a `.pre`
+revision) and each successful answer against the spec's response schemas, and keeps the
+violations. The test suite wraps every proxy it starts in one.
 """
 
 from __future__ import annotations

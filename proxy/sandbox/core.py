@@ -1,0 +1,162 @@
+"""The sandbox: one in-memory Klaviyo that answers new-API requests as the real one does.
+
+Every request passes the same gates in the same order: route (404/405), revision and
+credentials (400/401), the account's quota for the operation (429), the spec (400), and
+only then the handler.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from proxy.openapi.spec import Spec, default_spec_path
+from proxy.openapi.validate import validate_request
+from proxy.sandbox import errors
+from proxy.sandbox.access import AccountDirectory, check_revision
+from proxy.sandbox.errors import ApiError
+from proxy.sandbox.ids import IdFactory
+from proxy.sandbox.jsonapi import MEDIA_TYPE
+from proxy.sandbox.operations import OperationLimits, limits_for
+from proxy.sandbox.ratelimit import Admitted, FixedWindowLimiter, Throttled
+from proxy.sandbox.resources import ROUTES
+from proxy.sandbox.routing import Call, Reply, Route, Router
+from proxy.sandbox.store import Account
+from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
+
+DEFAULT_BASE_URL = "https://a.klaviyo.com"
+# Where a spec violation points, read from the validator's wording.
+VIOLATION_POINTER = re.compile(r"request body (/\S*):")
+VIOLATION_PARAMETER = re.compile(r"(?:query parameter|path parameter|header) '([^']+)'")
+
+
+def bundled_spec() -> Spec | None:
+    """The pinned revision's spec, when the checkout has it beside the project."""
+    path = default_spec_path()
+    return Spec.load(path) if path is not None else None
+
+
+class Sandbox:
+    def __init__(
+        self,
+        accounts: Iterable[Account] = (),
+        *,
+        spec: Spec | None = None,
+        clock: Callable[[], float] = time.time,
+        rate_limits: bool = True,
+        base_url: str = DEFAULT_BASE_URL,
+        ids: IdFactory | None = None,
+    ) -> None:
+        self.spec = spec
+        self.base_url = base_url
+        self.clock = clock
+        self.ids = ids or IdFactory()
+        self._accounts = AccountDirectory(accounts)
+        self._router = Router(ROUTES)
+        self._limits = {route.operation_id: limits_for(route.operation_id, spec) for route in ROUTES}
+        self._limiter = FixedWindowLimiter() if rate_limits else None
+
+    @property
+    def accounts(self) -> list[Account]:
+        return list(self._accounts)
+
+    def account(self, public_key: str) -> Account:
+        return self._accounts.get(public_key)
+
+    def add_account(self, account: Account) -> None:
+        self._accounts.add(account)
+
+    async def handle(self, request: UpstreamRequest) -> UpstreamResponse:
+        now = self.clock()
+        try:
+            route, path_params = self._router.match(request.method, request.path)
+            check_revision(request)
+            account = self._accounts.authenticate(request)
+        except ApiError as error:
+            return _failure([error], {})
+        limits = self._limits[route.operation_id]
+        admission = self._admit(account, route, limits, now)
+        if isinstance(admission, Throttled):
+            return _failure([errors.throttled(admission.retry_after)], {})
+        response_headers = admission.headers() if admission else {}
+        violations = self._violations(request)
+        if violations:
+            return _failure(violations, response_headers)
+        try:
+            call = self._call(request, account, path_params, limits, now)
+            reply = route.handler(call)
+        except ApiError as error:
+            return _failure([error], response_headers)
+        return _success(reply, response_headers)
+
+    def _admit(
+        self, account: Account, route: Route, limits: OperationLimits, now: float
+    ) -> Admitted | Throttled | None:
+        if self._limiter is None:
+            return None
+        return self._limiter.take((account.public_key, route.operation_id), limits.ratelimit, now)
+
+    def _violations(self, request: UpstreamRequest) -> list[ApiError]:
+        if self.spec is None:
+            return []
+        problems = validate_request(
+            self.spec, request.method, request.path, request.query, request.headers, request.body
+        )
+        return [_violation(problem) for problem in problems]
+
+    def _call(
+        self,
+        request: UpstreamRequest,
+        account: Account,
+        path_params: Mapping[str, str],
+        limits: OperationLimits,
+        now: float,
+    ) -> Call:
+        return Call(
+            account=account,
+            path=request.path,
+            path_params=path_params,
+            query=request.query,
+            body=_json_body(request.body),
+            now=now,
+            ids=self.ids,
+            base_url=self.base_url,
+            page_bounds=limits.page_size,
+        )
+
+
+def _json_body(body: bytes | None) -> Any:
+    if not body:
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise errors.invalid(f"The request body is not valid JSON: {error}", pointer="/") from None
+
+
+def _violation(problem: str) -> ApiError:
+    pointer = VIOLATION_POINTER.search(problem)
+    parameter = VIOLATION_PARAMETER.search(problem)
+    return errors.invalid(
+        problem,
+        pointer=pointer.group(1) if pointer else None,
+        parameter=parameter.group(1) if parameter and not pointer else None,
+    )
+
+
+def _success(reply: Reply, headers: Mapping[str, str]) -> UpstreamResponse:
+    if reply.document is None:
+        return UpstreamResponse(reply.status, dict(headers))
+    return UpstreamResponse(
+        reply.status, {"Content-Type": MEDIA_TYPE, **headers}, orjson.dumps(reply.document)
+    )
+
+
+def _failure(failures: Sequence[ApiError], headers: Mapping[str, str]) -> UpstreamResponse:
+    extra = {name: value for error in failures for name, value in error.headers.items()}
+    body = orjson.dumps({"errors": [error.as_json() for error in failures]})
+    return UpstreamResponse(failures[0].status, {"Content-Type": MEDIA_TYPE, **headers, **extra}, body)

@@ -1,0 +1,57 @@
+"""Metrics: GET /api/metrics and GET /api/metrics/{id}."""
+
+from __future__ import annotations
+
+from proxy.sandbox import errors, jsonapi
+from proxy.sandbox.filtering import Field, parse_filter, predicate
+from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.pagination import Sort, page_links, paginate
+from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.store import Metric
+
+FIXED_PAGE_SIZE = 200  # get_metrics has no page[size]
+INCLUDABLE = frozenset({"flow-triggers"})
+FILTERABLE: dict[str, Field[Metric]] = {
+    "integration.name": Field(lambda metric: metric.integration.name),
+    "integration.category": Field(lambda metric: metric.integration.category),
+}
+# get_metrics takes no sort; metrics come in creation order.
+CREATION_ORDER: Sort[Metric] = Sort("created", lambda metric: (metric.created, metric.id))
+
+
+def metric_resource(metric: Metric) -> Resource:
+    integration = metric.integration
+    return Resource(
+        type="metric",
+        id=metric.id,
+        attributes={
+            "name": metric.name,
+            "created": jsonapi.isoformat(metric.created),
+            "updated": jsonapi.isoformat(metric.updated),
+            "integration": {"id": integration.id, "name": integration.name, "category": integration.category},
+        },
+        relationships=(Relationship("flow-triggers", "flow"),),
+    )
+
+
+def get_metrics(call: Call) -> Reply:
+    view = View.of(call, INCLUDABLE)
+    keep = predicate(parse_filter(call.param("filter")), FILTERABLE)
+    ordered = sorted(call.account.metrics, key=CREATION_ORDER.key)
+    page = paginate(ordered, CREATION_ORDER, call.param("page[cursor]"), FIXED_PAGE_SIZE, keep)
+    resources = [metric_resource(metric) for metric in page.items]
+    return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
+
+
+def get_metric(call: Call) -> Reply:
+    view = View.of(call, INCLUDABLE)
+    metric = call.account.metrics.get(call.path_params["id"])
+    if metric is None:
+        raise errors.not_found(f"Metric {call.path_params['id']!r} does not exist.")
+    return Reply(200, jsonapi.single(metric_resource(metric), view))
+
+
+ROUTES = (
+    Route("GET", "/api/metrics", "get_metrics", get_metrics),
+    Route("GET", "/api/metrics/{id}", "get_metric", get_metric),
+)

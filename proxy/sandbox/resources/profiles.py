@@ -1,0 +1,214 @@
+"""Profiles: reads, the three server-side writes (create, import, update) and the
+client-side POST /client/profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from operator import attrgetter
+from typing import Any
+
+from proxy.openapi.filters import Condition
+from proxy.sandbox import errors, identity, jsonapi
+from proxy.sandbox.filtering import Field, as_seconds, casefold, parse_filter, predicate
+from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
+from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.store import Consent, Profile, ProfileStore
+
+ATTRIBUTES = "/data/attributes"
+RELATED = (("lists", "list"), ("segments", "segment"), ("push-tokens", "push-token"), ("conversations", "conversation"))
+LIST_INCLUDABLE = frozenset({"conversations", "push-tokens"})
+ONE_INCLUDABLE = frozenset({"conversations", "lists", "push-tokens", "segments"})
+# Filter field -> Profile identifier that the store indexes.
+INDEXED = {"email": "email", "phone_number": "phone_number", "external_id": "external_id", "_kx": "kx"}
+# At least one of these makes a new profile addressable.
+REQUIRED_ONE_OF = ("email", "phone_number", "external_id")
+
+
+FILTERABLE: dict[str, Field[Profile]] = {
+    "id": Field(attrgetter("id")),
+    "email": Field(attrgetter("email"), fold=casefold),
+    "phone_number": Field(attrgetter("phone_number")),
+    "external_id": Field(attrgetter("external_id")),
+    "_kx": Field(attrgetter("kx")),
+    "created": Field(attrgetter("created"), fold=as_seconds),
+    "updated": Field(attrgetter("updated"), fold=as_seconds),
+}
+SORTS = {
+    "id": lambda profile: (profile.id,),
+    "created": lambda profile: (profile.created, profile.id),
+    "updated": lambda profile: (profile.updated, profile.id),
+    # Profiles without an email sort before those with one.
+    "email": lambda profile: (profile.email is not None, (profile.email or "").lower(), profile.id),
+}
+
+
+def profile_resource(profile: Profile, view: View) -> Resource:
+    attributes: dict[str, Any] = {
+        "email": profile.email,
+        "phone_number": profile.phone_number,
+        "external_id": profile.external_id,
+        "first_name": profile.first_name,
+        "last_name": profile.last_name,
+        "organization": profile.organization,
+        "locale": profile.locale,
+        "title": profile.title,
+        "image": profile.image,
+        "created": jsonapi.isoformat(profile.created),
+        "updated": jsonapi.isoformat(profile.updated),
+        "last_event_date": _optional_iso(profile.last_event_date),
+        "location": dict(profile.location),
+        "properties": dict(profile.properties),
+    }
+    if view.wants("profile", "subscriptions"):
+        attributes["subscriptions"] = _subscriptions(profile)
+    relationships = tuple(Relationship(name, type_) for name, type_ in RELATED)
+    return Resource("profile", profile.id, attributes, relationships)
+
+
+def _optional_iso(seconds: float | None) -> str | None:
+    return None if seconds is None else jsonapi.isoformat(seconds)
+
+
+def _subscriptions(profile: Profile) -> dict[str, Any]:
+    subscriptions = profile.subscriptions
+    has_phone = profile.phone_number is not None
+    email_marketing = _consent(subscriptions.email_marketing, "can_receive_email_marketing", profile.email is not None)
+    return {
+        "email": {
+            "marketing": {
+                **email_marketing,
+                "custom_method_detail": None,
+                "double_optin": None,
+                "suppression": [],
+                "list_suppressions": [],
+            }
+        },
+        "sms": {
+            "marketing": _consent(subscriptions.sms_marketing, "can_receive_sms_marketing", has_phone),
+            "transactional": _consent(subscriptions.sms_transactional, "can_receive_sms_transactional", has_phone),
+        },
+    }
+
+
+def _consent(consent: Consent, can_receive: str, reachable: bool) -> dict[str, Any]:
+    when = _optional_iso(consent.timestamp)
+    return {
+        can_receive: reachable and consent.state == "SUBSCRIBED",
+        "consent": consent.state,
+        "consent_timestamp": when,
+        "last_updated": when,
+        "method": consent.method,
+        "method_detail": "",
+    }
+
+
+def get_profiles(call: Call) -> Reply:
+    view = View.of(call, LIST_INCLUDABLE)
+    conditions = parse_filter(call.param("filter"))
+    keep = predicate(conditions, FILTERABLE)
+    sort = choose_sort(call, SORTS, default="id")
+    ordered = sorted(_candidates(call.account.profiles, conditions), key=sort.key)
+    page = paginate(ordered, sort, call.param("page[cursor]"), page_size(call), keep)
+    resources = [profile_resource(profile, view) for profile in page.items]
+    return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
+
+
+def _candidates(store: ProfileStore, conditions: list[Condition]) -> list[Profile]:
+    """Profiles an identifier condition points at, straight from the indexes, else all of
+    them; the full filter still runs over whatever this returns."""
+    for condition in conditions:
+        if condition.operator in ("equals", "any") and (condition.field == "id" or condition.field in INDEXED):
+            values = condition.value if isinstance(condition.value, list) else [condition.value]
+            found = (
+                store.get(value) if condition.field == "id" else store.find(INDEXED[condition.field], value)
+                for value in values
+                if isinstance(value, str)
+            )
+            return list({profile.id: profile for profile in found if profile is not None}.values())
+    return list(store)
+
+
+def get_profile(call: Call) -> Reply:
+    view = View.of(call, ONE_INCLUDABLE)
+    return Reply(200, jsonapi.single(profile_resource(_existing(call), view), view))
+
+
+def _existing(call: Call, profile_id: str | None = None) -> Profile:
+    profile_id = profile_id or call.path_params["id"]
+    profile = call.account.profiles.get(profile_id)
+    if profile is None:
+        raise errors.not_found(f"A profile with id {profile_id!r} does not exist.")
+    return profile
+
+
+def create_profile(call: Call) -> Reply:
+    data = resource_data(call.body, "profile")
+    attributes = member(data, "attributes", "/data", dict, required=True)
+    profile = _save(call, None, attributes, meta=None)
+    return _profile_reply(call, 201, profile)
+
+
+def create_or_update_profile(call: Call) -> Reply:
+    data = resource_data(call.body, "profile")
+    attributes = member(data, "attributes", "/data", dict, required=True)
+    profile_id = member(data, "id", "/data", str)
+    target: Profile | None
+    if profile_id is not None:
+        target = _existing(call, profile_id)
+    else:
+        found = identity.identifiers(attributes, ATTRIBUTES)
+        target = next(iter(identity.matching(call.account.profiles, found)), None)
+    profile = _save(call, target, attributes, member(data, "meta", "/data", dict))
+    return _profile_reply(call, 200 if target else 201, profile)
+
+
+def update_profile(call: Call) -> Reply:
+    data = resource_data(call.body, "profile")
+    body_id = member(data, "id", "/data", str, required=True)
+    if body_id != call.path_params["id"]:
+        raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
+    attributes = member(data, "attributes", "/data", dict, required=True)
+    profile = _save(call, _existing(call), attributes, member(data, "meta", "/data", dict))
+    return _profile_reply(call, 200, profile)
+
+
+def _save(
+    call: Call, target: Profile | None, attributes: Mapping[str, Any], meta: Mapping[str, Any] | None
+) -> Profile:
+    """A server-side write: create when there is no target; identifiers may change but
+    never onto an identifier another profile owns."""
+    store = call.account.profiles
+    found = identity.identifiers(attributes, ATTRIBUTES)
+    duplicate = identity.duplicate_of(store, target, found)
+    if duplicate is not None:
+        raise errors.duplicate_profile(duplicate.id)
+    if target is None and not any(name in found for name in REQUIRED_ONE_OF):
+        raise errors.invalid(
+            "One of email, phone_number or external_id is required to create a profile.", pointer=ATTRIBUTES
+        )
+    profile = target or identity.create(store, call.ids, call.now)
+    identity.replace_identifiers(store, profile, attributes, found)
+    identity.write(profile, attributes, meta, ATTRIBUTES, call.now)
+    return profile
+
+
+def _profile_reply(call: Call, status: int, profile: Profile) -> Reply:
+    view = View.of(call)
+    return Reply(status, jsonapi.single(profile_resource(profile, view), view))
+
+
+def create_client_profile(call: Call) -> Reply:
+    identity.identify(call.account.profiles, resource_data(call.body, "profile"), "/data", call.ids, call.now)
+    return Reply(202)
+
+
+ROUTES = (
+    Route("GET", "/api/profiles", "get_profiles", get_profiles),
+    Route("GET", "/api/profiles/{id}", "get_profile", get_profile),
+    Route("POST", "/api/profiles", "create_profile", create_profile),
+    Route("PATCH", "/api/profiles/{id}", "update_profile", update_profile),
+    Route("POST", "/api/profile-import", "create_or_update_profile", create_or_update_profile),
+    Route("POST", "/client/profiles", "create_client_profile", create_client_profile),
+)

@@ -1,0 +1,141 @@
+import base64
+import json
+
+import pytest
+
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY, DEMO_PUBLIC_KEY as PUBLIC_KEY
+
+
+def b64(payload) -> str:
+    return base64.b64encode(json.dumps(payload).encode()).decode()
+
+
+def track_payload(email="ada@example.com", event="Harness Event", **extra):
+    return {"token": PUBLIC_KEY, "event": event, "customer_properties": {"$email": email}, "properties": {"item": "book"}, **extra}
+
+
+async def events_of(new_api, email: str, metric_name: str) -> list[dict]:
+    profiles = (await new_api("/api/profiles", filter=f'equals(email,"{email}")'))["data"]
+    if not profiles:
+        return []
+    document = await new_api("/api/events", filter=f'equals(profile_id,"{profiles[0]["id"]}")', include="metric")
+    names = {item["id"]: item["attributes"]["name"] for item in document.get("included", [])}
+    return [e for e in document["data"] if names.get(e["relationships"]["metric"]["data"]["id"]) == metric_name]
+
+
+async def assert_one(response):
+    assert response.status == 200
+    assert await response.text() == "1"
+    assert response.content_type == "text/html"
+
+
+async def test_get_track_with_base64_data_lands_in_the_sandbox(proxy, new_api, contract):
+    payload = track_payload(email="get.track@example.com", properties={"$value": 9.99, "item": "book"}, time=1650024000)
+    await assert_one(await proxy.get("/api/track", params={"data": b64(payload), "test": "0"}))
+    (event,) = await events_of(new_api, "get.track@example.com", "Harness Event")
+    assert event["attributes"]["timestamp"] == 1650024000
+    assert event["attributes"]["event_properties"]["item"] == "book"
+    (request,) = contract.requests
+    assert (request.method, request.path) == ("POST", "/client/events")
+    assert ("company_id", PUBLIC_KEY) in request.query
+    assert request.header("Authorization") is None
+
+
+async def test_post_form_with_raw_json_and_unprefixed_email(proxy, new_api):
+    payload = {"token": PUBLIC_KEY, "event": "Harness Event", "properties": {"item": "pen"}, "customer_properties": {"email": "post.form@example.com"}}
+    response = await proxy.post("/api/track", data={"data": json.dumps(payload)}, headers={"Accept": "text/html"})
+    await assert_one(response)
+    assert len(await events_of(new_api, "post.form@example.com", "Harness Event")) == 1
+
+
+async def test_post_chunked_form_without_content_length(proxy, new_api):
+    body = ("data=" + json.dumps(track_payload(email="chunked@example.com")).replace("+", "%2B")).encode()
+
+    async def chunks():
+        yield body[:10]
+        yield body[10:]
+
+    response = await proxy.post("/api/track", data=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    await assert_one(response)
+    assert len(await events_of(new_api, "chunked@example.com", "Harness Event")) == 1
+
+
+async def test_a_plain_json_body_is_accepted(proxy, new_api):
+    response = await proxy.post("/api/track", json=track_payload(email="php@example.com"))
+    await assert_one(response)
+    assert len(await events_of(new_api, "php@example.com", "Harness Event")) == 1
+
+
+async def test_bursts_in_the_same_second_are_not_merged(proxy, new_api):
+    payload = track_payload(email="burst@example.com", time=1650024000)
+    for _ in range(3):
+        await assert_one(await proxy.get("/api/track", params={"data": b64(payload)}))
+    assert len(await events_of(new_api, "burst@example.com", "Harness Event")) == 3
+
+
+async def test_track_once_is_recorded_once(proxy, new_api):
+    payload = track_payload(email="once@example.com", time=None, properties={"__track_once__": True})
+    for _ in range(2):
+        await assert_one(await proxy.post("/api/track", data={"data": json.dumps(payload)}))
+    assert len(await events_of(new_api, "once@example.com", "Harness Event")) == 1
+
+
+async def test_event_id_deduplicates_retries(proxy, new_api):
+    payload = track_payload(email="retry@example.com", properties={"$event_id": "order-7"})
+    for _ in range(2):
+        await assert_one(await proxy.get("/api/track", params={"data": b64(payload)}))
+    assert len(await events_of(new_api, "retry@example.com", "Harness Event")) == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"data": "%%%not-base64"},
+        {"data": base64.b64encode(b"{not json").decode()},
+        {"data": b64(["a", "list"])},
+        {"data": b64({"event": "No token", "customer_properties": {"$email": "a@b.c"}})},
+        {"data": b64({"token": PUBLIC_KEY, "customer_properties": {"$email": "a@b.c"}})},
+        {"data": b64({"token": PUBLIC_KEY, "event": "No identity", "customer_properties": {}})},
+        {},
+    ],
+)
+async def test_unreadable_track_calls_answer_zero(proxy, contract, params):
+    response = await proxy.get("/api/track", params=params)
+    assert response.status == 200
+    assert await response.text() == "0"
+    assert contract.requests == []
+
+
+async def test_malformed_post_body_answers_zero(proxy):
+    response = await proxy.post("/api/track", data=b"{broken", headers={"Content-Type": "application/json"})
+    assert await response.text() == "0"
+
+
+async def test_identify_get_and_post_update_the_profile(proxy, new_api):
+    payload = {"token": PUBLIC_KEY, "properties": {"$email": "identify@example.com", "$first_name": "Harness", "plan": "gold"}}
+    await assert_one(await proxy.get("/api/identify", params={"data": b64(payload), "test": "0"}))
+    payload["properties"] = {"email": "identify@example.com", "plan": "platinum"}
+    await assert_one(await proxy.post("/api/identify", data={"data": json.dumps(payload)}))
+    (profile,) = (await new_api("/api/profiles", filter='equals(email,"identify@example.com")'))["data"]
+    assert profile["attributes"]["first_name"] == "Harness"
+    assert profile["attributes"]["properties"]["plan"] == "platinum"
+
+
+async def test_identify_without_identifier_answers_zero(proxy):
+    payload = {"token": PUBLIC_KEY, "properties": {"plan": "gold"}}
+    assert await (await proxy.get("/api/identify", params={"data": b64(payload)})).text() == "0"
+
+
+async def test_sidecar_key_sends_track_and_identify_to_private_endpoints(make_proxy, contract, new_api):
+    proxy = await make_proxy(private_key=PRIVATE_KEY)
+    await assert_one(await proxy.get("/api/track", params={"data": b64(track_payload(email="sidecar@example.com"))}))
+    await assert_one(await proxy.get("/api/identify", params={"data": b64({"token": PUBLIC_KEY, "properties": {"$email": "sidecar@example.com", "tier": "x"}})}))
+    assert [(r.method, r.path) for r in contract.requests] == [("POST", "/api/events"), ("POST", "/api/profile-import")]
+    assert all(r.header("Authorization") == f"Klaviyo-API-Key {PRIVATE_KEY}" for r in contract.requests)
+    assert len(await events_of(new_api, "sidecar@example.com", "Harness Event")) == 1
+
+
+async def test_pixel_mode(proxy):
+    response = await proxy.get("/api/track", params={"data": b64(track_payload()), "i": "1"})
+    assert response.content_type == "image/gif"
+    assert (await response.read()).startswith(b"GIF89a")

@@ -1,0 +1,33 @@
+"""Request documents and link reading for the sandbox tests (functions, not fixtures)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+def event_body(email: str = "ada@example.com", metric: str = "Placed Order", **attributes: Any) -> dict[str, Any]:
+    """An EventCreateQueryV2 document; keyword arguments become event attributes."""
+    return {
+        "data": {
+            "type": "event",
+            "attributes": {
+                "properties": attributes.pop("properties", {}),
+                "metric": {"data": {"type": "metric", "attributes": {"name": metric}}},
+                "profile": {"data": {"type": "profile", "attributes": attributes.pop("profile", {"email": email})}},
+                **attributes,
+            },
+        }
+    }
+
+
+def profile_body(attributes: Mapping[str, Any], **resource: Any) -> dict[str, Any]:
+    """A profile request document; keyword arguments (id, meta) sit beside the attributes."""
+    return {"data": {"type": "profile", "attributes": dict(attributes), **resource}}
+
+
+def next_params(document: dict[str, Any]) -> dict[str, str] | None:
+    """The query of `links.next`, or None on the last page."""
+    url = document["links"].get("next")
+    return dict(parse_qsl(urlsplit(url).query)) if url else None

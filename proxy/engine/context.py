@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from proxy.config import Settings
 from proxy.legacy.request import LegacyRequest
 from proxy.mapping.table import Entry
 from proxy.upstream.client import Call, Credentials, Reply, UpstreamClient
@@ -23,7 +24,7 @@ class Context:
     credentials: Credentials
     upstream: UpstreamClient
     received_at_ns: int
-    allowed_keys: frozenset[str] = frozenset()
+    settings: Settings
 
     def call(
         self,

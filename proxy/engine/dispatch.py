@@ -57,7 +57,7 @@ class Engine:
             credentials=self._credentials(entry, request),
             upstream=self._upstream,
             received_at_ns=received_at_ns,
-            allowed_keys=self._settings.allowed_keys,
+            settings=self._settings,
         )
         try:
             return await self._runners[entry.source](ctx)

@@ -55,7 +55,7 @@ def _credentials(ctx: Context, payload: dict) -> Credentials:
     token = payload.get("token")
     if not isinstance(token, str) or not token.strip():
         raise LegacyError(400, "token missing")
-    if ctx.allowed_keys and token.strip() not in ctx.allowed_keys:
+    if ctx.settings.allowed_keys and token.strip() not in ctx.settings.allowed_keys:
         raise LegacyError(403, "token not allowed")
     return replace(ctx.credentials, public_key=token.strip())
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 
+import orjson
 import structlog
 from aiohttp import web
 
@@ -14,7 +16,14 @@ from proxy.legacy.errors import LegacyError, render_error
 from proxy.legacy.request import parse_request
 from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.table import Entry, family_of, load_table
-from proxy.upstream.client import UpstreamClient, current_calls
+from proxy.openapi.spec import Spec, default_spec_path
+from proxy.staging.admin import STAGING, Staging, add_admin_routes
+from proxy.staging.catalog import build_catalog
+from proxy.staging.deprecation import deprecation_headers
+from proxy.staging.passthrough import forward, is_new_api
+from proxy.staging.usage import UsageInventory
+from proxy.upstream.client import CallRecord, UpstreamClient, current_calls
+from proxy.upstream.errors import TransportError, UpstreamTimeout
 from proxy.upstream.http import HTTPTransport
 from proxy.upstream.transport import Transport
 
@@ -24,11 +33,21 @@ UPSTREAM = web.AppKey("upstream", UpstreamClient)
 log = structlog.get_logger("proxy")
 
 
+@dataclass(slots=True)
+class Served:
+    """What one request became, for its log line and the usage inventory."""
+
+    response: LegacyResponse
+    route: str | None = None  # the mapped legacy route, or "passthrough …"
+    key: str | None = None
+
+
 def create_app(
     settings: Settings,
     *,
     transport: Transport | None = None,
     entries: list[Entry] | None = None,
+    spec: Spec | None = None,
 ) -> web.Application:
     if transport is None:
         transport = HTTPTransport(
@@ -37,15 +56,26 @@ def create_app(
             request_timeout=settings.request_timeout,
             max_connections=settings.upstream_concurrency,
         )
+    entries = entries if entries is not None else load_table(settings.mappings_dir)
+    spec = spec or _optional_spec()
     upstream = UpstreamClient(transport, concurrency=settings.upstream_concurrency)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[UPSTREAM] = upstream
-    app[ENGINE] = Engine(entries if entries is not None else load_table(settings.mappings_dir), settings, upstream)
+    app[ENGINE] = Engine(entries, settings, upstream)
+    app[STAGING] = Staging(entries, settings, spec, build_catalog(entries, spec), UsageInventory())
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
-    app.router.add_route("*", r"/{tail:[\s\S]*}", _legacy)  # any path, even with CR/LF
+    if settings.admin:
+        add_admin_routes(app)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", _serve)  # any path, even with CR/LF
     app.on_cleanup.append(_close_upstream)
     return app
+
+
+def _optional_spec() -> Spec | None:
+    """Staging features name new-API operations by id when the spec is at hand."""
+    path = default_spec_path()
+    return Spec.load(path) if path else None
 
 
 async def _close_upstream(app: web.Application) -> None:
@@ -61,38 +91,85 @@ async def _readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready", "routes": routes})
 
 
-async def _legacy(request: web.Request) -> web.StreamResponse:
+async def _serve(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
     request_id = uuid.uuid4().hex
-    raw_path = request.rel_url.raw_path
-    family, route = family_of(raw_path), None
-    calls: list = []
+    calls: list[CallRecord] = []
     token = current_calls.set(calls)
     try:
-        engine = request.app[ENGINE]
-        match = engine.match(request.method, raw_path)
-        family, route = match.entry.family, match.entry.path
-        legacy_request = parse_request(
-            request.method, raw_path, request.rel_url.query.items(), request.headers, await _read_body(request)
-        )
-        response = await engine.handle(match, legacy_request, time.time_ns())
-    except LegacyError as error:
-        response = render_error(family, error)
-    except Exception:
-        log.exception("internal_error", request_id=request_id, route=route)
-        response = render_error(family, LegacyError(500, "An internal error occurred."))
+        served = await _dispatch(request)
     finally:
         current_calls.reset(token)
+    ms = round((time.perf_counter() - started) * 1000, 2)
+    route = served.route or "(unmapped)"
+    operations = [call.operation for call in calls]
+    request.app[STAGING].inventory.record(route, served.key, served.response.status, operations, ms)
     log.info(
         "legacy_request",
         request_id=request_id,
         method=request.method,
-        route=route or "(unmapped)",
-        status=response.status,
+        route=route,
+        status=served.response.status,
         upstream=[{"op": c.operation, "status": c.status, "ms": c.ms} for c in calls],
-        total_ms=round((time.perf_counter() - started) * 1000, 2),
+        total_ms=ms,
     )
-    return _to_web(response, request_id)
+    return _to_web(served.response, request_id)
+
+
+async def _dispatch(request: web.Request) -> Served:
+    raw_path = request.rel_url.raw_path
+    family = family_of(raw_path)
+    served = Served(LegacyResponse(500, b""))
+    try:
+        engine = request.app[ENGINE]
+        try:
+            match = engine.match(request.method, raw_path)
+        except LegacyError:
+            if is_new_api(raw_path, request.headers):
+                return await _passthrough(request, raw_path)
+            raise
+        family, served.route = match.entry.family, match.entry.legacy
+        legacy_request = parse_request(
+            request.method, raw_path, request.rel_url.query.items(), request.headers, await _read_body(request)
+        )
+        served.key = legacy_request.api_key
+        served.response = await engine.handle(match, legacy_request, time.time_ns())
+        if request.app[STAGING].settings.deprecation_headers:
+            _add_deprecation(request.app[STAGING], served)
+    except LegacyError as error:
+        served.response = render_error(family, error)
+    except Exception:
+        log.exception("internal_error", route=served.route)
+        served.response = render_error(family, LegacyError(500, "An internal error occurred."))
+    return served
+
+
+def _add_deprecation(staging: Staging, served: Served) -> None:
+    entry = staging.catalog[served.route]
+    headers = {**served.response.headers, **deprecation_headers([t.operation_id for t in entry.targets if t.operation_id])}
+    served.response = LegacyResponse(served.response.status, served.response.body, served.response.content_type, headers)
+
+
+async def _passthrough(request: web.Request, raw_path: str) -> Served:
+    staging = request.app[STAGING]
+    operation = staging.spec.operation(request.method, raw_path) if staging.spec else None
+    route = f"passthrough {request.method} {operation.path if operation else raw_path.split('/')[1]}"
+    try:
+        upstream_response = await forward(
+            request.app[UPSTREAM],
+            request.method,
+            raw_path,
+            tuple(request.rel_url.query.items()),
+            request.headers,
+            await _read_body(request),
+            route.removeprefix("passthrough "),
+        )
+    except TransportError as failure:
+        status = 504 if isinstance(failure, UpstreamTimeout) else 502
+        body = orjson.dumps({"errors": [{"status": status, "code": "upstream_unavailable", "title": "Upstream unavailable", "detail": str(failure)}]})
+        return Served(LegacyResponse(status, body, "application/vnd.api+json"), route)
+    response = LegacyResponse(upstream_response.status, upstream_response.body, None, upstream_response.headers)
+    return Served(response, route)
 
 
 async def _read_body(request: web.Request) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
@@ -47,7 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--mappings-dir")
     check.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC or ../shared)")
     check.add_argument("--chart", type=Path, help="comparison chart (default: beside the spec's folder)")
+    check.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: the coverage table only")
     check.set_defaults(run=_check)
+
+    explain = commands.add_parser("explain", help="print the new-API calls a legacy request becomes; sends nothing")
+    explain.add_argument("request", help="e.g. 'GET /api/v1/metric/ABC/timeline?api_key=pk_…&count=10'")
+    explain.add_argument("--data", default="", help="request body (form-encoded or JSON)")
+    explain.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'")
+    explain.add_argument("--format", choices=("text", "curl", "json"), default="text")
+    explain.add_argument("--mappings-dir")
+    explain.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC or ../shared)")
+    explain.set_defaults(run=_explain)
     return parser
 
 
@@ -106,12 +117,47 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from proxy.coverage import check_report
+    from proxy.coverage import check_report, coverage_markdown, default_chart_path
+    from proxy.mapping.chart import load_chart
+    from proxy.mapping.table import load_table
 
     settings = _settings(args)
+    if args.format == "markdown":
+        chart_path = args.chart or default_chart_path(args.spec)
+        if chart_path is None:
+            raise SettingsError("check: the comparison chart was not found; pass --chart")
+        print(coverage_markdown(load_table(settings.mappings_dir), load_chart(chart_path)))
+        return 0
     report = check_report(settings.mappings_dir, spec_path=args.spec, chart_path=args.chart)
     print(report.text)
     return 0 if report.ok else 1
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from proxy.mapping.table import load_table
+    from proxy.openapi.spec import Spec, default_spec_path
+    from proxy.staging.explain import RENDERERS, explain
+
+    settings = _settings(args)
+    spec_path = args.spec or default_spec_path()
+    if spec_path is None:
+        raise SettingsError("explain needs the official spec: set KLAVIYO_OPENAPI_SPEC or pass --spec")
+    method, _, target = args.request.strip().partition(" ")
+    if not target:
+        raise SettingsError("explain: give the request as 'METHOD /path?query'")
+    headers = dict(_header(line) for line in args.header)
+    explanation = asyncio.run(
+        explain(load_table(settings.mappings_dir), settings, Spec.load(spec_path), method, target.strip(), args.data.encode(), headers)
+    )
+    print(RENDERERS[args.format](explanation))
+    return 0
+
+
+def _header(line: str) -> tuple[str, str]:
+    name, separator, value = line.partition(":")
+    if not separator:
+        raise SettingsError(f"explain: --header {line!r} must look like 'Name: value'")
+    return name.strip(), value.strip()
 
 
 if __name__ == "__main__":  # pragma: no cover

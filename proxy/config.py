@@ -36,6 +36,8 @@ class Settings:
     private_key: str | None = None
     private_key_mode: str = "fallback"  # fallback: only when the request has none; always
     allowed_keys: frozenset[str] = frozenset()
+    deprecation_headers: bool = True
+    admin: bool = True  # the /__proxy/ staging pages and APIs
     mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"
 
     def __repr__(self) -> str:  # never print the key
@@ -128,6 +130,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "private_key": _private_key,
     "private_key_mode": _choice("fallback", "always"),
     "allowed_keys": _key_list,
+    "deprecation_headers": _bool,
+    "admin": _bool,
     "mappings_dir": _directory,
 }
 

@@ -35,8 +35,8 @@ def check_report(mappings_dir: Path, *, spec_path: Path | None = None, chart_pat
         problems += _missing_operations(entries, spec_path)
         lines.append(f"spec: {spec_path.name} — every named new-API operation checked")
 
-    chart_path = chart_path or (spec_path.parent.parent / "seed" / "comparison-chart.txt" if spec_path else None)
-    if chart_path is None or not chart_path.exists():
+    chart_path = chart_path or default_chart_path(spec_path)
+    if chart_path is None:
         problems.append("chart: not found; pass --chart")
     else:
         chart_lines, chart_problems = _chart_coverage(entries, load_chart(chart_path))
@@ -45,6 +45,30 @@ def check_report(mappings_dir: Path, *, spec_path: Path | None = None, chart_pat
 
     lines += [f"PROBLEM: {problem}" for problem in problems]
     return Report(not problems, "\n".join(lines))
+
+
+_STATUS = {"exact": "mapped", "approximated": "approximated", "no_equivalent": "no equivalent"}
+
+
+def coverage_markdown(entries: list[Entry], rows: list[ChartRow]) -> str:
+    """The comparison chart as a table with each row's status (the README's coverage table)."""
+    mapped = {row: entry for entry in entries for row in entry.chart}
+    lines = ["| Legacy endpoint | New API | Status |", "|---|---|---|"]
+    for row in rows:
+        entry = mapped.get(row.key)
+        lines.append(f"| `{row.legacy}` | `{row.new}` | {_STATUS[entry.coverage] if entry else 'not yet'} |")
+    for entry in entries:
+        if entry.beyond_chart:
+            calls = ", ".join(f"`{call}`" for call in entry.calls)
+            lines.append(f"| `{entry.legacy}` | {calls} | {_STATUS[entry.coverage]} (beyond the chart) |")
+    return "\n".join(lines)
+
+
+def default_chart_path(spec_path: Path | None = None) -> Path | None:
+    """The chart lives in the same shared folder as the spec: shared/seed/comparison-chart.txt."""
+    spec_path = spec_path or default_spec_path()
+    chart = spec_path.parent.parent / "seed" / "comparison-chart.txt" if spec_path else None
+    return chart if chart and chart.exists() else None
 
 
 def _missing_operations(entries: list[Entry], spec_path: Path) -> list[str]:

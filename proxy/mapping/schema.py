@@ -59,5 +59,19 @@ ENTRY = {
             },
         },
         "note": {"type": "string"},
+        "coverage": {
+            "description": "how faithfully the legacy answer can be given (default exact)",
+            "enum": ["exact", "approximated", "no_equivalent"],
+        },
+        "example": {
+            "description": "a sample legacy request (api_key added by tools), for explain, docs and tests",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "path": {"type": "string", "pattern": "^/"},
+                "query": {"type": "object", "additionalProperties": {"type": "string"}},
+                "body": {"type": "string"},
+            },
+        },
     },
 }

@@ -58,6 +58,8 @@ class Entry:
     params: Mapping[str, Param] = field(default_factory=dict)
     paginate: str = "none"
     note: str = ""
+    coverage: str = "exact"
+    example: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def legacy(self) -> str:
@@ -83,19 +85,19 @@ def load_table(directory: Path) -> list[Entry]:
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise MappingError(f"{directory}: no mapping files (*.yaml)")
-    entries = [entry for path in files for entry in _load_file(path)]
+    entries = [entry for path in files for entry in _load_file(path, path.relative_to(directory.parent))]
     _reject_duplicates(entries)
     return entries
 
 
-def _load_file(path: Path) -> list[Entry]:
+def _load_file(path: Path, shown: Path) -> list[Entry]:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise MappingError(f"{path}: not valid YAML: {exc}") from None
+        raise MappingError(f"{shown}: not valid YAML: {exc}") from None
     if not isinstance(document, list):
-        raise MappingError(f"{path}: must be a list of entries")
-    return [_entry(raw, f"{path} entry {i + 1}") for i, raw in enumerate(document)]
+        raise MappingError(f"{shown}: must be a list of entries")
+    return [_entry(raw, f"{shown} entry {i + 1}") for i, raw in enumerate(document)]
 
 
 def _entry(raw: Any, source: str) -> Entry:
@@ -128,6 +130,8 @@ def _entry(raw: Any, source: str) -> Entry:
         ),
         paginate=raw.get("paginate", "none"),
         note=raw.get("note", ""),
+        coverage=raw.get("coverage", "exact"),
+        example=MappingProxyType(dict(raw.get("example", {}))),
     )
 
 

@@ -92,16 +92,20 @@ class UpstreamClient:
         self._slots = asyncio.Semaphore(concurrency)
 
     async def send(self, call: Call, credentials: Credentials) -> Reply:
-        request = build_request(call, credentials)
+        response = await self.forward(build_request(call, credentials), call.operation)
+        return _decode(call, response)
+
+    async def forward(self, request: UpstreamRequest, operation: str) -> UpstreamResponse:
+        """Send a ready-made request as it is (passthrough), recorded like any other call."""
         started = time.perf_counter()
         status: int | str = "error"
         try:
             async with self._slots:
                 response = await self._transport.send(request)
             status = response.status
+            return response
         finally:
-            _record(CallRecord(call.operation, status, round((time.perf_counter() - started) * 1000, 2)))
-        return _decode(call, response)
+            _record(CallRecord(operation, status, round((time.perf_counter() - started) * 1000, 2)))
 
     async def aclose(self) -> None:
         await self._transport.aclose()

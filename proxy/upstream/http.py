@@ -13,6 +13,12 @@ from proxy.upstream.errors import UpstreamTimeout, UpstreamUnreachable
 from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 
+def upstream_url(base_url: str, request: UpstreamRequest) -> str:
+    """The full URL; the path arrives percent-encoded and must not be normalised again."""
+    query = urlencode(request.query, quote_via=quote, safe="[]")
+    return base_url + request.path + (f"?{query}" if query else "")
+
+
 class HTTPTransport:
     def __init__(self, base_url: str, *, connect_timeout: float, request_timeout: float, max_connections: int):
         self._base_url = base_url.rstrip("/")
@@ -30,17 +36,12 @@ class HTTPTransport:
             )
         return self._session
 
-    def url_for(self, request: UpstreamRequest) -> URL:
-        # The path arrives percent-encoded; `encoded=True` stops yarl from re-normalising it.
-        query = urlencode(request.query, quote_via=quote, safe="[]")
-        return URL(self._base_url + request.path + (f"?{query}" if query else ""), encoded=True)
-
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         session = self._open()
         try:
             async with session.request(
                 request.method,
-                self.url_for(request),
+                URL(upstream_url(self._base_url, request), encoded=True),
                 headers=dict(request.headers),
                 data=request.body,
                 allow_redirects=False,

@@ -133,7 +133,7 @@ async def test_log_line_per_request_without_keys_or_pii(make_proxy, capsys):
     await proxy.post("/api/track", data={"data": data})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     requests = [line for line in lines if line["event"] == "legacy_request"]
-    assert [line["route"] for line in requests] == ["/api/v1/metrics", "/api/track"]
+    assert [line["route"] for line in requests] == ["GET /api/v1/metrics", "GET|POST /api/track"]
     assert requests[0]["upstream"][0]["op"] == "GET /api/metrics"
     assert requests[0]["upstream"][0]["status"] == 200
     assert isinstance(requests[0]["total_ms"], float)

@@ -49,7 +49,7 @@ def test_a_bad_entry_names_file_entry_and_field(tmp_path: Path, change, message)
     with pytest.raises(MappingError) as caught:
         for entry in load_table(directory):
             runner_for(entry)
-    assert str(tmp_path / "m.yaml") in str(caught.value)
+    assert f"{tmp_path.name}/m.yaml entry 1" in str(caught.value)
     assert message in str(caught.value)
 
 

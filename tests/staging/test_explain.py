@@ -1,0 +1,83 @@
+import json
+import subprocess
+import sys
+from urllib.parse import urlencode
+
+import pytest
+
+from proxy.config import Settings
+from proxy.mapping.table import load_table
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY
+from proxy.staging.explain import RENDERERS, explain
+
+ENTRIES = load_table(Settings().mappings_dir)
+
+
+def sample_request(entry) -> tuple[str, str, bytes]:
+    """One legacy request per entry: its example, else a generic one."""
+    example = entry.example
+    path = example.get("path") or entry.path.replace("{", "").replace("}", "")
+    query = dict(example.get("query", {}))
+    if entry.auth == "api_key":
+        query["api_key"] = DEMO_PRIVATE_KEY
+    target = path + ("?" + urlencode(query) if query else "")
+    return entry.methods[0], target, example.get("body", "").encode()
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[entry.legacy for entry in ENTRIES])
+async def test_every_mapped_route_explains_without_leaking_the_key(entry, spec):
+    method, target, body = sample_request(entry)
+    explanation = await explain(ENTRIES, Settings(), spec, method, target, body)
+    assert explanation.stopped is None, explanation.stopped
+    assert explanation.calls, "a mapped route makes at least one new-API call"
+    assert {f"{c.method} {spec.operation(c.method, c.url.split('a.klaviyo.com', 1)[1].split('?')[0]).path}" for c in explanation.calls} <= {
+        str(call) for call in entry.calls
+    }, "explain may only show calls the entry declares"
+    for render in RENDERERS.values():
+        text = render(explanation)
+        assert DEMO_PRIVATE_KEY not in text and "DemoPk" not in text
+        assert "$KLAVIYO_" in text
+
+
+async def test_text_form_is_readable(spec):
+    explanation = await explain(ENTRIES, Settings(), spec, "GET", f"/api/v1/metric/ABC/timeline?api_key={DEMO_PRIVATE_KEY}&count=10")
+    text = RENDERERS["text"](explanation)
+    assert 'GET https://a.klaviyo.com/api/events?include=metric,profile&filter=equals(metric_id,"ABC")&sort=-timestamp&page[size]=10' in text
+    assert "revision: 2026-07-15" in text
+    assert "Authorization: Klaviyo-API-Key $KLAVIYO_PRIVATE_KEY" in text
+
+
+async def test_curl_form_runs_with_environment_keys(spec):
+    explanation = await explain(
+        ENTRIES, Settings(), spec, "POST", "/api/track",
+        b'data={"token": "DemoPk", "event": "E", "customer_properties": {"$email": "a@b.c"}}',
+    )
+    curl = RENDERERS["curl"](explanation)
+    assert curl.startswith("# 1. POST /client/events\ncurl -X POST \"https://a.klaviyo.com/client/events?company_id=$KLAVIYO_PUBLIC_KEY\"")
+    assert "--data-raw '{\"data\":{\"type\":\"event\"" in curl
+
+
+async def test_a_legacy_error_is_where_the_plan_stops(spec):
+    explanation = await explain(ENTRIES, Settings(), spec, "GET", "/api/v1/metrics?count=lots&api_key=" + DEMO_PRIVATE_KEY)
+    assert explanation.calls == ()
+    assert explanation.stopped == "400 Invalid value for count: must be an integer."
+
+
+def test_the_command_line(spec_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "proxy.cli", "explain", f"GET /api/v1/metrics?api_key={DEMO_PRIVATE_KEY}", "--format", "json", "--spec", str(spec_path)],
+        capture_output=True, text=True, check=True,
+    )
+    document = json.loads(result.stdout)
+    assert [call["url"] for call in document["calls"]] == ["https://a.klaviyo.com/api/metrics"]
+    assert DEMO_PRIVATE_KEY not in result.stdout
+
+
+async def test_explain_endpoint(proxy, contract):
+    response = await proxy.post("/__proxy/explain", json={"request": f"GET /api/v1/metrics?api_key={DEMO_PRIVATE_KEY}", "format": "curl"})
+    assert response.status == 200
+    text = await response.text()
+    assert text.startswith("# 1. GET /api/metrics") and DEMO_PRIVATE_KEY not in text
+    assert contract.requests == [], "explain sends nothing upstream"
+    bad = await proxy.post("/__proxy/explain", data=b"nope")
+    assert bad.status == 400

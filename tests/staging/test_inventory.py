@@ -1,0 +1,106 @@
+import base64
+import json
+from pathlib import Path
+
+from openapi_spec_validator import validate
+
+from proxy.app import create_app
+from proxy.config import Settings
+from proxy.sandbox.seed import demo_sandbox
+from proxy.sandbox.transport import SandboxTransport
+from proxy.coverage import coverage_markdown, default_chart_path
+from proxy.mapping.chart import load_chart
+from proxy.mapping.table import load_table
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
+from proxy.staging.usage import fingerprint
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+async def test_usage_counts_routes_per_key_fingerprint(proxy):
+    for _ in range(3):
+        await proxy.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY})
+    await proxy.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY, "count": "bad"})
+    data = base64.b64encode(json.dumps({"token": DEMO_PUBLIC_KEY, "event": "E", "customer_properties": {"$email": "a@b.c"}}).encode())
+    await proxy.get("/api/track", params={"data": data.decode()})
+    usage = await (await proxy.get("/__proxy/usage")).json()
+    metrics, track = usage["routes"]
+    assert metrics["route"] == "GET /api/v1/metrics" and metrics["calls"] == 4
+    assert metrics["key"] == fingerprint(DEMO_PRIVATE_KEY) and DEMO_PRIVATE_KEY not in json.dumps(usage)
+    assert metrics["statuses"] == {"2xx": 3, "4xx": 1}
+    assert metrics["operations"] == ["GET /api/metrics"]
+    assert metrics["p50_ms"] <= metrics["p95_ms"]
+    assert track["route"] == "GET|POST /api/track" and track["operations"] == ["POST /client/events"]
+
+
+async def test_dashboard_lists_routes_with_their_replacements(proxy):
+    await proxy.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY})
+    response = await proxy.get("/__proxy/")
+    assert response.content_type == "text/html"
+    html = await response.text()
+    assert "<code>GET /api/v1/metrics</code>" in html
+    assert 'href="https://developers.klaviyo.com/en/reference/get_metrics"' in html
+    assert "Call `GET /api/metrics` instead" in html
+    assert DEMO_PRIVATE_KEY not in html
+
+
+async def test_deprecation_headers_on_translated_responses(make_proxy):
+    proxy = await make_proxy()
+    response = await proxy.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY})
+    assert response.headers["Deprecation"] == "@1665964800"
+    assert response.headers["Sunset"] == "Sun, 30 Jun 2024 00:00:00 GMT"
+    assert '<https://developers.klaviyo.com/en/reference/get_metrics>; rel="successor-version"' in response.headers["Link"]
+    quiet = await make_proxy(deprecation_headers=False)
+    assert "Deprecation" not in (await quiet.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY})).headers
+
+
+async def test_admin_routes_can_be_switched_off(make_proxy):
+    proxy = await make_proxy(admin=False)
+    response = await proxy.get("/__proxy/usage")
+    assert response.status == 404
+    assert (await response.json())["status"] == 404
+
+
+async def test_passthrough_forwards_new_api_calls_unchanged(proxy, contract):
+    response = await proxy.get(
+        "/api/metrics",
+        headers={"revision": "2026-07-15", "Authorization": f"Klaviyo-API-Key {DEMO_PRIVATE_KEY}", "Cookie": "session=1", "Connection": "close"},
+    )
+    assert response.status == 200
+    assert response.content_type == "application/vnd.api+json"
+    assert (await response.json())["data"][0]["type"] == "metric"
+    (sent,) = contract.requests
+    assert sent.path == "/api/metrics"
+    assert {name.lower() for name in sent.headers} >= {"revision", "authorization"}
+    assert not {"cookie", "host", "connection"} & {name.lower() for name in sent.headers}
+    usage = await (await proxy.get("/__proxy/usage")).json()
+    assert usage["routes"][0]["route"] == "passthrough GET /api/metrics"
+
+
+async def test_passthrough_keeps_new_api_errors(aiohttp_client):
+    # The call is deliberately invalid, so it bypasses the contract check.
+    proxy = await aiohttp_client(create_app(Settings(), transport=SandboxTransport(demo_sandbox())))
+    response = await proxy.get("/api/metrics", headers={"revision": "2026-07-15"})
+    assert response.status == 401
+    assert "errors" in await response.json()
+
+
+async def test_api_path_without_revision_is_not_passed_through(proxy, contract):
+    response = await proxy.get("/api/metrics")
+    assert response.status == 404
+    assert contract.requests == []
+
+
+async def test_generated_legacy_openapi_is_valid(proxy):
+    document = await (await proxy.get("/__proxy/openapi.json")).json()
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    assert {"/api/v1/metrics", "/api/track"} <= set(document["paths"])
+    assert document["paths"]["/api/v1/metrics"]["get"]["x-new-api-calls"] == ["GET /api/metrics"]
+
+
+def test_readme_coverage_table_is_current():
+    text = README.read_text()
+    current = text.split("<!-- coverage:start -->\n", 1)[1].split("\n<!-- coverage:end -->", 1)[0]
+    expected = coverage_markdown(load_table(Settings().mappings_dir), load_chart(default_chart_path()))
+    assert current == expected, "README coverage table is stale: run `klaviyo-legacy-proxy check --format markdown`"

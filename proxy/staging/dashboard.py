@@ -22,7 +22,7 @@ def render_dashboard(usage: list[dict[str, Any]], catalog: Mapping[str, CatalogE
         rows = '<tr><td colspan="7" class="muted">No legacy calls yet. Point a legacy client here.</td></tr>'
     unused = sorted(set(catalog) - {item["route"] for item in usage})
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Legacy API usage — klaviyo-legacy-proxy</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Legacy API usage — klaviyo-legacy-proxy</title>
 <style>{_STYLE}</style></head><body>
 <h1>Legacy Klaviyo API usage</h1>
 <p class="muted">Each legacy endpoint your integrations call through this proxy, what it becomes in the

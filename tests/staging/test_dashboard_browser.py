@@ -1,0 +1,41 @@
+"""The migration dashboard in a real headless Chromium (.ci/run installs Debian's chromium)."""
+
+import os
+
+import aiohttp
+
+import pytest
+from cdp import chromium_page, find_chromium
+
+from proxy.app import create_app
+from proxy.config import Settings
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY
+
+
+@pytest.fixture
+def chromium():
+    executable = find_chromium()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run must install Debian's chromium package")
+        pytest.skip("no Chromium on this machine (apt-get install chromium); CI always runs this test")
+    return executable
+
+
+async def test_dashboard_renders_exercised_routes_without_console_errors(aiohttp_server, contract, spec, chromium):
+    server = await aiohttp_server(create_app(Settings(), transport=contract, spec=spec))
+    base = f"http://{server.host}:{server.port}"
+    async with aiohttp.ClientSession() as session:
+        for path in ("/api/v1/metrics", "/api/v1/metrics/timeline"):
+            async with session.get(base + path, params={"api_key": DEMO_PRIVATE_KEY}) as response:
+                assert response.status == 200
+
+    async with chromium_page(chromium) as page:
+        await page.load(base + "/__proxy/")
+        routes = await page.evaluate("[...document.querySelectorAll('#usage tbody tr td:first-child')].map(td => td.textContent)")
+        title = await page.evaluate("document.title")
+        links = await page.evaluate("[...document.querySelectorAll('#usage a')].map(a => a.href)")
+        assert page.errors == []
+    assert title.startswith("Legacy API usage")
+    assert sorted(routes) == ["GET /api/v1/metrics", "GET /api/v1/metrics/timeline"]
+    assert "https://developers.klaviyo.com/en/reference/get_events" in links

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ import orjson
 import structlog
 from aiohttp import web
 
+from proxy import metrics
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
 from proxy.legacy.errors import LegacyError, render_error
@@ -17,18 +19,24 @@ from proxy.legacy.request import parse_request
 from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.table import Entry, family_of, load_table
 from proxy.openapi.spec import Spec, default_spec_path
+from proxy.readiness import readiness
+from proxy.spool.service import SpoolService, open_spool
 from proxy.staging.admin import STAGING, Staging, add_admin_routes
 from proxy.staging.catalog import build_catalog
 from proxy.staging.deprecation import deprecation_headers
 from proxy.staging.passthrough import forward, is_new_api
 from proxy.staging.usage import UsageInventory
+from proxy.upstream.budget import LocalBudget
 from proxy.upstream.client import CallRecord, UpstreamClient, current_calls
 from proxy.upstream.errors import TransportError, UpstreamTimeout
 from proxy.upstream.http import HTTPTransport
+from proxy.upstream.stack import Stack, build_stack
 from proxy.upstream.transport import Transport
 
 ENGINE = web.AppKey("engine", Engine)
 UPSTREAM = web.AppKey("upstream", UpstreamClient)
+STACK = web.AppKey("stack", Stack)
+SPOOL = web.AppKey("spool", SpoolService)
 
 log = structlog.get_logger("proxy")
 
@@ -58,18 +66,40 @@ def create_app(
         )
     entries = entries if entries is not None else load_table(settings.mappings_dir)
     spec = spec or _optional_spec()
-    upstream = UpstreamClient(transport, concurrency=settings.upstream_concurrency)
+    stack = build_stack(transport, settings, LocalBudget())
+    upstream = UpstreamClient(stack.transport, concurrency=settings.upstream_concurrency)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[UPSTREAM] = upstream
+    app[STACK] = stack
     app[ENGINE] = Engine(entries, settings, upstream)
     app[STAGING] = Staging(entries, settings, spec, build_catalog(entries, spec), UsageInventory())
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
-    if settings.admin:
+    app.router.add_get("/metrics", _metrics)
+    if settings.admin and settings.admin_port is None:
         add_admin_routes(app)
+    elif settings.admin:
+        app.cleanup_ctx.append(_admin_site)
     app.router.add_route("*", r"/{tail:[\s\S]*}", _serve)  # any path, even with CR/LF
+    if settings.delivery == "spool":
+        app[SPOOL] = SpoolService(settings, upstream, stack.tiers, open_spool(settings))
+        app.middlewares.append(app[SPOOL].middleware)
+        app.cleanup_ctx.append(app[SPOOL].lifecycle)
     app.on_cleanup.append(_close_upstream)
     return app
+
+
+async def _admin_site(app: web.Application):
+    """The /__proxy/ routes on their own port, sharing the main app's staging state."""
+    settings = app[STAGING].settings
+    admin = web.Application()
+    admin[STAGING] = app[STAGING]
+    add_admin_routes(admin)
+    runner = web.AppRunner(admin, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.admin_port).start()
+    yield
+    await runner.cleanup()
 
 
 def _optional_spec() -> Spec | None:
@@ -88,7 +118,13 @@ async def _healthz(_request: web.Request) -> web.Response:
 
 async def _readyz(request: web.Request) -> web.Response:
     routes = len(request.app[ENGINE].router)
-    return web.json_response({"status": "ready", "routes": routes})
+    ready, report = await readiness(request.app[STACK].observed, request.app.get(SPOOL))
+    return web.json_response({**report, "routes": routes}, status=200 if ready else 503)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body, content_type = metrics.exposition(request.headers.get("Accept", ""))
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 async def _serve(request: web.Request) -> web.StreamResponse:
@@ -102,6 +138,7 @@ async def _serve(request: web.Request) -> web.StreamResponse:
         current_calls.reset(token)
     ms = round((time.perf_counter() - started) * 1000, 2)
     route = served.route or "(unmapped)"
+    metrics.legacy_request(route, served.response.status, time.perf_counter() - started)
     operations = [call.operation for call in calls]
     request.app[STAGING].inventory.record(route, served.key, served.response.status, operations, ms)
     log.info(
@@ -174,9 +211,11 @@ async def _passthrough(request: web.Request, raw_path: str) -> Served:
 
 async def _read_body(request: web.Request) -> bytes:
     try:
-        return await request.read()
+        return await asyncio.wait_for(request.read(), request.app[STAGING].settings.body_timeout)
     except web.HTTPRequestEntityTooLarge:
         raise LegacyError(413, "The request body is too large.") from None
+    except asyncio.TimeoutError:
+        raise LegacyError(408, "The request body did not arrive in time.") from None
 
 
 def _to_web(response: LegacyResponse, request_id: str) -> web.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import sys
 from pathlib import Path
 
@@ -33,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--upstream", help="new-API base URL (default https://a.klaviyo.com)")
     serve.add_argument("--sandbox", action="store_true", default=None, help="serve in front of the embedded sandbox")
     serve.add_argument("--sandbox-port", type=int, default=8081, help="where the embedded sandbox is also reachable")
+    serve.add_argument("--workers", type=str, help="processes sharing the port")
+    serve.add_argument("--event-loop", help="asyncio or uvloop")
     serve.add_argument("--log-level")
     serve.add_argument("--log-format")
     serve.add_argument("--mappings-dir")
@@ -49,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC or ../shared)")
     check.add_argument("--chart", type=Path, help="comparison chart (default: beside the spec's folder)")
     check.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: the coverage table only")
+    check.add_argument("--write-ratelimits", action="store_true", help="first regenerate mappings/ratelimits/ from the spec")
     check.set_defaults(run=_check)
 
     explain = commands.add_parser("explain", help="print the new-API calls a legacy request becomes; sends nothing")
@@ -59,28 +63,54 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--mappings-dir")
     explain.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC or ../shared)")
     explain.set_defaults(run=_explain)
+
+    spool = commands.add_parser("spool", help="look into the delivery spool; retry or purge its dead letters")
+    spool.add_argument("action", choices=("status", "retry-dead", "purge-dead"))
+    spool.add_argument("--spool-path", help="the SQLite spool file (also KLP_SPOOL_PATH)")
+    spool.set_defaults(run=_spool)
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     flags = {
         name: getattr(args, name, None)
-        for name in ("host", "port", "upstream", "sandbox", "log_level", "log_format", "mappings_dir")
+        for name in ("host", "port", "upstream", "sandbox", "workers", "event_loop", "log_level", "log_format", "mappings_dir")
     }
     return load_settings(flags, config_file=args.config)
 
 
 def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    where = "embedded sandbox" if settings.sandbox else settings.upstream
+    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+    print(f"klaviyo-legacy-proxy on http://{settings.host}:{settings.port} → {where}{workers}", flush=True)
+    if settings.workers == 1:
+        _run_worker(settings, args.sandbox_port)
+        return 0
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_run_worker, args=(settings, args.sandbox_port)) for _ in range(settings.workers)]
+    for process in processes:
+        process.start()
+    try:
+        for process in processes:
+            process.join()
+    except KeyboardInterrupt:
+        for process in processes:
+            process.terminate()
+    return 0
+
+
+def _run_worker(settings: Settings, sandbox_port: int) -> None:
     from proxy.app import create_app
     from proxy.logs import configure_logging
 
-    settings = _settings(args)
+    if settings.event_loop == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     configure_logging(settings.log_level, settings.log_format, settings.redact_pii)
-    app = _with_sandbox(settings, args.sandbox_port) if settings.sandbox else create_app(settings)
-    where = "embedded sandbox" if settings.sandbox else settings.upstream
-    print(f"klaviyo-legacy-proxy on http://{settings.host}:{settings.port} → {where}", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
-    return 0
+    app = _with_sandbox(settings, sandbox_port) if settings.sandbox else create_app(settings)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, reuse_port=settings.workers > 1)
 
 
 def _with_sandbox(settings: Settings, sandbox_port: int) -> web.Application:
@@ -122,6 +152,8 @@ def _check(args: argparse.Namespace) -> int:
     from proxy.mapping.table import load_table
 
     settings = _settings(args)
+    if args.write_ratelimits:
+        _write_ratelimits(settings.mappings_dir, args.spec)
     if args.format == "markdown":
         chart_path = args.chart or default_chart_path(args.spec)
         if chart_path is None:
@@ -131,6 +163,29 @@ def _check(args: argparse.Namespace) -> int:
     report = check_report(settings.mappings_dir, spec_path=args.spec, chart_path=args.chart)
     print(report.text)
     return 0 if report.ok else 1
+
+
+def _write_ratelimits(mappings_dir: Path, spec_path: Path | None) -> None:
+    from proxy.openapi.spec import Spec, default_spec_path
+    from proxy.upstream.tiers import write_tiers
+
+    spec_path = spec_path or default_spec_path()
+    if spec_path is None:
+        raise SettingsError("check --write-ratelimits needs the official spec: set KLAVIYO_OPENAPI_SPEC or pass --spec")
+    print(f"ratelimits: wrote {write_tiers(mappings_dir, Spec.load(spec_path))}")
+
+
+def _spool(args: argparse.Namespace) -> int:
+    from proxy.spool.admin import run
+    from proxy.spool.records import SpoolError
+
+    settings = load_settings({"spool_path": args.spool_path}, config_file=args.config)
+    try:
+        print(asyncio.run(run(args.action, settings)))
+    except SpoolError as exc:
+        print(f"klaviyo-legacy-proxy: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _explain(args: argparse.Namespace) -> int:

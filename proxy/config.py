@@ -5,9 +5,11 @@ Parsed and validated once; an invalid value stops start-up with one line naming 
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -29,21 +31,39 @@ class Settings:
     connect_timeout: float = 5.0
     request_timeout: float = 30.0
     upstream_concurrency: int = 64
+    workers: int = 1  # processes sharing the port (SO_REUSEPORT)
+    event_loop: str = "asyncio"  # or uvloop, when installed
     max_body_bytes: int = 2 * 1024 * 1024
+    body_timeout: float = 30.0  # a client that has not sent its whole body by then gets a legacy 408
     log_level: str = "info"
     log_format: str = "json"
     redact_pii: bool = True
     private_key: str | None = None
     private_key_mode: str = "fallback"  # fallback: only when the request has none; always
+    public_key: str | None = None  # the site's public key, for sign-up form posts that carry no ?a=
     allowed_keys: frozenset[str] = frozenset()
     deprecation_headers: bool = True
+    beta_template_send: bool = False  # serve v1 template send through Klaviyo's beta preview-send job
     admin: bool = True  # the /__proxy/ staging pages and APIs
+    admin_port: int | None = None  # serve them on this port instead of the main one
     mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"
+    governor_max_wait: float = 5.0  # seconds a request may wait for rate budget before a legacy 429
+    retry_budget: float = 2.0  # total seconds of retries for one upstream call; 0 turns retries off
+    delivery: str = "sync"  # track/identify: sync answers after Klaviyo's 202; spool after storing durably
+    spool_path: Path = Path("klaviyo-legacy-proxy-spool.sqlite3")
+    spool_linger: float = 0.5  # seconds a spooled write waits so it can share a bulk call
+    spool_max_backoff: float = 30.0  # longest pause before a failed delivery is tried again
+    spool_drain_timeout: float = 10.0  # at shutdown, how long to keep delivering
+    token_keys: Mapping[str, str] = field(default_factory=dict)  # public token -> private key, for bulk delivery
+    redis_url: str | None = None  # shared rate budget and spool for many replicas (also REDIS_URL)
+    spool_lease: float = 60.0  # with Redis: a replica silent this long about a write loses it to another
 
     def __repr__(self) -> str:  # never print the key
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["private_key"] = "<set>" if self.private_key else None
         shown["allowed_keys"] = f"<{len(self.allowed_keys)} keys>"
+        shown["token_keys"] = f"<{len(self.token_keys)} keys>"
+        shown["redis_url"] = "<set>" if self.redis_url else None  # may carry a password
         return f"Settings({shown})"
 
 
@@ -66,6 +86,38 @@ def _positive_float(value: str) -> float:
     if number <= 0:
         raise ValueError("must be a positive number of seconds")
     return number
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError("must be a number of seconds, 0 or more")
+    return number
+
+
+def _spool_file(value: str) -> Path:
+    path = Path(str(value)).expanduser()
+    if not path.parent.is_dir():
+        raise ValueError("must be a file in an existing directory")
+    return path
+
+
+def _token_keys(value: Any) -> Mapping[str, str]:
+    """`Token=pk_…,Token2=pk_…` (environment) or a mapping (YAML)."""
+    pairs = value.items() if isinstance(value, Mapping) else (item.partition("=")[::2] for item in str(value).split(",") if item.strip())
+    keys = {str(token).strip(): str(key).strip() for token, key in pairs}
+    if any(not token or not key.startswith("pk_") for token, key in keys.items()):
+        raise ValueError("must map public tokens to private keys, e.g. Token=pk_…")
+    return MappingProxyType(keys)
+
+
+def _redis_url(value: str) -> str | None:
+    text = str(value).strip()
+    if not text:
+        return None
+    if urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL")
+    return text
 
 
 def _bool(value: str) -> bool:
@@ -123,16 +175,32 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "connect_timeout": _positive_float,
     "request_timeout": _positive_float,
     "upstream_concurrency": _positive_int,
+    "workers": _positive_int,
+    "event_loop": _choice("asyncio", "uvloop"),
     "max_body_bytes": _positive_int,
+    "body_timeout": _positive_float,
     "log_level": _choice("debug", "info", "warning", "error"),
     "log_format": _choice("json", "console"),
     "redact_pii": _bool,
     "private_key": _private_key,
     "private_key_mode": _choice("fallback", "always"),
+    "public_key": lambda v: str(v).strip() or None,
     "allowed_keys": _key_list,
     "deprecation_headers": _bool,
+    "beta_template_send": _bool,
     "admin": _bool,
+    "admin_port": _port,
     "mappings_dir": _directory,
+    "governor_max_wait": _seconds,
+    "retry_budget": _seconds,
+    "delivery": _choice("sync", "spool"),
+    "spool_path": _spool_file,
+    "spool_linger": _seconds,
+    "spool_max_backoff": _positive_float,
+    "spool_drain_timeout": _seconds,
+    "token_keys": _token_keys,
+    "redis_url": _redis_url,
+    "spool_lease": _positive_float,
 }
 
 
@@ -150,10 +218,18 @@ def load_settings(
     env_values = {
         name: environ[ENV_PREFIX + name.upper()] for name in _PARSERS if ENV_PREFIX + name.upper() in environ
     }
+    if "REDIS_URL" in environ:  # the conventional name, when KLP_REDIS_URL is not given
+        env_values.setdefault("redis_url", environ["REDIS_URL"])
     settings = _apply(settings, env_values, "environment", prefix=ENV_PREFIX)
     settings = _apply(settings, {k: v for k, v in (flags or {}).items() if v is not None}, "command line")
     if settings.private_key_mode == "always" and not settings.private_key:
         raise SettingsError("setting private_key_mode=always needs private_key (KLP_PRIVATE_KEY)")
+    if settings.workers > 1 and settings.sandbox:
+        raise SettingsError("setting workers>1 needs a real upstream: each worker would hold its own sandbox")
+    if settings.workers > 1 and settings.delivery == "spool" and not settings.redis_url:
+        raise SettingsError("setting delivery=spool with workers>1 needs redis_url: one SQLite spool serves one process")
+    if settings.event_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise SettingsError("setting event_loop=uvloop: uvloop is not installed (pip install uvloop)")
     return settings
 
 
@@ -177,6 +253,6 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, prefix: s
             changes[key] = _PARSERS[key](raw)
         except ValueError as exc:
             reason = "must be a number" if str(exc).startswith(("invalid literal", "could not convert")) else exc
-            shown = "<hidden>" if key in ("private_key", "allowed_keys") else repr(raw)
+            shown = "<hidden>" if key in ("private_key", "allowed_keys", "token_keys", "redis_url") else repr(raw)
             raise SettingsError(f"{origin}: setting {prefix}{key.upper() if prefix else key}={shown}: {reason}") from None
     return replace(settings, **changes)

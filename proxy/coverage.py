@@ -10,6 +10,7 @@ from proxy.mapping.chart import ChartRow, load_chart
 from proxy.mapping.table import Entry, MappingError, load_table
 from proxy.openapi.spec import Spec, default_spec_path
 from proxy.revision import BETA_REVISION
+from proxy.upstream.tiers import stale_tiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ def check_report(mappings_dir: Path, *, spec_path: Path | None = None, chart_pat
     else:
         problems += _missing_operations(entries, spec_path)
         lines.append(f"spec: {spec_path.name} — every named new-API operation checked")
+        problems += stale_tiers(mappings_dir, Spec.load(spec_path))
 
     chart_path = chart_path or default_chart_path(spec_path)
     if chart_path is None:

@@ -1,12 +1,41 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from proxy.logs import configure_logging
 from proxy.openapi.spec import Spec, default_spec_path
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
+# What must never appear in anything the proxy logs during the suite.
+LEAKS = re.compile(
+    re.escape(DEMO_PRIVATE_KEY) + r"|pk_[A-Za-z0-9]{20,}|Klaviyo-API-Key\s+\S+"
+    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]{2,}|\+1\d{10}\b"
+)
+_leaks: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    configure_logging("info", "json", redact_pii=True)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Scan every log line each test produced (captured stdout/stderr) for secrets and PII."""
+    for section, text in report.sections:
+        if not section.startswith("Captured std"):
+            continue
+        for line in text.splitlines():
+            if line.startswith("{") and LEAKS.search(line):
+                _leaks.append(f"{report.nodeid}: {line[:300]}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _leaks:
+        print("\nLog lines leaked keys or PII:\n" + "\n".join(list(dict.fromkeys(_leaks))[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

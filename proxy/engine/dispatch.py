@@ -28,6 +28,8 @@ _STYLE_PARAMS = {"page_list": ("page", "count"), "timeline": ("since", "count", 
 # Legacy ids are short alphanumerics or ULIDs; anything else cannot exist and must
 # never be spliced into an upstream path or filter.
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Keys end up in a header or the query string: nothing but key characters may pass.
+SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class Engine:
@@ -70,6 +72,8 @@ class Engine:
             # Sidecar mode: with a key configured, public calls use the private endpoints.
             return Credentials(private_key=settings.private_key)
         inbound = request.api_key
+        if inbound is not None and not SAFE_KEY.fullmatch(inbound):
+            raise LegacyError(403, "The API key specified is invalid.")
         if settings.allowed_keys and inbound not in settings.allowed_keys:
             raise LegacyError(403, "The API key specified is invalid.")
         key = inbound

@@ -6,11 +6,14 @@ import base64
 from dataclasses import replace
 
 from proxy.engine.context import Context
+from proxy.engine.dispatch import SAFE_KEY
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.payload import PayloadError, read_payload
 from proxy.legacy.responses import LegacyResponse, text_response
 from proxy.shapes.event_input import InvalidPayload, event_body
 from proxy.shapes.profile_input import has_identifier, profile_attributes
+from proxy.spool.intake import accepted, current_spool
+from proxy.spool.records import EVENT, PROFILE
 from proxy.upstream.client import Credentials
 
 # `i=1` asked for a 1×1 transparent GIF instead of the text body (email open pixels).
@@ -24,7 +27,7 @@ async def track(ctx: Context) -> LegacyResponse:
     except InvalidPayload as exc:
         raise LegacyError(400, str(exc)) from None
     path = "/api/events" if ctx.credentials.private_key else "/client/events"
-    await ctx.send(ctx.call("POST", path, body=body), _credentials(ctx, payload))
+    await _send_or_spool(ctx, EVENT, path, body, payload)
     return _accepted(ctx)
 
 
@@ -38,8 +41,18 @@ async def identify(ctx: Context) -> LegacyResponse:
         raise LegacyError(400, "properties need $email, $phone_number or $id")
     body = {"data": {"type": "profile", "attributes": attributes}}
     path = "/api/profile-import" if ctx.credentials.private_key else "/client/profiles"
-    await ctx.send(ctx.call("POST", path, body=body), _credentials(ctx, payload))
+    await _send_or_spool(ctx, PROFILE, path, body, payload)
     return _accepted(ctx)
+
+
+async def _send_or_spool(ctx: Context, kind: str, path: str, body: dict, payload: dict) -> None:
+    """Send now (answer after Klaviyo's 202), or store durably for the delivery worker."""
+    credentials = _credentials(ctx, payload)
+    spool = current_spool.get()
+    if spool is None:
+        await ctx.send(ctx.call("POST", path, body=body), credentials)
+    else:
+        await spool.accept(accepted(kind, body, credentials.public_key or "", ctx.received_at_ns))
 
 
 def _payload(ctx: Context) -> dict:
@@ -53,8 +66,8 @@ def _credentials(ctx: Context, payload: dict) -> Credentials:
     if ctx.credentials.private_key:
         return ctx.credentials
     token = payload.get("token")
-    if not isinstance(token, str) or not token.strip():
-        raise LegacyError(400, "token missing")
+    if not isinstance(token, str) or not SAFE_KEY.fullmatch(token.strip()):
+        raise LegacyError(400, "token missing or malformed")
     if ctx.settings.allowed_keys and token.strip() not in ctx.settings.allowed_keys:
         raise LegacyError(403, "token not allowed")
     return replace(ctx.credentials, public_key=token.strip())

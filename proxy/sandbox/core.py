@@ -2,7 +2,8 @@
 
 Every request passes the same gates in the same order: route (404/405), revision and
 credentials (400/401), the account's quota for the operation (429), the spec (400), and
-only then the handler.
+only then the handler. Beta operations answer only under the beta (`.pre`) revision and are
+validated against the beta spec.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import orjson
 
 from proxy.openapi.spec import Spec, default_spec_path
 from proxy.openapi.validate import validate_request
+from proxy.revision import BETA_REVISION
 from proxy.sandbox import errors
 from proxy.sandbox.access import AccountDirectory, check_revision
 from proxy.sandbox.errors import ApiError
@@ -34,9 +36,9 @@ VIOLATION_POINTER = re.compile(r"request body (/\S*):")
 VIOLATION_PARAMETER = re.compile(r"(?:query parameter|path parameter|header) '([^']+)'")
 
 
-def bundled_spec() -> Spec | None:
-    """The pinned revision's spec, when the checkout has it beside the project."""
-    path = default_spec_path()
+def bundled_spec(beta: bool = False) -> Spec | None:
+    """The pinned revision's spec (or its beta spec), when the checkout has it beside the project."""
+    path = default_spec_path(beta=beta)
     return Spec.load(path) if path is not None else None
 
 
@@ -46,18 +48,20 @@ class Sandbox:
         accounts: Iterable[Account] = (),
         *,
         spec: Spec | None = None,
+        beta_spec: Spec | None = None,
         clock: Callable[[], float] = time.time,
         rate_limits: bool = True,
         base_url: str = DEFAULT_BASE_URL,
         ids: IdFactory | None = None,
     ) -> None:
         self.spec = spec
+        self.beta_spec = beta_spec
         self.base_url = base_url
         self.clock = clock
         self.ids = ids or IdFactory()
         self._accounts = AccountDirectory(accounts)
         self._router = Router(ROUTES)
-        self._limits = {route.operation_id: limits_for(route.operation_id, spec) for route in ROUTES}
+        self._limits = {route.operation_id: limits_for(route.operation_id, spec, beta_spec) for route in ROUTES}
         self._limiter = FixedWindowLimiter() if rate_limits else None
 
     @property
@@ -75,6 +79,7 @@ class Sandbox:
         try:
             route, path_params = self._router.match(request.method, request.path)
             check_revision(request)
+            _require_beta_revision(request, self._limits[route.operation_id])
             account = self._accounts.authenticate(request)
         except ApiError as error:
             return _failure([error], {})
@@ -83,7 +88,7 @@ class Sandbox:
         if isinstance(admission, Throttled):
             return _failure([errors.throttled(admission.retry_after)], {})
         response_headers = admission.headers() if admission else {}
-        violations = self._violations(request)
+        violations = self._violations(request, limits)
         if violations:
             return _failure(violations, response_headers)
         try:
@@ -100,12 +105,11 @@ class Sandbox:
             return None
         return self._limiter.take((account.public_key, route.operation_id), limits.ratelimit, now)
 
-    def _violations(self, request: UpstreamRequest) -> list[ApiError]:
-        if self.spec is None:
+    def _violations(self, request: UpstreamRequest, limits: OperationLimits) -> list[ApiError]:
+        spec = self.beta_spec if limits.beta else self.spec
+        if spec is None:
             return []
-        problems = validate_request(
-            self.spec, request.method, request.path, request.query, request.headers, request.body
-        )
+        problems = validate_request(spec, request.method, request.path, request.query, request.headers, request.body)
         return [_violation(problem) for problem in problems]
 
     def _call(
@@ -126,6 +130,13 @@ class Sandbox:
             ids=self.ids,
             base_url=self.base_url,
             page_bounds=limits.page_size,
+        )
+
+
+def _require_beta_revision(request: UpstreamRequest, limits: OperationLimits) -> None:
+    if limits.beta and request.header("revision") != BETA_REVISION:
+        raise errors.invalid(
+            f"This operation is in beta: it needs the revision header {BETA_REVISION}.", parameter="revision"
         )
 
 

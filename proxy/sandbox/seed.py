@@ -12,6 +12,8 @@ import time
 from typing import Any
 
 from proxy.sandbox.core import Sandbox, bundled_spec
+from proxy.sandbox.demo_content import add_content
+from proxy.sandbox.demo_groups import add_groups
 from proxy.sandbox.ids import IdFactory
 from proxy.sandbox.store import Account, Consent, Event, Integration, Metric, Profile
 
@@ -55,13 +57,18 @@ PLACES = (
 PRODUCTS = (("Linen Shirt", 48.0), ("Canvas Tote", 22.5), ("Wool Beanie", 18.0), ("Trail Runner", 119.0), ("Desk Lamp", 64.0))
 SUBJECTS = ("Spring arrivals are here", "Your cart misses you", "20% off this weekend", "New in: the linen edit")
 SHARED_SECOND_EVERY = 8  # one event in eight reuses the previous event's second
+# Every fourth person never subscribed; those are suppressed, cycling through the
+# reasons, two of them in the same second.
+SUPPRESSION_REASONS = ("UNSUBSCRIBE", "HARD_BOUNCE", "INVALID_EMAIL", "SPAM_COMPLAINT", "USER_SUPPRESSED")
+FLOWS = ("R8fLwz", "Vq3kTm")  # flows some orders are attributed to
 EVENT_COUNT = 300
 
 
 def demo_sandbox(**kwargs: Any) -> Sandbox:
     """A sandbox holding the demo account; keyword arguments go to `Sandbox`, and the
-    pinned spec is loaded unless `spec` is given."""
+    pinned spec and its beta spec are loaded unless `spec` / `beta_spec` are given."""
     kwargs.setdefault("spec", bundled_spec())
+    kwargs.setdefault("beta_spec", bundled_spec(beta=True))
     now = kwargs.get("clock", time.time)()
     return Sandbox([demo_account(now)], **kwargs)
 
@@ -73,6 +80,8 @@ def demo_account(now: float) -> Account:
     metrics = _add_metrics(account, ids, now)
     profiles = [_add_profile(account, rng, ids, index, now) for index in range(len(PEOPLE))]
     _add_events(account, rng, ids, metrics, profiles, now)
+    add_groups(account, rng, ids, profiles, now)
+    add_content(account, ids, now)
     return account
 
 
@@ -107,10 +116,22 @@ def _add_profile(account: Account, rng: random.Random, ids: IdFactory, index: in
         },
     )
     profile.location.update(rng.choice(PLACES))
+    if index == 0:
+        profile.kx = f"{profile.id.lower()}.{account.public_key}"  # what a `_kx` link parameter carries
     if index % 4 != 3:
         profile.subscriptions.email_marketing = Consent("SUBSCRIBED", created, "FORM")
+    else:
+        _suppress(profile, index, now)
     account.profiles.add(profile)
     return profile
+
+
+def _suppress(profile: Profile, index: int, now: float) -> None:
+    reason = SUPPRESSION_REASONS[index // 4 % len(SUPPRESSION_REASONS)]
+    timestamp = float(int(now) - (20 - index // 8) * DAY)
+    profile.subscriptions.suppress_email(reason, timestamp)
+    if reason == "UNSUBSCRIBE":
+        profile.subscriptions.email_marketing = Consent("UNSUBSCRIBED", timestamp, "PREFERENCE_PAGE")
 
 
 def _add_events(
@@ -148,7 +169,8 @@ def _properties(metric_name: str, rng: random.Random, index: int) -> dict[str, A
     if metric_name == "Placed Order":
         quantity = rng.randint(1, 3)
         order_id = f"#{5000 + index}"
-        return {"$event_id": order_id, "$value": price * quantity, "OrderId": order_id, "ItemNames": [product] * quantity}
+        order = {"$event_id": order_id, "$value": price * quantity, "OrderId": order_id, "ItemNames": [product] * quantity}
+        return order | ({"$attributed_flow": FLOWS[index % 2]} if index % 3 == 0 else {})
     if metric_name == "Ordered Product":
         return {"$value": price, "ProductName": product, "OrderId": f"#{5000 + index}"}
     if metric_name == "Viewed Product":

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
+from proxy.sandbox.campaign_store import CampaignStore
+from proxy.sandbox.groups import GroupStore, MailingList, Segment
+from proxy.sandbox.template_store import TemplateStore
+
 LOCATION_FIELDS = (
     "address1", "address2", "city", "country", "latitude", "longitude",
     "region", "zip", "timezone", "ip",
@@ -34,10 +38,36 @@ class Consent:
 
 
 @dataclass
+class Suppression:
+    """Why and since when no marketing email may reach the profile (HARD_BOUNCE,
+    INVALID_EMAIL, SPAM_COMPLAINT, UNSUBSCRIBE or USER_SUPPRESSED)."""
+
+    reason: str
+    timestamp: float
+
+
+@dataclass
+class ListSuppression:
+    list_id: str
+    reason: str
+    timestamp: float
+
+
+@dataclass
 class Subscriptions:
     email_marketing: Consent = field(default_factory=Consent)
     sms_marketing: Consent = field(default_factory=Consent)
     sms_transactional: Consent = field(default_factory=Consent)
+    # Global email suppressions override any consent; list suppressions hold per list.
+    email_suppressions: list[Suppression] = field(default_factory=list)
+    email_list_suppressions: list[ListSuppression] = field(default_factory=list)
+
+    def suppress_email(self, reason: str, timestamp: float) -> bool:
+        """Add a global email suppression; False when one for this reason is already there."""
+        if any(suppression.reason == reason for suppression in self.email_suppressions):
+            return False
+        self.email_suppressions.append(Suppression(reason, timestamp))
+        return True
 
 
 @dataclass(eq=False)
@@ -127,6 +157,13 @@ class ProfileStore:
         if value is not None:
             index[_index_key(identifier, value)] = profile
 
+    def remove(self, profile: Profile) -> None:
+        self._by_id.pop(profile.id, None)
+        for identifier in IDENTIFIERS:
+            value = getattr(profile, identifier)
+            if value is not None:
+                self._by_identifier[identifier].pop(_index_key(identifier, value), None)
+
 
 def _index_key(identifier: str, value: str) -> str:
     # Klaviyo matches email addresses case-insensitively.
@@ -199,6 +236,19 @@ class EventStore:
             bisect.insort(ordered, event, key=attrgetter("order"))
         return True
 
+    def remove_profile(self, profile_id: str) -> None:
+        """Forget every event of a profile (a data-privacy deletion)."""
+        gone = self._by_profile.pop(profile_id, [])
+        if not gone:
+            return
+        for event in gone:
+            del self._by_id[event.id]
+            self._unique_keys.discard((event.profile_id, event.metric_id, event.unique_id))
+        self._ordered[:] = [event for event in self._ordered if event.profile_id != profile_id]
+        for metric_id in {event.metric_id for event in gone}:
+            kept = [event for event in self._by_metric[metric_id] if event.profile_id != profile_id]
+            self._by_metric[metric_id] = kept
+
     def ordered(
         self,
         *,
@@ -239,9 +289,46 @@ class Window(Sequence[Event]):
 
 
 @dataclass(eq=False)
+class SuppressionJob:
+    """A bulk suppression job; the sandbox runs it at once, so it is always complete."""
+
+    id: str
+    created_at: float
+    total_count: int
+    skipped_count: int  # emails whose profile already had this suppression
+
+
+@dataclass
+class ImportJob:
+    """A bulk profile import; the sandbox runs it at once, so it is always complete."""
+
+    id: str
+    created_at: float
+    total_count: int
+    profile_ids: list[str]  # the created or updated profiles, in request order
+    list_ids: list[str]
+    failures: list[str]  # one detail per profile the import refused
+
+
+@dataclass(eq=False)
 class Account:
     public_key: str
     private_keys: tuple[str, ...]
     profiles: ProfileStore = field(default_factory=ProfileStore)
     metrics: MetricStore = field(default_factory=MetricStore)
     events: EventStore = field(default_factory=EventStore)
+    suppression_jobs: dict[str, SuppressionJob] = field(default_factory=dict)
+    import_jobs: dict[str, ImportJob] = field(default_factory=dict)
+    lists: GroupStore[MailingList] = field(default_factory=GroupStore)
+    segments: GroupStore[Segment] = field(default_factory=GroupStore)
+    templates: TemplateStore = field(default_factory=TemplateStore)
+    campaigns: CampaignStore = field(default_factory=CampaignStore)
+
+    def forget(self, profile: Profile) -> None:
+        """Delete a profile with its events and group memberships (a data-privacy deletion)."""
+        self.profiles.remove(profile)
+        self.events.remove_profile(profile.id)
+        for group in (*self.lists, *self.segments):
+            group.members.remove(profile.id)
+        for mailing_list in self.lists:
+            mailing_list.pending.pop(profile.id, None)

@@ -34,7 +34,7 @@ _LOCATION = {
     "$latitude": "latitude",
     "$longitude": "longitude",
 }
-_STRING_FIELDS = {"email", "phone_number", "external_id"}
+_NUMBER_ALLOWED = {"latitude", "longitude"}
 
 
 def profile_attributes(properties: Mapping[str, Any], ip: str | None = None) -> dict[str, Any]:
@@ -42,13 +42,12 @@ def profile_attributes(properties: Mapping[str, Any], ip: str | None = None) -> 
     location: dict[str, Any] = {}
     custom: dict[str, Any] = {}
     for name, value in properties.items():
-        if name in _SPECIAL:
-            field = _SPECIAL[name]
-            attributes[field] = str(value) if field in _STRING_FIELDS and value is not None else value
-        elif name in _LOCATION:
-            location[_LOCATION[name]] = value
+        target = attributes if name in _SPECIAL else location if name in _LOCATION else None
+        field = _SPECIAL.get(name) or _LOCATION.get(name)
+        if target is None or isinstance(value, (list, dict)):
+            custom[name] = value  # not a special property, or a value no profile field can hold
         else:
-            custom[name] = value
+            target[field] = _field_value(field, value)
     if ip:
         location["ip"] = ip
     if location:
@@ -56,6 +55,15 @@ def profile_attributes(properties: Mapping[str, Any], ip: str | None = None) -> 
     if custom:
         attributes["properties"] = custom
     return attributes
+
+
+def _field_value(field: str, value: Any) -> Any:
+    """Profile fields are strings (coordinates may be numbers); legacy clients sent numbers too."""
+    if value is None or isinstance(value, str):
+        return value
+    if field in _NUMBER_ALLOWED and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def has_identifier(attributes: Mapping[str, Any]) -> bool:

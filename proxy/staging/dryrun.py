@@ -22,22 +22,30 @@ _JSON_API = {"Content-Type": "application/vnd.api+json"}
 @dataclass
 class DryRunTransport:
     spec: Spec
+    beta: Spec | None = None  # for calls made with the `.pre` revision
     requests: list[UpstreamRequest] = field(default_factory=list)
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         self.requests.append(request)
-        operation = self.spec.operation(request.method, request.path)
+        spec = self.beta if self.beta and (request.header("revision") or "").endswith(".pre") else self.spec
+        operation = spec.operation(request.method, request.path)
         if operation is None:
             return UpstreamResponse(404, _JSON_API, b'{"errors": []}')
         status = min(key for key in operation.responses if key.startswith("2") and key.isdigit())
         if operation.responses[status] is None:
             return UpstreamResponse(int(status), {})
         resource = _resource(resource_type_of(operation), len(self.requests))
-        data = resource if operation.path.endswith("}") else [resource]
+        data = [resource] if _answers_a_list(spec, operation, status) else resource
         return UpstreamResponse(int(status), _JSON_API, orjson.dumps({"data": data, "links": {"self": request.path}}))
 
     async def aclose(self) -> None:
         pass
+
+
+def _answers_a_list(spec: Spec, operation: Operation, status: str) -> bool:
+    document = spec.resolve(operation.responses[status])
+    data = spec.resolve((document.get("properties") or {}).get("data") or {})
+    return data.get("type") == "array"
 
 
 def resource_type_of(operation: Operation) -> str:

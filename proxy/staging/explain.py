@@ -15,7 +15,7 @@ from proxy.engine.dispatch import Engine
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import Entry
-from proxy.openapi.spec import Spec
+from proxy.openapi.spec import Spec, default_spec_path
 from proxy.staging.dryrun import PLACEHOLDER, DryRunTransport
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.http import upstream_url
@@ -51,8 +51,9 @@ async def explain(
     target: str,
     body: bytes = b"",
     headers: Mapping[str, str] | None = None,
+    beta: Spec | None = None,
 ) -> Explanation:
-    transport = DryRunTransport(spec)
+    transport = DryRunTransport(spec, beta or beta_spec())
     engine = Engine(entries, settings, UpstreamClient(transport))
     parts = urlsplit(target)
     method = method.upper()
@@ -66,6 +67,12 @@ async def explain(
         stopped = f"{error.status} {error.message}"
     calls = tuple(_planned(number, request, settings.upstream) for number, request in enumerate(transport.requests, 1))
     return Explanation(f"{method} {parts.path}", entry, calls, stopped)
+
+
+def beta_spec() -> Spec | None:
+    """The beta surface, for routes pinned to the `.pre` revision (loaded once, when needed)."""
+    path = default_spec_path(beta=True)
+    return Spec.load(path) if path else None
 
 
 def _planned(number: int, request: UpstreamRequest, base_url: str) -> PlannedCall:

@@ -128,6 +128,9 @@ def build_request(call: Call, credentials: Credentials) -> UpstreamRequest:
 def _decode(call: Call, response: UpstreamResponse) -> Reply:
     document = _parse(response.body)
     if response.status < 300:
+        if response.body.strip() and not isinstance(document, dict):
+            # A truncated or garbled success is no success: nothing can be read from it.
+            raise UpstreamServerError(response.status, [], call.operation)
         return Reply(response.status, document, response.headers)
     errors = document.get("errors", []) if isinstance(document, dict) else []
     if response.status == 429:

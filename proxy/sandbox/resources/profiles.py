@@ -3,18 +3,18 @@ client-side POST /client/profiles."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import attrgetter
 from typing import Any
 
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, identity, jsonapi
-from proxy.sandbox.filtering import Field, as_seconds, casefold, parse_filter, predicate
+from proxy.sandbox.filtering import Field, Predicate, as_seconds, casefold, parse_filter, predicate
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.routing import Call, Reply, Route
-from proxy.sandbox.store import Consent, Profile, ProfileStore
+from proxy.sandbox.store import Consent, ListSuppression, Profile, ProfileStore, Suppression
 
 ATTRIBUTES = "/data/attributes"
 RELATED = (("lists", "list"), ("segments", "segment"), ("push-tokens", "push-token"), ("conversations", "conversation"))
@@ -35,13 +35,37 @@ FILTERABLE: dict[str, Field[Profile]] = {
     "created": Field(attrgetter("created"), fold=as_seconds),
     "updated": Field(attrgetter("updated"), fold=as_seconds),
 }
+# Suppression filters test each suppression entry: a profile matches when one entry
+# satisfies every condition on that family (a list's reason and timestamp go together).
+SUPPRESSION = "subscriptions.email.marketing.suppression."
+LIST_SUPPRESSION = "subscriptions.email.marketing.list_suppressions."
+SUPPRESSION_FIELDS: dict[str, Field[Suppression]] = {
+    SUPPRESSION + "reason": Field(attrgetter("reason")),
+    SUPPRESSION + "timestamp": Field(attrgetter("timestamp"), fold=as_seconds),
+}
+LIST_SUPPRESSION_FIELDS: dict[str, Field[ListSuppression]] = {
+    LIST_SUPPRESSION + "list_id": Field(attrgetter("list_id")),
+    LIST_SUPPRESSION + "reason": Field(attrgetter("reason")),
+    LIST_SUPPRESSION + "timestamp": Field(attrgetter("timestamp"), fold=as_seconds),
+}
+ENTRIES: dict[str, tuple[dict[str, Field[Any]], Callable[[Profile], list[Any]]]] = {
+    SUPPRESSION: (SUPPRESSION_FIELDS, lambda profile: profile.subscriptions.email_suppressions),
+    LIST_SUPPRESSION: (LIST_SUPPRESSION_FIELDS, lambda profile: profile.subscriptions.email_list_suppressions),
+}
 SORTS = {
     "id": lambda profile: (profile.id,),
     "created": lambda profile: (profile.created, profile.id),
     "updated": lambda profile: (profile.updated, profile.id),
     # Profiles without an email sort before those with one.
     "email": lambda profile: (profile.email is not None, (profile.email or "").lower(), profile.id),
+    # Unsuppressed profiles sort first; a profile with several entries sorts by its earliest.
+    SUPPRESSION + "timestamp": lambda profile: _earliest(profile.subscriptions.email_suppressions, profile.id),
+    LIST_SUPPRESSION + "timestamp": lambda profile: _earliest(profile.subscriptions.email_list_suppressions, profile.id),
 }
+
+
+def _earliest(entries: list[Suppression] | list[ListSuppression], profile_id: str) -> tuple[bool, float, str]:
+    return (bool(entries), min((entry.timestamp for entry in entries), default=0.0), profile_id)
 
 
 def profile_resource(profile: Profile, view: View) -> Resource:
@@ -74,15 +98,22 @@ def _optional_iso(seconds: float | None) -> str | None:
 def _subscriptions(profile: Profile) -> dict[str, Any]:
     subscriptions = profile.subscriptions
     has_phone = profile.phone_number is not None
-    email_marketing = _consent(subscriptions.email_marketing, "can_receive_email_marketing", profile.email is not None)
+    emailable = profile.email is not None and not subscriptions.email_suppressions
+    email_marketing = _consent(subscriptions.email_marketing, "can_receive_email_marketing", emailable)
     return {
         "email": {
             "marketing": {
                 **email_marketing,
                 "custom_method_detail": None,
                 "double_optin": None,
-                "suppression": [],
-                "list_suppressions": [],
+                "suppression": [
+                    {"reason": entry.reason, "timestamp": jsonapi.isoformat(entry.timestamp)}
+                    for entry in subscriptions.email_suppressions
+                ],
+                "list_suppressions": [
+                    {"list_id": entry.list_id, "reason": entry.reason, "timestamp": jsonapi.isoformat(entry.timestamp)}
+                    for entry in subscriptions.email_list_suppressions
+                ],
             }
         },
         "sms": {
@@ -107,12 +138,26 @@ def _consent(consent: Consent, can_receive: str, reachable: bool) -> dict[str, A
 def get_profiles(call: Call) -> Reply:
     view = View.of(call, LIST_INCLUDABLE)
     conditions = parse_filter(call.param("filter"))
-    keep = predicate(conditions, FILTERABLE)
+    keep = _profile_predicate(conditions)
     sort = choose_sort(call, SORTS, default="id")
     ordered = sorted(_candidates(call.account.profiles, conditions), key=sort.key)
     page = paginate(ordered, sort, call.param("page[cursor]"), page_size(call), keep)
     resources = [profile_resource(profile, view) for profile in page.items]
     return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
+
+
+def _profile_predicate(conditions: list[Condition]) -> Predicate[Profile]:
+    """Profile fields are tested directly, each suppression family against its entries."""
+    tests = [predicate([c for c in conditions if not c.field.startswith(tuple(ENTRIES))], FILTERABLE)]
+    for prefix, (fields, entries_of) in ENTRIES.items():
+        family = [c for c in conditions if c.field.startswith(prefix)]
+        if family:
+            tests.append(_any_entry(predicate(family, fields), entries_of))
+    return lambda profile: all(test(profile) for test in tests)
+
+
+def _any_entry(entry_matches: Predicate[Any], entries_of: Callable[[Profile], list[Any]]) -> Predicate[Profile]:
+    return lambda profile: any(map(entry_matches, entries_of(profile)))
 
 
 def _candidates(store: ProfileStore, conditions: list[Condition]) -> list[Profile]:

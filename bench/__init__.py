@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs every scenario; `python -m bench.run --smoke` keeps the harness honest."""

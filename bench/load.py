@@ -1,0 +1,132 @@
+"""Load from a separate process: wrk when installed, else an asyncio client.
+
+`closed` keeps N connections busy (throughput); `open` fires at a fixed rate whatever the
+answers do (latency at a given load, without coordinated omission hiding the queueing).
+Prints one JSON line: requests, errors, rps, p50_ms, p99_ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+import aiohttp
+
+
+async def closed_loop(url: str, method: str, body: bytes | None, headers: dict, duration: float, connections: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + duration
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                async with session.request(method, url, data=body, headers=headers) as response:
+                    await response.read()
+                    errors += response.status >= 400
+            except aiohttp.ClientError:
+                errors += 1
+            latencies.append(time.perf_counter() - started)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections)) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    return summary(latencies, errors, elapsed)
+
+
+async def open_loop(url: str, method: str, body: bytes | None, headers: dict, duration: float, rate: float) -> dict:
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(session: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        started = time.perf_counter()
+        try:
+            async with session.request(method, url, data=body, headers=headers) as response:
+                await response.read()
+                errors += response.status >= 400
+        except aiohttp.ClientError:
+            errors += 1
+        latencies.append(time.perf_counter() - started)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
+        tasks = []
+        started = time.perf_counter()
+        for n in range(int(duration * rate)):
+            delay = started + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(session)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    return summary(latencies, errors, elapsed)
+
+
+def summary(latencies: list[float], errors: int, elapsed: float) -> dict:
+    ordered = sorted(latencies)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3) if ordered else 0.0
+
+    return {"requests": len(ordered), "errors": errors, "rps": round(len(ordered) / elapsed, 1), "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
+
+
+def wrk(url: str, method: str, body: bytes | None, headers: dict, duration: float, connections: int) -> dict:
+    script = "wrk.method = %s\nwrk.body = %s\n" % (json.dumps(method), json.dumps((body or b"").decode()))
+    script += "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script)
+        lua.flush()
+        output = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency", "-s", lua.name, url],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    return {
+        "requests": requests,
+        "errors": errors,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": _wrk_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        "p99_ms": _wrk_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+    }
+
+
+def _wrk_ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("--method", default="GET")
+    parser.add_argument("--body", default="")
+    parser.add_argument("--content-type", default="")
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rate", type=float, help="open loop at this many requests/s")
+    parser.add_argument("--python", action="store_true", help="never use wrk")
+    args = parser.parse_args()
+    body = args.body.encode() or None
+    headers = {"Content-Type": args.content_type} if args.content_type else {}
+    if args.rate:
+        result = asyncio.run(open_loop(args.url, args.method, body, headers, args.duration, args.rate))
+    elif shutil.which("wrk") and not args.python:
+        result = wrk(args.url, args.method, body, headers, args.duration, args.connections)
+    else:
+        result = asyncio.run(closed_loop(args.url, args.method, body, headers, args.duration, args.connections))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

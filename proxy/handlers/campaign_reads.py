@@ -1,0 +1,80 @@
+"""Reading legacy campaigns back: the campaign, its email message with the message's
+template copy, and the lists and segments it names; independent reads run concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Iterable, Mapping
+
+from proxy.engine.context import Context, fill
+from proxy.engine.styles import walk
+from proxy.handlers.steps import Steps
+from proxy.legacy.errors import LegacyError
+from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.shapes.campaign import audience_ids, email_message, legacy_campaign
+from proxy.shapes.included import Included, index_included, related
+from proxy.shapes.v1_list import legacy_v1_list
+
+CAMPAIGN = "/api/campaigns/{id}"
+MESSAGES = "/api/campaigns/{id}/campaign-messages"
+GROUP_COLLECTIONS = ("/api/lists", "/api/segments")
+GROUP_PAGE_SIZE = "10"  # the most either collection serves per page
+
+
+async def read_campaign(ctx: Context, campaign_id: str) -> dict[str, Any]:
+    """The full legacy campaign: the campaign and its message at once, then its audiences."""
+    campaign, message, included = await campaign_and_message(ctx, campaign_id, include=("template",))
+    template = related(message, "template", included) if message else None
+    audiences = await audiences_of(ctx, audience_ids(campaign))
+    return legacy_campaign(campaign, message, audiences, template, with_template=True)
+
+
+async def campaign_and_message(
+    ctx: Context, campaign_id: str, *, include: tuple[str, ...] = ()
+) -> tuple[Mapping[str, Any], Mapping[str, Any] | None, Included]:
+    """The campaign and its email message (with the message's `include`s), read concurrently."""
+    path_params = {"id": campaign_id}
+    query = (("include", ",".join(include)),) if include else ()
+    campaign_reply, messages_reply = await asyncio.gather(
+        ctx.send(ctx.call("GET", CAMPAIGN, path_params=path_params)),
+        ctx.send(ctx.call("GET", MESSAGES, path_params=path_params, query=query)),
+    )
+    message = email_message(messages_reply.document.get("data") or [])
+    return campaign_reply.document["data"], message, index_included(messages_reply.document)
+
+
+async def read_back(ctx: Context, steps: Steps, campaign_id: str) -> LegacyResponse:
+    """The answer to a campaign write: the campaign as it now is, read as the last step."""
+    async with steps.step(f"read campaign {campaign_id} back", changes=False):
+        return json_response(await read_campaign(ctx, campaign_id))
+
+
+async def audiences_of(ctx: Context, group_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Legacy list objects by id. An id may name a list or a segment (hazard 7), so both
+    collections are asked for all ids at once; ids that neither knows (deleted) are left out."""
+    wanted = list(dict.fromkeys(group_ids))
+    if not wanted:
+        return {}
+    condition = f"any(id,[{','.join(quoted(group_id) for group_id in wanted)}])"
+    found = await asyncio.gather(*(_every(ctx, path, condition) for path in GROUP_COLLECTIONS))
+    return {group["id"]: legacy_v1_list(group) for groups in found for group in groups}
+
+
+def quoted(value: str) -> str:
+    """A filter string literal holding `value`, escaped as the filter grammar wants."""
+    return fill('"{value}"', {"value": value})
+
+
+async def _every(ctx: Context, path: str, condition: str) -> list[Mapping[str, Any]]:
+    first = ctx.call("GET", path, query=(("filter", condition), ("page[size]", GROUP_PAGE_SIZE)))
+    return [group async for group, _ in walk(ctx, first)]
+
+
+async def message_id(ctx: Context, steps: Steps, campaign_id: str) -> str:
+    """The id of the campaign's email message, which subject, sender and template live on."""
+    call = ctx.call("GET", MESSAGES, path_params={"id": campaign_id})
+    reply = await steps.send(f"read the message of campaign {campaign_id}", call)
+    message = email_message(reply.document.get("data") or [])
+    if message is None:
+        raise LegacyError(400, f"Campaign {campaign_id} has no email message.")
+    return str(message["id"])

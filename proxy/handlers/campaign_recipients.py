@@ -1,0 +1,131 @@
+"""v1 campaign recipients, from the campaign's audiences: the new API keeps no per-campaign
+recipient list (hazard 9), so recipients are the people the campaign addresses now.
+
+Included lists and segments are read in the campaign's order, each by when people joined
+(`sort`), one upstream page at a time; a person already served by an earlier audience or
+in an excluded one is skipped, as is anyone without an email address. `next_offset`
+records the audience, the upstream cursor and how much of that page was served, so the
+next page resumes exactly there without reading what came before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from dataclasses import dataclass, replace
+from typing import Any, Mapping, Sequence
+
+import orjson
+
+from proxy.engine.context import Context
+from proxy.handlers.campaign_reads import audiences_of, campaign_and_message, quoted
+from proxy.legacy.errors import LegacyError
+from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.shapes.campaign import (
+    audience_ids,
+    included_and_excluded,
+    legacy_recipient,
+    recipient_status,
+    recipients_page,
+)
+from proxy.upstream.client import Call
+
+MEMBERS = {"list": "/api/lists/{id}/profiles", "segment": "/api/segments/{id}/profiles"}
+MEMBER_PAGE_SIZE = 100  # the most a list's or segment's profiles page serves
+# Only the email is needed; the spec makes `joined_group_at` a member's required attribute.
+MEMBER_FIELDS = "email,joined_group_at"
+_OFFSET_VERSION = 1
+
+Profile = Mapping[str, Any]
+Audience = Mapping[str, Any]  # a legacy list object: `id` and `list_type` matter here
+
+
+@dataclass(frozen=True, slots=True)
+class Offset:
+    sort: str  # "asc" | "desc"
+    audience: int = 0  # which included audience
+    cursor: str | None = None  # the upstream page within it
+    skip: int = 0  # people of that page already served
+
+
+def encode_offset(offset: Offset) -> str:
+    raw = orjson.dumps([_OFFSET_VERSION, offset.sort, offset.audience, offset.cursor, offset.skip])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_offset(token: str) -> Offset:
+    try:
+        version, sort, audience, cursor, skip = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        valid = version == _OFFSET_VERSION and sort in ("asc", "desc") and isinstance(cursor, (str, type(None)))
+        if not valid or not all(isinstance(n, int) and n >= 0 for n in (audience, skip)):
+            raise ValueError
+        return Offset(sort, audience, cursor, skip)
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+        raise LegacyError(400, "Invalid value for offset: use the next_offset of the previous page.") from None
+
+
+async def recipients(ctx: Context) -> LegacyResponse:
+    campaign_id = ctx.path_params["campaign_id"]
+    token = ctx.params["offset"]
+    start = decode_offset(token) if token else Offset(ctx.params["sort"])
+    campaign, message, _ = await campaign_and_message(ctx, campaign_id)
+    audiences = await audiences_of(ctx, audience_ids(campaign))
+    included, excluded = ([audiences[i] for i in group_ids if i in audiences] for group_ids in included_and_excluded(campaign))
+    served, following = await _collect(ctx, included, excluded, start, ctx.params["count"])
+    status = recipient_status(campaign)
+    variation = message["id"] if message else None
+    data = [legacy_recipient(profile, status, variation) for profile in served]
+    return json_response(recipients_page(data, encode_offset(following) if following else None))
+
+
+async def _collect(
+    ctx: Context, included: Sequence[Audience], excluded: Sequence[Audience], at: Offset, count: int
+) -> tuple[list[Profile], Offset | None]:
+    """Up to `count` recipients from `at` on, and where the page after them starts (None: done)."""
+    served: list[Profile] = []
+    while at.audience < len(included):
+        reply = await ctx.send(_members_call(ctx, included[at.audience], at))
+        unserved = ((reply.document or {}).get("data") or [])[at.skip :]
+        others = [*included[: at.audience], *excluded]
+        elsewhere = await _members_among(ctx, others, [email for profile in unserved if (email := _email(profile))])
+        for index, profile in enumerate(unserved, start=at.skip):
+            if len(served) == count:
+                return served, replace(at, skip=index)
+            email = _email(profile)
+            if email and email.lower() not in elsewhere:
+                served.append(profile)
+        at = replace(at, cursor=reply.next_cursor, skip=0) if reply.next_cursor else Offset(at.sort, at.audience + 1)
+        if len(served) == count:
+            break
+    return served, at if at.audience < len(included) else None
+
+
+def _members_call(ctx: Context, audience: Audience, at: Offset) -> Call:
+    query = [
+        ("sort", "joined_group_at" if at.sort == "asc" else "-joined_group_at"),
+        ("page[size]", str(MEMBER_PAGE_SIZE)),
+        ("fields[profile]", MEMBER_FIELDS),
+    ]
+    if at.cursor:
+        query.append(("page[cursor]", at.cursor))
+    return ctx.call("GET", MEMBERS[audience["list_type"]], path_params={"id": audience["id"]}, query=tuple(query))
+
+
+async def _members_among(ctx: Context, audiences: Sequence[Audience], emails: list[str]) -> set[str]:
+    """Which of the emails (at most one page of them) belong to any of the audiences."""
+    if not audiences or not emails:
+        return set()
+    condition = f"any(email,[{','.join(quoted(email) for email in emails)}])"
+    query = (("filter", condition), ("page[size]", str(MEMBER_PAGE_SIZE)), ("fields[profile]", MEMBER_FIELDS))
+    replies = await asyncio.gather(
+        *(
+            ctx.send(ctx.call("GET", MEMBERS[audience["list_type"]], path_params={"id": audience["id"]}, query=query))
+            for audience in audiences
+        )
+    )
+    return {email.lower() for reply in replies for profile in (reply.document or {}).get("data") or () if (email := _email(profile))}
+
+
+def _email(profile: Profile) -> str | None:
+    return (profile.get("attributes") or {}).get("email")

@@ -1,0 +1,94 @@
+"""v1 campaigns: list, read, create, update and clone.
+
+Writes span the campaign, its email message and the message's template copy (hazard 9),
+so they run as ordered steps and answer with the campaign read back.
+"""
+
+from __future__ import annotations
+
+from proxy.engine.context import Context
+from proxy.engine.styles import walk
+from proxy.handlers.campaign_reads import CAMPAIGN, audiences_of, message_id, read_back, read_campaign
+from proxy.handlers.steps import Steps
+from proxy.legacy.envelopes import page_envelope
+from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.shapes.campaign import audience_ids, campaign_messages, email_message, legacy_campaign
+from proxy.shapes.campaign_input import (
+    assign_body,
+    campaign_patch,
+    clone_body,
+    create_body,
+    message_patch,
+    touches_message,
+)
+from proxy.upstream.client import Call
+
+CAMPAIGNS = "/api/campaigns"
+ASSIGN_TEMPLATE = "/api/campaign-message-assign-template"
+
+
+async def list_campaigns(ctx: Context) -> LegacyResponse:
+    """Newest first, `page`/`count` over cursors: every page is walked to answer `total`,
+    then the lists of the campaigns on the requested page are looked up in one go."""
+    first = ctx.call("GET", CAMPAIGNS, query=ctx.entry_query())
+    campaigns = [(campaign, included) async for campaign, included in walk(ctx, first)]
+    page, count = ctx.params["page"], ctx.params["count"]
+    window = campaigns[page * count : (page + 1) * count]
+    audiences = await audiences_of(ctx, (group for campaign, _ in window for group in audience_ids(campaign)))
+    items = [
+        legacy_campaign(campaign, email_message(campaign_messages(campaign, included)), audiences)
+        for campaign, included in window
+    ]
+    return json_response(page_envelope(items, page, count, len(campaigns)))
+
+
+async def get(ctx: Context) -> LegacyResponse:
+    return json_response(await read_campaign(ctx, ctx.path_params["campaign_id"]))
+
+
+async def create(ctx: Context) -> LegacyResponse:
+    """A draft campaign with one email message, then the template copied onto the message."""
+    steps = Steps(ctx)
+    created = await steps.send("create the campaign", ctx.call("POST", CAMPAIGNS, body=create_body(ctx.params)))
+    campaign_id = created.document["data"]["id"]
+    await _assign_template(ctx, steps, campaign_id, await message_id(ctx, steps, campaign_id))
+    return await read_back(ctx, steps, campaign_id)
+
+
+async def update(ctx: Context) -> LegacyResponse:
+    """Each resource the given fields touch is changed, campaign first, then its message."""
+    campaign_id = ctx.path_params["campaign_id"]
+    steps = Steps(ctx)
+    patch = campaign_patch(campaign_id, ctx.params)
+    if patch is not None:
+        await steps.send(f"update campaign {campaign_id}", _patch(ctx, CAMPAIGN, campaign_id, patch))
+    if touches_message(ctx.params):
+        message = await message_id(ctx, steps, campaign_id)
+        content = message_patch(message, ctx.params)
+        if content is not None:
+            await steps.send("update the subject and sender", _patch(ctx, "/api/campaign-messages/{id}", message, content))
+        if ctx.params["template_id"]:
+            await _assign_template(ctx, steps, campaign_id, message)
+    return await read_back(ctx, steps, campaign_id)
+
+
+async def clone(ctx: Context) -> LegacyResponse:
+    """A draft copy (with its own template copy); `list_id` then replaces its audience."""
+    source_id = ctx.path_params["campaign_id"]
+    steps = Steps(ctx)
+    call = ctx.call("POST", "/api/campaign-clone", body=clone_body(source_id, ctx.params["name"]))
+    clone_id = (await steps.send(f"clone campaign {source_id}", call)).document["data"]["id"]
+    patch = campaign_patch(clone_id, {"list_id": ctx.params["list_id"]})
+    if patch is not None:
+        await steps.send(f"set the list of clone {clone_id}", _patch(ctx, CAMPAIGN, clone_id, patch))
+    return await read_back(ctx, steps, clone_id)
+
+
+async def _assign_template(ctx: Context, steps: Steps, campaign_id: str, message: str) -> None:
+    template_id = ctx.params["template_id"]
+    call = ctx.call("POST", ASSIGN_TEMPLATE, body=assign_body(message, template_id))
+    await steps.send(f"copy template {template_id} into campaign {campaign_id}", call)
+
+
+def _patch(ctx: Context, path: str, resource_id: str, body: dict) -> Call:
+    return ctx.call("PATCH", path, path_params={"id": resource_id}, body=body)

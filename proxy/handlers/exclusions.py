@@ -1,0 +1,54 @@
+"""Global exclusions: the suppressed-profile listing and suppressing one email.
+
+The new API has no suppression listing (hazard 13): the legacy `$list` is a scan of
+`GET /api/profiles` filtered to suppressed profiles, 100 per page, sorted by suppression
+time. Legacy pages need a `total`, which no cursor listing gives, so the scan always
+runs to the end: ⌈suppressed profiles / 100⌉ upstream calls, keeping only the
+requested page in memory.
+"""
+
+from __future__ import annotations
+
+from proxy.engine.context import Context
+from proxy.engine.styles import walk
+from proxy.handlers.lookup import find_profile
+from proxy.legacy.envelopes import page_envelope
+from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.shapes.exclusion import REASONS, legacy_exclusion, suppressions
+
+SUPPRESSION = "subscriptions.email.marketing.suppression"
+# Every suppression is after the epoch: the filter that selects all suppressed profiles.
+ANY_SUPPRESSION = f"greater-than({SUPPRESSION}.timestamp,1970-01-01T00:00:00Z)"
+PAGE_SIZE = "100"  # the most GET /api/profiles serves per page
+# The email and its suppressions, nothing else (email.marketing is the smallest complete object).
+VIEW = (("additional-fields[profile]", "subscriptions"), ("fields[profile]", "email,subscriptions.email.marketing"))
+SUPPRESSION_JOB = "profile-suppression-bulk-create-job"
+
+
+async def list_exclusions(ctx: Context) -> LegacyResponse:
+    reason = REASONS.get(ctx.params["reason"] or "")
+    condition = f'equals({SUPPRESSION}.reason,"{reason}")' if reason else ANY_SUPPRESSION
+    order = "-" if ctx.params["sort"] == "desc" else ""
+    query = (("filter", condition), ("sort", f"{order}{SUPPRESSION}.timestamp"), ("page[size]", PAGE_SIZE), *VIEW)
+    page, count = ctx.params["page"], ctx.params["count"]
+    window, total = [], 0
+    async for resource, _ in walk(ctx, ctx.call("GET", "/api/profiles", query=query)):
+        exclusion = legacy_exclusion(resource, reason)
+        if exclusion is None:
+            continue
+        if page * count <= total < (page + 1) * count:
+            window.append(exclusion)
+        total += 1
+    return json_response(page_envelope(window, page, count, total))
+
+
+async def exclude(ctx: Context) -> LegacyResponse:
+    """Suppress by email; a profile that already has a global suppression is left alone."""
+    email = ctx.params["email"]
+    profile = await find_profile(ctx, "email", email, VIEW)
+    if profile is not None and suppressions(profile):
+        return json_response({"already_excluded": True, "num_excluded": 0})
+    entry = {"type": "profile", "attributes": {"email": email}}
+    body = {"data": {"type": SUPPRESSION_JOB, "attributes": {"profiles": {"data": [entry]}}}}
+    await ctx.send(ctx.call("POST", "/api/profile-suppression-bulk-create-jobs", body=body))
+    return json_response({"already_excluded": False, "num_excluded": 1})

@@ -1,0 +1,133 @@
+"""The marker-paged bulk readers: every member of a list or segment
+(`/api/v2/group/{id}/members/all`) and a list's exclusions (`/exclusions/all`).
+
+A legacy batch is at most BATCH_PAGES upstream pages of 100, read one after another, so
+the proxy holds one page and one batch of small records however large the group is.
+Where a batch stopped is kept behind the opaque integer `marker` (`markers.py`); the
+last batch has none. A legacy group id may name a list or a segment (hazard 7): the
+first call probes, and the answer is remembered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from proxy.engine.context import Context, fill
+from proxy.handlers.lists import SEGMENT_FIELDS
+from proxy.handlers.markers import MARKERS, Bounded, Resume
+from proxy.handlers.resolve import GROUP_MEMBERS
+from proxy.legacy.errors import NOT_FOUND, LegacyError
+from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.shapes.members import list_exclusion, marker_batch, member_exclusion, member_record
+from proxy.upstream.client import Call, UpstreamClient
+from proxy.upstream.errors import UpstreamRejected
+from proxy.upstream.messages import Query
+
+BATCH_PAGES = 10  # legacy batches were about 1000 records
+PAGE = (("page[size]", "100"),)
+BY_JOINING = (("sort", "joined_group_at"),)  # newcomers join at the end, behind any cursor
+WITH_CONSENT = (("additional-fields[profile]", "subscriptions"),)
+PROBES = (
+    ("list", "/api/lists/{id}", ("fields[list]", "name")),
+    ("segment", "/api/segments/{id}", ("fields[segment]", SEGMENT_FIELDS)),
+)
+KIND_CAPACITY = 10_000
+# Group id -> "list" or "segment" (ids are never reused), remembered per upstream client
+# so that a dry run (explain) cannot teach the real one.
+KINDS: WeakKeyDictionary[UpstreamClient, Bounded[str, str]] = WeakKeyDictionary()
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One upstream listing a bulk reader walks, and the legacy record (if any) per resource."""
+
+    path: str
+    path_params: Mapping[str, str]
+    query: Query
+    record: Callable[[dict[str, Any]], dict[str, Any] | None]
+
+    def call(self, ctx: Context, cursor: str | None) -> Call:
+        query = (*self.query, ("page[cursor]", cursor)) if cursor else self.query
+        return ctx.call("GET", self.path, path_params=self.path_params, query=query)
+
+
+async def all_members(ctx: Context) -> LegacyResponse:
+    group_id = ctx.path_params["group_id"]
+    resume = await _resume(ctx, group_id)
+    kind = resume.kind if resume else await group_kind(ctx, group_id)
+    fields = ("fields[profile]", "email,phone_number,joined_group_at")
+    members = Source(GROUP_MEMBERS[kind], {"id": group_id}, (*PAGE, fields, *BY_JOINING), member_record)
+    return await _batch(ctx, group_id, kind, [members], resume)
+
+
+async def list_exclusions(ctx: Context) -> LegacyResponse:
+    """Who left this list (its list suppressions), then its members who cannot be mailed
+    at all (global suppressions, SMS unsubscribes). Leaving a list takes one off it, so
+    the two never overlap but for a re-added leaver, which the second skips."""
+    list_id = ctx.path_params["list_id"]
+    left = fill('equals(subscriptions.email.marketing.list_suppressions.list_id,"{id}")', {"id": list_id})
+    leavers_view = (("fields[profile]", "email,phone_number,subscriptions"), *WITH_CONSENT)
+    members_view = (("fields[profile]", "email,phone_number,joined_group_at,subscriptions"), *WITH_CONSENT)
+    sources = [
+        Source("/api/profiles", {}, (*PAGE, ("filter", left), *leavers_view), lambda r: list_exclusion(r, list_id)),
+        Source(
+            GROUP_MEMBERS["list"],
+            {"id": list_id},
+            (*PAGE, *members_view, *BY_JOINING),
+            lambda resource: member_exclusion(resource, list_id),
+        ),
+    ]
+    return await _batch(ctx, list_id, "list", sources, await _resume(ctx, list_id))
+
+
+async def group_kind(ctx: Context, group_id: str) -> str:
+    known = KINDS.setdefault(ctx.upstream, Bounded(KIND_CAPACITY))
+    kind = known.get(group_id)
+    if kind is None:
+        kind = await _probe(ctx, group_id)
+        known.put(group_id, kind)
+    return kind
+
+
+async def _probe(ctx: Context, group_id: str) -> str:
+    for kind, path, fields in PROBES:
+        try:
+            await ctx.send(ctx.call("GET", path, path_params={"id": group_id}, query=(fields,)))
+        except UpstreamRejected as failure:
+            if failure.status != 404:
+                raise
+            continue
+        return kind
+    raise LegacyError(404, NOT_FOUND)
+
+
+async def _resume(ctx: Context, group_id: str) -> Resume | None:
+    marker = ctx.params["marker"]
+    if marker is None:
+        return None
+    resume = await MARKERS.load(marker)
+    if resume is None or (resume.route, resume.group_id) != (ctx.entry.path, group_id):
+        raise LegacyError(400, "Invalid value for marker: it is unknown or has expired; start again without one.")
+    return resume
+
+
+async def _batch(
+    ctx: Context, group_id: str, kind: str, sources: list[Source], resume: Resume | None
+) -> LegacyResponse:
+    """Up to BATCH_PAGES pages, source after source, from where the marker left off."""
+    step, cursor = (resume.step, resume.cursor) if resume else (0, None)
+    records: list[dict[str, Any]] = []
+    for _ in range(BATCH_PAGES):
+        source = sources[step]
+        reply = await ctx.send(source.call(ctx, cursor))
+        records += [record for resource in reply.document.get("data") or () if (record := source.record(resource))]
+        cursor = reply.next_cursor
+        if cursor is None:
+            step += 1
+            if step == len(sources):
+                return json_response(marker_batch(records, None))
+    marker = await MARKERS.save(Resume(ctx.entry.path, group_id, kind, step, cursor))
+    return json_response(marker_batch(records, marker))

@@ -1,0 +1,65 @@
+"""Lists themselves: the v2 CRUD calls and the old v1 listing of lists and segments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxy.engine.context import Context
+from proxy.handlers.fanout import collect, gather_bounded
+from proxy.legacy.envelopes import page_envelope
+from proxy.legacy.responses import LegacyResponse, empty_response, json_response
+from proxy.shapes.lists import list_body, legacy_list, list_detail, list_summary
+
+LIST = "/api/lists/{id}"
+# Both listings take at most ten per page; creation order is the legacy order.
+LISTING = (("page[size]", "10"), ("sort", "created"))
+# The spec requires the three flags in every segment, sparse fieldsets or not.
+SEGMENT_FIELDS = "name,created,updated,is_active,is_processing,is_starred"
+
+
+async def get_lists(ctx: Context) -> LegacyResponse:
+    call = ctx.call("GET", "/api/lists", query=(("fields[list]", "name"), *LISTING))
+    return json_response([list_summary(resource) for resource in await collect(ctx, call)])
+
+
+async def create_list(ctx: Context) -> LegacyResponse:
+    reply = await ctx.send(ctx.call("POST", "/api/lists", body=list_body(ctx.params["list_name"])))
+    return json_response({"list_id": reply.document["data"]["id"]})
+
+
+async def get_list(ctx: Context) -> LegacyResponse:
+    query = (("fields[list]", "name,created,updated"),)
+    reply = await ctx.send(ctx.call("GET", LIST, path_params=_list(ctx), query=query))
+    return json_response(list_detail(reply.document["data"]))
+
+
+async def update_list(ctx: Context) -> LegacyResponse:
+    body = list_body(ctx.params["list_name"], ctx.path_params["list_id"])
+    await ctx.send(ctx.call("PATCH", LIST, path_params=_list(ctx), body=body))
+    return empty_response()
+
+
+async def delete_list(ctx: Context) -> LegacyResponse:
+    await ctx.send(ctx.call("DELETE", LIST, path_params=_list(ctx)))
+    return empty_response()
+
+
+async def all_groups(ctx: Context) -> LegacyResponse:
+    """Lists and segments together, oldest first, sliced by `page`/`count` like every v1
+    listing; the `$list` total needs them all."""
+    lists, segments = await gather_bounded([
+        collect(ctx, ctx.call("GET", "/api/lists", query=(("fields[list]", "name,created,updated"), *LISTING))),
+        collect(ctx, ctx.call("GET", "/api/segments", query=(("fields[segment]", SEGMENT_FIELDS), *LISTING))),
+    ])
+    groups = sorted([*lists, *segments], key=_creation_order)
+    page, count = ctx.params["page"], ctx.params["count"]
+    window = [legacy_list(group) for group in groups[page * count : (page + 1) * count]]
+    return json_response(page_envelope(window, page, count, len(groups)))
+
+
+def _list(ctx: Context) -> dict[str, str]:
+    return {"id": ctx.path_params["list_id"]}
+
+
+def _creation_order(resource: dict[str, Any]) -> tuple[str, str]:
+    return ((resource.get("attributes") or {}).get("created") or "", resource["id"])

@@ -1,0 +1,29 @@
+"""Finding the profile a legacy identifier names: the new API has no identifier-addressed
+endpoints (hazard 1), so it is one filtered `GET /api/profiles`."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from proxy.engine.context import Context, fill
+from proxy.legacy.errors import LegacyError
+from proxy.upstream.messages import Query
+
+NO_MATCH = "There is no profile matching the given parameters."
+
+
+async def find_profile(ctx: Context, field: str, value: str, view: Query = ()) -> dict[str, Any] | None:
+    """The profile whose `field` equals `value` (`view` adds fields or additional-fields)."""
+    condition = fill(f'equals({field},"{{value}}")', {"value": value})
+    reply = await ctx.send(ctx.call("GET", "/api/profiles", query=(("filter", condition), ("page[size]", "1"), *view)))
+    return next(iter((reply.document or {}).get("data") or ()), None)
+
+
+def one_identifier(params: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str, str]:
+    """The one identifier among `names` the client gave; legacy 400 for none or several."""
+    given = [(name, params[name]) for name in names if params.get(name)]
+    choices = ", ".join(names[:-1]) + f" or {names[-1]}"
+    if len(given) != 1:
+        quantity = "Specify one of" if not given else "Specify only one of"
+        raise LegacyError(400, f"{quantity} {choices}.")
+    return given[0]

@@ -1,0 +1,49 @@
+"""Prometheus metrics, served at `/metrics`. Labels are route and operation templates,
+never keys, tokens or ids, so their number stays bounded."""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.exposition import choose_encoder
+
+# Upstream answers in tens of ms; governor waits and delivery lag run to minutes.
+_FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_SLOW = (0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600)
+
+LEGACY_REQUESTS = Counter("klp_legacy_requests", "Legacy requests answered", ["route", "status"])
+LEGACY_SECONDS = Histogram("klp_legacy_request_seconds", "Time to answer a legacy request", ["route"], buckets=_FAST)
+
+UPSTREAM_CALLS = Counter("klp_upstream_calls", "Upstream calls by outcome", ["operation", "status"])
+UPSTREAM_SECONDS = Histogram("klp_upstream_call_seconds", "Upstream call latency", ["operation"], buckets=_FAST)
+RETRIES = Counter("klp_upstream_retries", "Upstream calls sent again", ["operation", "reason"])
+
+GOVERNOR_WAIT_SECONDS = Histogram(
+    "klp_governor_wait_seconds", "Time a request waited for rate budget", ["operation"], buckets=_SLOW
+)
+GOVERNOR_REFUSALS = Counter(
+    "klp_governor_refusals", "Requests refused because budget was further away than allowed", ["operation"]
+)
+
+SPOOL_ACCEPTED = Counter("klp_spool_accepted", "Writes durably stored in the spool", ["kind"])
+SPOOL_COMMIT_SIZE = Histogram(
+    "klp_spool_commit_size", "Writes made durable by one commit (group commit)", buckets=(1, 2, 5, 10, 50, 100, 500, 1000)
+)
+SPOOL_DELIVERED = Counter("klp_spool_delivered", "Spooled writes delivered upstream", ["kind", "via"])
+SPOOL_DEAD_LETTERED = Counter("klp_spool_dead_lettered", "Spooled writes upstream refused for good", ["kind"])
+SPOOL_DELIVERY_LAG = Histogram(
+    "klp_spool_delivery_lag_seconds", "From acceptance to upstream's 202", ["kind"], buckets=_SLOW
+)
+SPOOL_DEPTH = Gauge("klp_spool_depth", "Writes waiting for delivery")
+SPOOL_OLDEST_SECONDS = Gauge("klp_spool_oldest_age_seconds", "Age of the oldest write waiting for delivery")
+SPOOL_DEAD = Gauge("klp_spool_dead_letters", "Writes in the dead-letter table")
+
+
+def exposition(accept: str) -> tuple[bytes, str]:
+    """Every metric in the format the scraper asked for (its Accept header), and its content type."""
+    encode, content_type = choose_encoder(accept)
+    return encode(REGISTRY), content_type
+
+
+def legacy_request(route: str, status: int, seconds: float) -> None:
+    LEGACY_REQUESTS.labels(route, str(status)).inc()
+    LEGACY_SECONDS.labels(route).observe(seconds)

@@ -1,0 +1,120 @@
+"""Campaign messages: a campaign's messages (with their templates), editing one, and
+assigning a template, which attaches a private copy rather than the template itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxy.sandbox import errors, jsonapi
+from proxy.sandbox.campaign_store import Campaign, CampaignMessage
+from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.resources.campaigns import (
+    campaign_resource,
+    editable,
+    existing_campaign,
+    message_resource,
+    send_times,
+)
+from proxy.sandbox.resources.templates import existing_template, private_copy, template_resource
+from proxy.sandbox.routing import Call, Reply, Route
+
+INCLUDABLE = frozenset({"campaign", "image", "template"})
+DEFINITION = "/data/attributes/definition"
+MESSAGE_TYPE = "campaign-message"
+
+
+def get_messages_for_campaign(call: Call) -> Reply:
+    view = View.of(call, INCLUDABLE)
+    campaign = existing_campaign(call, call.path_params["id"])
+    messages = call.account.campaigns.messages_of(campaign)
+    resources = [message_resource(message, campaign) for message in messages]
+    included = _related(call, campaign, messages, view)
+    return Reply(200, jsonapi.collection(resources, view, {"self": jsonapi.request_url(call)}, included))
+
+
+def _related(call: Call, campaign: Campaign, messages: list[CampaignMessage], view: View) -> list[Resource]:
+    related = [campaign_resource(campaign)] if "campaign" in view.include else []
+    if "template" in view.include:
+        templates = (call.account.templates.get(message.template_id) for message in messages if message.template_id)
+        related += [template_resource(template) for template in templates if template is not None]
+    return related
+
+
+def update_campaign_message(call: Call) -> Reply:
+    data = resource_data(call.body, MESSAGE_TYPE)
+    message = _existing_message(call, member(data, "id", "/data", str, required=True))
+    if message.id != call.path_params["id"]:
+        raise errors.invalid(f"'{message.id}' does not match the id in the path.", pointer="/data/id")
+    campaign = editable(existing_campaign(call, message.campaign_id))
+    attributes = member(data, "attributes", "/data", dict, required=True)
+    change = member(attributes, "definition", "/data/attributes", dict)
+    if change is not None:
+        message.definition = _merged(message, change)
+        message.updated = campaign.updated = call.now
+    view = View.of(call)
+    return Reply(200, jsonapi.single(message_resource(message, campaign), view))
+
+
+def _merged(message: CampaignMessage, change: dict[str, Any]) -> dict[str, Any]:
+    """Named fields replace the stored ones; content merges field by field."""
+    if change.get("channel") != message.channel:
+        raise errors.invalid(f"A {message.channel} message keeps its channel.", pointer=f"{DEFINITION}/channel")
+    content = member(change, "content", DEFINITION, dict) or {}
+    kept = {name: value for name, value in change.items() if name != "content" and value is not None}
+    return {**message.definition, **kept, "content": {**(message.definition.get("content") or {}), **content}}
+
+
+def assign_template_to_campaign_message(call: Call) -> Reply:
+    data = resource_data(call.body, MESSAGE_TYPE)
+    message = _existing_message(call, member(data, "id", "/data", str, required=True))
+    campaign = editable(existing_campaign(call, message.campaign_id))
+    at = "/data/relationships/template"
+    relationships = member(data, "relationships", "/data", dict, required=True)
+    linkage = member(member(relationships, "template", "/data/relationships", dict, required=True), "data", at, dict, required=True)
+    source = existing_template(call, member(linkage, "id", f"{at}/data", str, required=True), pointer=f"{at}/data/id")
+    if message.template_id:
+        call.account.templates.remove(message.template_id)  # the previous private copy
+    message.template_id = private_copy(call, source).id
+    message.updated = campaign.updated = call.now
+    view = View.of(call)
+    return Reply(200, jsonapi.single(_assigned_resource(message, campaign), view))
+
+
+def _assigned_resource(message: CampaignMessage, campaign: Campaign) -> Resource:
+    """This operation still answers in the flat message shape of older revisions."""
+    definition = message.definition
+    attributes: dict[str, Any] = {
+        "label": definition.get("label") or "",
+        "channel": message.channel,
+        "content": definition.get("content") or {},
+        "send_times": send_times(campaign),
+        "created_at": jsonapi.isoformat(message.created),
+        "updated_at": jsonapi.isoformat(message.updated),
+    }
+    if "render_options" in definition:
+        attributes["render_options"] = definition["render_options"]
+    relationships = (
+        Relationship("campaign", "campaign", campaign.id),
+        Relationship("template", "template", message.template_id or ()),
+    )
+    return Resource(MESSAGE_TYPE, message.id, attributes, relationships)
+
+
+def _existing_message(call: Call, message_id: str) -> CampaignMessage:
+    message = call.account.campaigns.message(message_id)
+    if message is None:
+        raise errors.not_found(f"A campaign message with id {message_id!r} does not exist.")
+    return message
+
+
+ROUTES = (
+    Route("GET", "/api/campaigns/{id}/campaign-messages", "get_messages_for_campaign", get_messages_for_campaign),
+    Route("PATCH", "/api/campaign-messages/{id}", "update_campaign_message", update_campaign_message),
+    Route(
+        "POST",
+        "/api/campaign-message-assign-template",
+        "assign_template_to_campaign_message",
+        assign_template_to_campaign_message,
+    ),
+)

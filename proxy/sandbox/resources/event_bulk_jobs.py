@@ -1,0 +1,92 @@
+"""Bulk event creation: POST /api/event-bulk-create-jobs.
+
+Every event is recorded exactly as POST /api/events records it (the same profile
+matching and the same `unique_id` de-duplication, through `create_event` itself). The
+request is refused whole, pointing into it, when any one event would be refused alone:
+the events are first rehearsed on an empty scratch account, so a refusal stores nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from proxy.sandbox import errors
+from proxy.sandbox.errors import ApiError
+from proxy.sandbox.ids import IdFactory
+from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.resources.events import create_event
+from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.store import Account, Profile
+
+JOB_TYPE = "event-bulk-create-job"
+ENTRY_TYPE = "event-bulk-create"
+ENTRIES = "/data/attributes/events-bulk-create/data"
+MAX_EVENTS = 1000
+SINGLE_PROFILE = "/data/attributes/profile"
+
+
+def bulk_create_events(call: Call) -> Reply:
+    events = list(_events(call.body))
+    if not 0 < len(events) <= MAX_EVENTS:
+        raise errors.invalid(f"Send 1 to {MAX_EVENTS} events per request.", pointer=ENTRIES)
+    _rehearse(call, events)
+    for _, _, body in events:
+        create_event(replace(call, body=body))
+    return Reply(202)
+
+
+def _events(body: Any) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """(entry index, event index, the event as a POST /api/events body) for every event."""
+    attributes = member(resource_data(body, JOB_TYPE), "attributes", "/data", dict, required=True)
+    wrapper = member(attributes, "events-bulk-create", "/data/attributes", dict, required=True)
+    entries = member(wrapper, "data", "/data/attributes/events-bulk-create", list, required=True)
+    for index, entry in enumerate(entries):
+        at = f"{ENTRIES}/{index}"
+        if not isinstance(entry, dict) or entry.get("type") != ENTRY_TYPE:
+            raise errors.invalid(f"Each entry must be an {ENTRY_TYPE!r} resource.", pointer=at)
+        entry_attributes = member(entry, "attributes", at, dict, required=True)
+        profile = member(entry_attributes, "profile", f"{at}/attributes", dict, required=True)
+        listed = member(entry_attributes, "events", f"{at}/attributes", dict, required=True)
+        for position, event in enumerate(member(listed, "data", f"{at}/attributes/events", list, required=True)):
+            event_at = f"{at}/attributes/events/data/{position}"
+            if not isinstance(event, dict) or event.get("type") != "event":
+                raise errors.invalid("Each event must be an 'event' resource.", pointer=event_at)
+            event_attributes = member(event, "attributes", event_at, dict, required=True)
+            yield index, position, {"data": {"type": "event", "attributes": {**event_attributes, "profile": profile}}}
+
+
+def _rehearse(call: Call, events: list[tuple[int, int, dict[str, Any]]]) -> None:
+    """Record every event on a scratch account that knows only the profile ids the
+    request names, so any refusal surfaces before the real account changes."""
+    scratch = Account(public_key=call.account.public_key, private_keys=())
+    rehearsal = replace(call, account=scratch, ids=IdFactory(random.Random(0)))
+    for index, position, body in events:
+        _known_profile(call.account, scratch, body, index)
+        try:
+            create_event(replace(rehearsal, body=body))
+        except ApiError as refusal:
+            raise replace(refusal, pointer=_rebased(refusal.pointer, index, position)) from None
+
+
+def _known_profile(account: Account, scratch: Account, body: dict[str, Any], index: int) -> None:
+    profile_id = body["data"]["attributes"]["profile"].get("data", {}).get("id")
+    if not isinstance(profile_id, str) or scratch.profiles.get(profile_id) is not None:
+        return
+    existing = account.profiles.get(profile_id)
+    if existing is None:
+        raise errors.invalid(f"Profile {profile_id!r} does not exist.", pointer=f"{ENTRIES}/{index}/attributes/profile/data/id")
+    scratch.profiles.add(Profile(id=profile_id, created=existing.created, updated=existing.updated))
+
+
+def _rebased(pointer: str | None, index: int, position: int) -> str:
+    """A pointer into a single-event body, moved to where that member sits in the bulk body."""
+    pointer = pointer or "/data"
+    if pointer.startswith(SINGLE_PROFILE):
+        return f"{ENTRIES}/{index}/attributes/profile{pointer.removeprefix(SINGLE_PROFILE)}"
+    return f"{ENTRIES}/{index}/attributes/events/data/{position}{pointer.removeprefix('/data')}"
+
+
+ROUTES = (Route("POST", "/api/event-bulk-create-jobs", "bulk_create_events", bulk_create_events),)

@@ -1,0 +1,218 @@
+"""Consent: the bulk subscribe and unsubscribe jobs, and POST /client/subscriptions.
+
+Like Klaviyo's, the jobs answer 202 with no body; the sandbox applies them at once:
+- subscribing to a double opt-in list leaves the profile pending (not a member, consent
+  untouched) until it confirms; a single opt-in list, `historical_import`, or no list at
+  all (the sandbox's account default is single opt-in) subscribes at once: consent
+  SUBSCRIBED, the lifted suppressions cleared, and membership of the list;
+- unsubscribing with a list removes its members from that list with a list suppression
+  and leaves their consent alone, but unsubscribes everyone else globally, as the real
+  API warns.
+Only the email and SMS channels are kept; others are accepted and ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from proxy.openapi.datetimes import parse_datetime
+from proxy.sandbox import errors, identity
+from proxy.sandbox.groups import DOUBLE_OPT_IN, MailingList
+from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.resources.lists import existing_list
+from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.store import Consent, ListSuppression, Profile
+
+ATTRIBUTES = "/data/attributes"
+MAX_SUBSCRIBES = 1000
+MAX_UNSUBSCRIBES = 100
+# (channel, kind) in request bodies -> the Subscriptions field that keeps its consent.
+CHANNELS = {
+    ("email", "marketing"): "email_marketing",
+    ("sms", "marketing"): "sms_marketing",
+    ("sms", "transactional"): "sms_transactional",
+}
+# Suppressions a subscription lifts; bounces and invalid addresses stay.
+LIFTED = frozenset({"UNSUBSCRIBE", "SPAM_COMPLAINT", "USER_SUPPRESSED"})
+LIST_UNSUBSCRIBE = "UNSUBSCRIBE"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One profile of a job: who, and the consent fields named for each channel."""
+
+    profile: Profile
+    channels: Mapping[str, Mapping[str, Any]]  # Subscriptions field -> its parameters
+
+
+def bulk_subscribe_profiles(call: Call) -> Reply:
+    data = resource_data(call.body, "profile-subscription-bulk-create-job")
+    attributes = member(data, "attributes", "/data", dict, required=True)
+    historical = member(attributes, "historical_import", ATTRIBUTES, bool) or False
+    mailing_list = _related_list(call, data)
+    entries = _profile_entries(attributes, MAX_SUBSCRIBES)
+    requests = [
+        _subscribe_request(call, entry, f"{ATTRIBUTES}/profiles/data/{index}", historical)
+        for index, entry in enumerate(entries)
+    ]
+    for request in requests:
+        subscribe(request, mailing_list, call.now, immediately=historical)
+    return Reply(202)
+
+
+def bulk_unsubscribe_profiles(call: Call) -> Reply:
+    data = resource_data(call.body, "profile-subscription-bulk-delete-job")
+    attributes = member(data, "attributes", "/data", dict, required=True)
+    mailing_list = _related_list(call, data)
+    entries = _profile_entries(attributes, MAX_UNSUBSCRIBES)
+    for index, entry in enumerate(entries):
+        entry_at = f"{ATTRIBUTES}/profiles/data/{index}"
+        profile_attributes = member(entry, "attributes", entry_at, dict, required=True)
+        at = f"{entry_at}/attributes"
+        found = identity.identifiers(profile_attributes, at)
+        channels = _channels(profile_attributes, at, required=True)
+        for profile in identity.matching(call.account.profiles, found):
+            _unsubscribe(profile, channels, mailing_list, call.now)
+    return Reply(202)
+
+
+def create_client_subscription(call: Call) -> Reply:
+    data = resource_data(call.body, "subscription")
+    attributes = member(data, "attributes", "/data", dict, required=True)
+    profile_wrapper = member(attributes, "profile", ATTRIBUTES, dict, required=True)
+    profile_data = member(profile_wrapper, "data", f"{ATTRIBUTES}/profile", dict, required=True)
+    at = f"{ATTRIBUTES}/profile/data"
+    mailing_list = _related_list(call, data)
+    if mailing_list is None:
+        raise errors.invalid("'list' is required.", pointer="/data/relationships/list")
+    profile_attributes = member(profile_data, "attributes", at, dict, required=True)
+    if not any(profile_attributes.get(name) for name in ("email", "phone_number")):
+        raise errors.invalid("One of email or phone_number is required.", pointer=f"{at}/attributes")
+    profile = identity.identify(call.account.profiles, profile_data, at, call.ids, call.now)
+    # Without a subscriptions object, marketing consent for each identifier given.
+    channels = _channels(profile_attributes, f"{at}/attributes", required=False) or {
+        name: {}
+        for name, present in (("email_marketing", profile.email), ("sms_marketing", profile.phone_number))
+        if present
+    }
+    subscribe(Request(profile, channels), mailing_list, call.now, immediately=False)
+    return Reply(202)
+
+
+def subscribe(request: Request, mailing_list: MailingList | None, now: float, *, immediately: bool) -> None:
+    profile = request.profile
+    if mailing_list is not None and mailing_list.opt_in_process == DOUBLE_OPT_IN and not immediately:
+        mailing_list.pending.setdefault(profile.id, now)
+        return
+    subscriptions = profile.subscriptions
+    for name, parameters in request.channels.items():
+        consented_at = parameters.get("consented_at")
+        when = parse_datetime(consented_at).timestamp() if consented_at else now
+        setattr(subscriptions, name, Consent("SUBSCRIBED", when, "API"))
+    if "email_marketing" in request.channels:
+        subscriptions.email_suppressions[:] = [s for s in subscriptions.email_suppressions if s.reason not in LIFTED]
+        if mailing_list is not None:
+            _drop_list_suppressions(profile, mailing_list.id)
+    if mailing_list is not None:
+        mailing_list.members.add(profile.id, now)
+        mailing_list.pending.pop(profile.id, None)
+
+
+def _unsubscribe(profile: Profile, channels: Mapping[str, Any], mailing_list: MailingList | None, now: float) -> None:
+    subscriptions = profile.subscriptions
+    if mailing_list is not None and profile.id in mailing_list.members:
+        mailing_list.members.remove(profile.id)
+        if "email_marketing" in channels:
+            _drop_list_suppressions(profile, mailing_list.id)
+            subscriptions.email_list_suppressions.append(ListSuppression(mailing_list.id, LIST_UNSUBSCRIBE, now))
+        return
+    if mailing_list is not None:
+        mailing_list.pending.pop(profile.id, None)
+    for name in channels:
+        setattr(subscriptions, name, Consent("UNSUBSCRIBED", now, "API"))
+    if "email_marketing" in channels:
+        subscriptions.suppress_email("UNSUBSCRIBE", now)
+
+
+def _drop_list_suppressions(profile: Profile, list_id: str) -> None:
+    suppressions = profile.subscriptions.email_list_suppressions
+    suppressions[:] = [s for s in suppressions if s.list_id != list_id]
+
+
+def _related_list(call: Call, data: Mapping[str, Any]) -> MailingList | None:
+    """The list of `relationships.list`, when the body names one."""
+    relationships = member(data, "relationships", "/data", dict) or {}
+    wrapper = member(relationships, "list", "/data/relationships", dict)
+    if wrapper is None:
+        return None
+    list_data = member(wrapper, "data", "/data/relationships/list", dict, required=True)
+    return existing_list(call, member(list_data, "id", "/data/relationships/list/data", str, required=True))
+
+
+def _profile_entries(attributes: Mapping[str, Any], maximum: int) -> list[dict[str, Any]]:
+    profiles = member(attributes, "profiles", ATTRIBUTES, dict, required=True)
+    entries = member(profiles, "data", f"{ATTRIBUTES}/profiles", list, required=True)
+    if not 0 < len(entries) <= maximum:
+        raise errors.invalid(f"A job takes 1 to {maximum} profiles.", pointer=f"{ATTRIBUTES}/profiles/data")
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or entry.get("type") != "profile":
+            raise errors.invalid("Each item must be a profile.", pointer=f"{ATTRIBUTES}/profiles/data/{index}")
+    return entries
+
+
+def _subscribe_request(call: Call, entry: dict[str, Any], at: str, historical: bool) -> Request:
+    """The profile to subscribe (by id, else found or created by its identifiers)."""
+    profile_attributes = member(entry, "attributes", at, dict, required=True)
+    found = identity.identifiers(profile_attributes, f"{at}/attributes")
+    channels = _channels(profile_attributes, f"{at}/attributes", required=True)
+    if historical:
+        _check_consented_at(channels, f"{at}/attributes/subscriptions", call.now)
+    store = call.account.profiles
+    profile_id = member(entry, "id", at, str)
+    if profile_id is not None:
+        profile = store.get(profile_id)
+        if profile is None:
+            raise errors.invalid(f"A profile with id {profile_id!r} does not exist.", pointer=f"{at}/id")
+    elif found:
+        profile = next(iter(identity.matching(store, found)), None) or identity.create(store, call.ids, call.now)
+    else:
+        raise errors.invalid("A profile needs an id, email or phone_number.", pointer=f"{at}/attributes")
+    identity.fill_identifiers(store, profile, found)
+    _check_reachable(profile, channels, f"{at}/attributes")
+    return Request(profile, channels)
+
+
+def _channels(attributes: Mapping[str, Any], at: str, *, required: bool) -> dict[str, Mapping[str, Any]]:
+    """The consent parameters of each kept channel the `subscriptions` object names."""
+    subscriptions = member(attributes, "subscriptions", at, dict, required=required) or {}
+    channels = {}
+    for (channel, kind), name in CHANNELS.items():
+        parameters = (subscriptions.get(channel) or {}).get(kind)
+        if isinstance(parameters, dict):
+            channels[name] = parameters
+    return channels
+
+
+def _check_consented_at(channels: Mapping[str, Mapping[str, Any]], at: str, now: float) -> None:
+    for name, parameters in channels.items():
+        consented_at = parameters.get("consented_at")
+        if not consented_at or parse_datetime(consented_at).timestamp() > now:
+            raise errors.invalid(
+                "A historical import needs consented_at, in the past, for every channel.", pointer=f"{at}/{name}"
+            )
+
+
+def _check_reachable(profile: Profile, channels: Mapping[str, Any], at: str) -> None:
+    if "email_marketing" in channels and profile.email is None:
+        raise errors.invalid("Subscribing to email needs an email address.", pointer=f"{at}/email")
+    if {"sms_marketing", "sms_transactional"} & channels.keys() and profile.phone_number is None:
+        raise errors.invalid("Subscribing to SMS needs a phone number.", pointer=f"{at}/phone_number")
+
+
+ROUTES = (
+    Route("POST", "/api/profile-subscription-bulk-create-jobs", "bulk_subscribe_profiles", bulk_subscribe_profiles),
+    Route("POST", "/api/profile-subscription-bulk-delete-jobs", "bulk_unsubscribe_profiles", bulk_unsubscribe_profiles),
+    Route("POST", "/client/subscriptions", "create_client_subscription", create_client_subscription),
+)

@@ -1,0 +1,106 @@
+"""Legacy campaign form fields → new-API request bodies (hazard 9).
+
+Legacy fields land on three resources: `name`, `list_id`, `use_smart_sending` and
+`add_google_analytics` on the campaign; `subject`, `from_email` and `from_name` on its
+email message; `template_id` through template assignment (which copies the template).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+TRUE = frozenset({"true", "1", "yes", "on"})
+MESSAGE_FIELDS = ("subject", "from_email", "from_name", "template_id")
+
+
+class InvalidField(ValueError):
+    pass
+
+
+def create_body(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """POST /api/campaigns: a draft with one email message; `name` defaults to the subject."""
+    definition = {"channel": "email", "content": _content(fields)}
+    attributes: dict[str, Any] = {
+        "name": fields.get("name") or fields["subject"],
+        "audiences": {"included": [fields["list_id"]]},
+        "campaign-messages": {"data": [{"type": "campaign-message", "attributes": {"definition": definition}}]},
+        **_options(fields),
+    }
+    return {"data": {"type": "campaign", "attributes": attributes}}
+
+
+def campaign_patch(campaign_id: str, fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """PATCH /api/campaigns/{id} for the campaign-level fields given; None when there are none."""
+    attributes: dict[str, Any] = _options(fields)
+    if fields.get("name"):
+        attributes["name"] = fields["name"]
+    if fields.get("list_id"):
+        attributes["audiences"] = {"included": [fields["list_id"]]}
+    return _update("campaign", campaign_id, attributes) if attributes else None
+
+
+def message_patch(message_id: str, fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """PATCH /api/campaign-messages/{id} for the subject and sender given; None when there are none."""
+    content = _content(fields)
+    if not content:
+        return None
+    return _update("campaign-message", message_id, {"definition": {"channel": "email", "content": content}})
+
+
+def touches_message(fields: Mapping[str, Any]) -> bool:
+    """Whether any given field lives on the campaign's message (or its template)."""
+    return any(fields.get(name) for name in MESSAGE_FIELDS)
+
+
+def assign_body(message_id: str, template_id: str) -> dict[str, Any]:
+    template = {"data": {"type": "template", "id": template_id}}
+    return {"data": {"type": "campaign-message", "id": message_id, "relationships": {"template": template}}}
+
+
+def schedule_patch(campaign_id: str, send_time: str) -> dict[str, Any]:
+    """PATCH /api/campaigns/{id}: send once, at this time (a static send strategy)."""
+    strategy = {"method": "static", "datetime": iso_send_time(send_time), "options": {"is_local": False}}
+    return _update("campaign", campaign_id, {"send_strategy": strategy})
+
+
+def send_job_body(campaign_id: str) -> dict[str, Any]:
+    return {"data": {"type": "campaign-send-job", "id": campaign_id}}
+
+
+def cancel_body(campaign_id: str) -> dict[str, Any]:
+    return _update("campaign-send-job", campaign_id, {"action": "cancel"})
+
+
+def clone_body(campaign_id: str, name: str | None) -> dict[str, Any]:
+    attributes = {"new_name": name} if name else {}
+    return {"data": {"type": "campaign", "id": campaign_id, "attributes": attributes}}
+
+
+def iso_send_time(text: str) -> str:
+    """Legacy `send_time` ("2022-01-13 00:00:00", UTC; ISO 8601 also read) → ISO 8601 UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidField("Invalid value for send_time: must be a UTC time as YYYY-MM-DD HH:MM:SS.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _content(fields: Mapping[str, Any]) -> dict[str, Any]:
+    names = {"subject": "subject", "from_email": "from_email", "from_name": "from_label"}
+    return {new: fields[legacy] for legacy, new in names.items() if fields.get(legacy)}
+
+
+def _options(fields: Mapping[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if fields.get("use_smart_sending") is not None:
+        options["send_options"] = {"use_smart_sending": fields["use_smart_sending"] in TRUE}
+    if fields.get("add_google_analytics") is not None:
+        options["tracking_options"] = {"add_tracking_params": fields["add_google_analytics"] in TRUE}
+    return options
+
+
+def _update(resource_type: str, resource_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
+    return {"data": {"type": resource_type, "id": resource_id, "attributes": attributes}}

@@ -1,0 +1,66 @@
+"""Legacy list objects (legacy contract §2.4) from JSON:API `list` and `segment`
+resources, and the new-API bodies that write lists and their members.
+
+v2 speaks of `list_id`/`list_name` and ISO-8601 times with `Z`; the old v1 list object
+says `id`/`name`, `"YYYY-MM-DD HH:MM:SS"` and covers segments too (`list_type`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from proxy.shapes.timefmt import legacy_datetime, parse_iso
+
+
+def legacy_iso(value: str | None) -> str:
+    """"2019-02-21T18:21:49Z" — v2 list, member and list-exclusion times ("" when unknown)."""
+    parsed = parse_iso(value)
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ") if parsed else ""
+
+
+def list_summary(resource: Mapping[str, Any]) -> dict[str, Any]:
+    return {"list_id": resource["id"], "list_name": _attributes(resource).get("name") or ""}
+
+
+def list_detail(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """No id: the legacy answer never carried it. Lists have no folders any more."""
+    attributes = _attributes(resource)
+    return {
+        "list_name": attributes.get("name") or "",
+        "folder_name": "",
+        "created": legacy_iso(attributes.get("created")),
+        "updated": legacy_iso(attributes.get("updated")),
+    }
+
+
+def legacy_list(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """Key order of real captures. `person_count` would cost a 1-request-per-second call
+    per group (`profile_count`), so it is 0: an integer, as legacy readers expect."""
+    attributes = _attributes(resource)
+    return {
+        "object": "list",
+        "id": resource["id"],
+        "name": attributes.get("name") or "",
+        "list_type": resource["type"],  # "list" or "segment"
+        "folder": None,
+        "created": legacy_datetime(attributes.get("created")),
+        "updated": legacy_datetime(attributes.get("updated")),
+        "person_count": 0,
+    }
+
+
+def list_body(name: str, list_id: str | None = None) -> dict[str, Any]:
+    """A create (no id) or rename (with id) document."""
+    data: dict[str, Any] = {"type": "list", "attributes": {"name": name}}
+    if list_id is not None:
+        data["id"] = list_id
+    return {"data": data}
+
+
+def members_body(profile_ids: Iterable[str]) -> dict[str, Any]:
+    """The ids-only body of the list relationship writes."""
+    return {"data": [{"type": "profile", "id": profile_id} for profile_id in profile_ids]}
+
+
+def _attributes(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    return resource.get("attributes") or {}

@@ -1,0 +1,31 @@
+"""`klaviyo-legacy-proxy spool status | retry-dead | purge-dead`: look into the spool a
+proxy delivers from, and decide what happens to the writes upstream refused."""
+
+from __future__ import annotations
+
+import time
+
+from proxy.config import Settings
+from proxy.spool.records import Status
+from proxy.spool.service import open_spool
+
+COMMANDS = ("status", "retry-dead", "purge-dead")
+
+
+async def run(command: str, settings: Settings) -> str:
+    spool = await open_spool(settings, exclusive=False)()
+    try:
+        if command == "retry-dead":
+            return f"{await spool.retry_dead()} dead letters put back in line"
+        if command == "purge-dead":
+            return f"{await spool.purge_dead()} dead letters deleted"
+        return render_status(await spool.status(time.time()))
+    finally:
+        await spool.close()
+
+
+def render_status(status: Status) -> str:
+    oldest = "-" if status.oldest_age is None else f"{status.oldest_age:.1f}s"
+    lines = [f"pending: {status.pending} (oldest {oldest})", f"dead letters: {status.dead}"]
+    lines += [f"  {count:>6}  {reason}" for reason, count in status.dead_reasons]
+    return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""The spool's life inside the app: opened at start-up with its delivery worker; at
+shutdown the worker drains what it can in the time allowed, and the rest stays stored
+for the next start."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from proxy.config import Settings
+from proxy.spool.batching import bulk_thresholds
+from proxy.spool.intake import current_spool
+from proxy.spool.records import Spool
+from proxy.spool.sqlite import SQLiteSpool
+from proxy.spool.worker import DeliveryWorker, WorkerSettings
+from proxy.upstream.client import Credentials, UpstreamClient
+from proxy.upstream.tiers import TierTable
+
+
+def open_spool(settings: Settings, *, exclusive: bool = True) -> Callable[[], Awaitable[Spool]]:
+    """The configured spool backend, opened when called; `exclusive` for the delivering process."""
+    return lambda: SQLiteSpool.open(settings.spool_path, exclusive=exclusive)
+
+
+def credentials_for(settings: Settings) -> Callable[[str], Credentials]:
+    """A spooled write's credentials, from the token it came with: the sidecar key, else
+    the key configured for that token, else the token itself (public endpoints)."""
+
+    def resolve(token: str) -> Credentials:
+        key = settings.private_key or settings.token_keys.get(token)
+        return Credentials(private_key=key) if key else Credentials(public_key=token)
+
+    return resolve
+
+
+class SpoolService:
+    def __init__(
+        self, settings: Settings, upstream: UpstreamClient, tiers: TierTable, open_spool: Callable[[], Awaitable[Spool]]
+    ) -> None:
+        self._settings = settings
+        self._upstream = upstream
+        self._tiers = tiers
+        self._open_spool = open_spool
+        self.spool: Spool | None = None
+
+    async def lifecycle(self, _app: web.Application) -> AsyncIterator[None]:
+        """For `app.cleanup_ctx`."""
+        spool = await self._open_spool()
+        settings = self._settings
+        worker = DeliveryWorker(
+            spool,
+            self._upstream,
+            credentials_for(settings),
+            bulk_thresholds(self._tiers),
+            WorkerSettings(settings.spool_linger, settings.spool_max_backoff, settings.spool_drain_timeout),
+        )
+        worker.start()
+        self.spool = spool
+        try:
+            yield
+        finally:
+            self.spool = None  # stop accepting; in-flight requests finished before cleanup
+            await worker.stop()
+            await spool.close()
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Lets track and identify find the spool while it accepts writes."""
+        token = current_spool.set(self.spool)
+        try:
+            return await handler(request)
+        finally:
+            current_spool.reset(token)
+
+    async def health(self) -> dict[str, Any]:
+        if self.spool is None:
+            return {"ok": False, "error": "spool closed"}
+        status = await self.spool.status(time.time())
+        return {"ok": True, "pending": status.pending, "oldest_age": status.oldest_age, "dead": status.dead}

@@ -1,0 +1,161 @@
+"""The delivery worker: drains the spool through the upstream client (so every call is
+governed, retried where safe and observed like any other).
+
+Each round claims what is due, splits it into runs of one account and kind (in spool
+order), plans the calls for each run and sends them. Upstream's answer settles the
+writes: 2xx → done; 429 → back in line after `Retry-After`; 5xx or no answer → back in
+line after a growing pause; any other 4xx → dead letters with the reason (a refused bulk
+call is first split into single calls, so one bad write does not bury its batch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from proxy import metrics
+from proxy.spool import batching
+from proxy.spool.batching import Delivery
+from proxy.spool.records import Spool, Stored
+from proxy.upstream.client import Credentials, UpstreamClient
+from proxy.upstream.errors import UpstreamError, UpstreamRejected, UpstreamServerError, UpstreamThrottled
+
+log = structlog.get_logger("proxy.spool")
+
+CLAIM_LIMIT = 5000
+CONCURRENT_CALLS = 32
+IDLE_POLL = 0.1
+STATUS_EVERY = 1.0
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    linger: float  # seconds a write waits so it can share a batch
+    max_backoff: float  # longest pause before trying a failed write again
+    drain_timeout: float  # how long a stopping worker keeps delivering
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        spool: Spool,
+        upstream: UpstreamClient,
+        credentials_for: Callable[[str], Credentials],
+        thresholds: dict[str, int],
+        settings: WorkerSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._spool = spool
+        self._upstream = upstream
+        self._credentials_for = credentials_for
+        self._thresholds = thresholds
+        self._settings = settings
+        self._clock = clock
+        self._slots = asyncio.Semaphore(CONCURRENT_CALLS)
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._status_at = 0.0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run())
+
+    async def stop(self) -> None:
+        """Deliver what is due for up to the drain timeout, then leave the rest on disk."""
+        self._stopping.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(self._task, self._settings.drain_timeout)
+        except asyncio.TimeoutError:
+            log.warning("spool_drain_timeout", seconds=self._settings.drain_timeout)
+
+    async def run(self) -> None:
+        while True:
+            draining = self._stopping.is_set()
+            now = self._clock()
+            claimed = await self._spool.claim(CLAIM_LIMIT, now, now if draining else now - self._settings.linger)
+            if claimed:
+                await self.deliver(claimed)
+            elif draining:
+                return
+            else:
+                await self._pause()
+            await self._report_status()
+
+    async def deliver(self, claimed: Sequence[Stored]) -> None:
+        runs: dict[tuple[str, str], list[Stored]] = {}
+        for stored in claimed:  # spool order within each account and kind
+            runs.setdefault((stored.item.token, stored.item.kind), []).append(stored)
+        deliveries = [
+            delivery
+            for (token, kind), run in runs.items()
+            for delivery in batching.plan(run, kind, self._private(token), self._thresholds[kind])
+        ]
+        await asyncio.gather(*(self._send(delivery) for delivery in deliveries))
+
+    def _private(self, token: str) -> bool:
+        return self._credentials_for(token).private_key is not None
+
+    async def _send(self, delivery: Delivery) -> None:
+        credentials = self._credentials_for(delivery.stored[0].item.token)
+        async with self._slots:
+            failure = await self._attempt(delivery, credentials)
+        if failure is None:
+            self._delivered(delivery)
+            await self._spool.complete(delivery.ids)
+        elif isinstance(failure, UpstreamThrottled):
+            await self._spool.postpone(delivery.ids, self._clock() + failure.retry_after)
+        elif isinstance(failure, UpstreamRejected) and not isinstance(failure, UpstreamServerError):
+            if delivery.bulk and len(delivery.stored) > 1:
+                singles = batching.singles(delivery, credentials.private_key is not None)
+                await asyncio.gather(*(self._send(single) for single in singles))
+            else:
+                await self._bury(delivery, failure)
+        else:  # 5xx, no answer: upstream may take it later
+            await self._retry_later(delivery, failure)
+
+    async def _attempt(self, delivery: Delivery, credentials: Credentials) -> UpstreamError | None:
+        try:
+            await self._upstream.send(delivery.call, credentials)
+        except UpstreamError as failure:
+            return failure
+        return None
+
+    async def _retry_later(self, delivery: Delivery, failure: Exception) -> None:
+        attempts = max(stored.attempts for stored in delivery.stored)
+        pause = min(self._settings.max_backoff, 2**attempts) * (0.5 + random.random() / 2)
+        log.info("spool_delivery_failed", kind=delivery.kind, writes=len(delivery.stored), error=str(failure), retry_in=round(pause, 2))
+        await self._spool.postpone(delivery.ids, self._clock() + pause)
+
+    async def _bury(self, delivery: Delivery, refused: UpstreamRejected) -> None:
+        reason = f"{refused.status} {refused.code or 'error'}: {refused.detail}".strip()
+        log.warning("spool_dead_letter", kind=delivery.kind, writes=len(delivery.stored), reason=reason)
+        metrics.SPOOL_DEAD_LETTERED.labels(delivery.kind).inc(len(delivery.stored))
+        await self._spool.bury(delivery.ids, reason, self._clock())
+
+    def _delivered(self, delivery: Delivery) -> None:
+        now = self._clock()
+        metrics.SPOOL_DELIVERED.labels(delivery.kind, "bulk" if delivery.bulk else "single").inc(len(delivery.stored))
+        lag = metrics.SPOOL_DELIVERY_LAG.labels(delivery.kind)
+        for stored in delivery.stored:
+            lag.observe(now - stored.item.received_at)
+
+    async def _pause(self) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), IDLE_POLL)
+
+    async def _report_status(self) -> None:
+        now = self._clock()
+        if now - self._status_at < STATUS_EVERY:
+            return
+        self._status_at = now
+        status = await self._spool.status(now)
+        metrics.SPOOL_DEPTH.set(status.pending)
+        metrics.SPOOL_OLDEST_SECONDS.set(status.oldest_age or 0)
+        metrics.SPOOL_DEAD.set(status.dead)

@@ -1,0 +1,53 @@
+"""A transport wrapper that counts every attempt leaving the proxy (by operation and
+outcome, with latency) and remembers whether upstream answered the last one, for
+`/readyz`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from proxy import metrics
+from proxy.upstream.errors import TransportError, UpstreamTimeout
+from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
+from proxy.upstream.transport import Transport
+
+# How long a failed attempt keeps upstream marked unreachable without newer evidence.
+UNREACHABLE_FOR = 30.0
+
+
+class ObservedTransport:
+    def __init__(
+        self, inner: Transport, operation_of: Callable[[UpstreamRequest], str], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._inner = inner
+        self._operation_of = operation_of
+        self._clock = clock
+        self._last: tuple[bool, float] | None = None  # (answered, when) of the latest attempt
+
+    def reachability(self) -> str:
+        """"reachable", "unreachable" (a recent attempt got no answer) or "unknown"."""
+        if self._last is None:
+            return "unknown"
+        answered, when = self._last
+        if answered:
+            return "reachable"
+        return "unreachable" if self._clock() - when < UNREACHABLE_FOR else "unknown"
+
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        operation = self._operation_of(request)
+        started = time.perf_counter()
+        try:
+            response = await self._inner.send(request)
+        except TransportError as error:
+            self._last = (False, self._clock())
+            outcome = "timeout" if isinstance(error, UpstreamTimeout) else "unreachable"
+            metrics.UPSTREAM_CALLS.labels(operation, outcome).inc()
+            raise
+        self._last = (True, self._clock())
+        metrics.UPSTREAM_CALLS.labels(operation, str(response.status)).inc()
+        metrics.UPSTREAM_SECONDS.labels(operation).observe(time.perf_counter() - started)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -1,0 +1,34 @@
+"""The transport stack every upstream call goes through, outermost first:
+
+    retries (safe ones) → rate governor → observation (metrics, reachability) → network
+
+Retries sit outside the governor so every attempt spends budget and waits for it; the
+observer sits inside so it counts exactly what reaches upstream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from proxy.config import Settings
+from proxy.upstream.budget import Budget
+from proxy.upstream.governor import GovernedTransport
+from proxy.upstream.observed import ObservedTransport
+from proxy.upstream.retry import RetryingTransport
+from proxy.upstream.tiers import TierTable, load_tiers, tiers_path
+from proxy.upstream.transport import Transport
+
+
+@dataclass(frozen=True)
+class Stack:
+    transport: Transport  # what the upstream client sends through
+    observed: ObservedTransport  # knows whether upstream answered lately
+    tiers: TierTable
+
+
+def build_stack(network: Transport, settings: Settings, budget: Budget) -> Stack:
+    tiers = load_tiers(tiers_path(settings.mappings_dir))
+    observed = ObservedTransport(network, tiers.operation_of)
+    governed = GovernedTransport(observed, tiers, budget, max_wait=settings.governor_max_wait)
+    retrying = RetryingTransport(governed, budget=settings.retry_budget, operation_of=tiers.operation_of)
+    return Stack(retrying, observed, tiers)

@@ -19,45 +19,39 @@ import time
 import aiohttp
 
 
-async def closed_loop(url: str, method: str, body: bytes | None, headers: dict, duration: float, connections: int) -> dict:
-    latencies: list[float] = []
-    errors = 0
+class Recorder:
+    """Times each request; an error is a non-2xx/3xx answer or a failed connection."""
+
+    def __init__(self, url: str, method: str, body: bytes | None, headers: dict):
+        self.url, self.method, self.body, self.headers = url, method, body, headers
+        self.latencies: list[float] = []
+        self.errors = 0
+
+    async def one(self, session: aiohttp.ClientSession) -> None:
+        started = time.perf_counter()
+        try:
+            async with session.request(self.method, self.url, data=self.body, headers=self.headers) as response:
+                await response.read()
+                self.errors += response.status >= 400
+        except aiohttp.ClientError:
+            self.errors += 1
+        self.latencies.append(time.perf_counter() - started)
+
+
+async def closed_loop(recorder: Recorder, duration: float, connections: int) -> dict:
     deadline = time.perf_counter() + duration
 
     async def worker(session: aiohttp.ClientSession) -> None:
-        nonlocal errors
         while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                async with session.request(method, url, data=body, headers=headers) as response:
-                    await response.read()
-                    errors += response.status >= 400
-            except aiohttp.ClientError:
-                errors += 1
-            latencies.append(time.perf_counter() - started)
+            await recorder.one(session)
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections)) as session:
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(connections)))
-        elapsed = time.perf_counter() - started
-    return summary(latencies, errors, elapsed)
+        return summary(recorder, time.perf_counter() - started)
 
 
-async def open_loop(url: str, method: str, body: bytes | None, headers: dict, duration: float, rate: float) -> dict:
-    latencies: list[float] = []
-    errors = 0
-
-    async def one(session: aiohttp.ClientSession) -> None:
-        nonlocal errors
-        started = time.perf_counter()
-        try:
-            async with session.request(method, url, data=body, headers=headers) as response:
-                await response.read()
-                errors += response.status >= 400
-        except aiohttp.ClientError:
-            errors += 1
-        latencies.append(time.perf_counter() - started)
-
+async def open_loop(recorder: Recorder, duration: float, rate: float) -> dict:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
         tasks = []
         started = time.perf_counter()
@@ -65,19 +59,18 @@ async def open_loop(url: str, method: str, body: bytes | None, headers: dict, du
             delay = started + n / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(session)))
+            tasks.append(asyncio.create_task(recorder.one(session)))
         await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - started
-    return summary(latencies, errors, elapsed)
+        return summary(recorder, time.perf_counter() - started)
 
 
-def summary(latencies: list[float], errors: int, elapsed: float) -> dict:
-    ordered = sorted(latencies)
+def summary(recorder: Recorder, elapsed: float) -> dict:
+    ordered = sorted(recorder.latencies)
 
     def pick(q: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3) if ordered else 0.0
 
-    return {"requests": len(ordered), "errors": errors, "rps": round(len(ordered) / elapsed, 1), "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
+    return {"requests": len(ordered), "errors": recorder.errors, "rps": round(len(ordered) / elapsed, 1), "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
 
 
 def wrk(url: str, method: str, body: bytes | None, headers: dict, duration: float, connections: int) -> dict:
@@ -119,12 +112,13 @@ def main() -> None:
     args = parser.parse_args()
     body = args.body.encode() or None
     headers = {"Content-Type": args.content_type} if args.content_type else {}
+    recorder = Recorder(args.url, args.method, body, headers)
     if args.rate:
-        result = asyncio.run(open_loop(args.url, args.method, body, headers, args.duration, args.rate))
+        result = asyncio.run(open_loop(recorder, args.duration, args.rate))
     elif shutil.which("wrk") and not args.python:
         result = wrk(args.url, args.method, body, headers, args.duration, args.connections)
     else:
-        result = asyncio.run(closed_loop(args.url, args.method, body, headers, args.duration, args.connections))
+        result = asyncio.run(closed_loop(recorder, args.duration, args.connections))
     print(json.dumps(result))
 
 

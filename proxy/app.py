@@ -12,6 +12,7 @@ import structlog
 from aiohttp import web
 
 from proxy import metrics
+from proxy.backends import budget_for, spool_opener
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
 from proxy.legacy.errors import LegacyError, render_error
@@ -20,13 +21,12 @@ from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.table import Entry, family_of, load_table
 from proxy.openapi.spec import Spec, default_spec_path
 from proxy.readiness import readiness
-from proxy.spool.service import SpoolService, open_spool
+from proxy.spool.service import SpoolService
 from proxy.staging.admin import STAGING, Staging, add_admin_routes
 from proxy.staging.catalog import build_catalog
 from proxy.staging.deprecation import deprecation_headers
 from proxy.staging.passthrough import forward, is_new_api
 from proxy.staging.usage import UsageInventory
-from proxy.upstream.budget import LocalBudget
 from proxy.upstream.client import CallRecord, UpstreamClient, current_calls
 from proxy.upstream.errors import TransportError, UpstreamTimeout
 from proxy.upstream.http import HTTPTransport
@@ -66,7 +66,7 @@ def create_app(
         )
     entries = entries if entries is not None else load_table(settings.mappings_dir)
     spec = spec or _optional_spec()
-    stack = build_stack(transport, settings, LocalBudget())
+    stack = build_stack(transport, settings, budget_for(settings))
     upstream = UpstreamClient(stack.transport, concurrency=settings.upstream_concurrency)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[UPSTREAM] = upstream
@@ -82,7 +82,7 @@ def create_app(
         app.cleanup_ctx.append(_admin_site)
     app.router.add_route("*", r"/{tail:[\s\S]*}", _serve)  # any path, even with CR/LF
     if settings.delivery == "spool":
-        app[SPOOL] = SpoolService(settings, upstream, stack.tiers, open_spool(settings))
+        app[SPOOL] = SpoolService(settings, upstream, stack.tiers, spool_opener(settings))
         app.middlewares.append(app[SPOOL].middleware)
         app.cleanup_ctx.append(app[SPOOL].lifecycle)
     app.on_cleanup.append(_close_upstream)

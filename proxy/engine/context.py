@@ -40,6 +40,10 @@ class Context:
     async def send(self, call: Call, credentials: Credentials | None = None) -> Reply:
         return await self.upstream.send(call, credentials or self.credentials)
 
+    def entry_path_params(self) -> dict[str, str]:
+        """The entry's first call's path variables, filled from the legacy path."""
+        return {name: _VARIABLE.sub(lambda m: self.path_params[m.group(1)], template) for name, template in self.entry.path_params.items()}
+
     def entry_query(self, *extra_conditions: str) -> Query:
         """The entry's fixed query, its `filter` conditions and any extra ones joined into one."""
         pairs = [(name, fill(value, self.path_params)) for name, value in self.entry.query.items()]

@@ -27,6 +27,7 @@ STYLES = {"none": single, "page_list": page_list, "timeline": timeline}
 _STYLE_PARAMS = {"page_list": ("page", "count"), "timeline": ("since", "count", "sort")}
 # Legacy ids are short alphanumerics or ULIDs; anything else cannot exist and must
 # never be spliced into an upstream path or filter.
+_VARIABLE = re.compile(r"\{([a-z_]+)\}")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Keys end up in a header or the query string: nothing but key characters may pass.
 SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -91,7 +92,20 @@ def runner_for(entry: Entry) -> Runner:
     missing = [name for name in _STYLE_PARAMS.get(entry.paginate, ()) if name not in entry.params]
     if missing:
         raise MappingError(f"{entry.source}: field params: paginate {entry.paginate} needs {', '.join(missing)}")
+    _check_path_params(entry)
     return partial(STYLES[entry.paginate], shape=shape)
+
+
+def _check_path_params(entry: Entry) -> None:
+    """Every variable of the call's path is bound, and only to variables of the legacy path."""
+    needed = set(_VARIABLE.findall(entry.calls[0].path))
+    if needed != set(entry.path_params):
+        raise MappingError(f"{entry.source}: field path_params: must bind exactly {sorted(needed) or 'nothing'}")
+    legacy = set(_VARIABLE.findall(entry.path))
+    for name, template in entry.path_params.items():
+        unknown = set(_VARIABLE.findall(template)) - legacy
+        if unknown:
+            raise MappingError(f"{entry.source}: field path_params.{name}: {sorted(unknown)} not in {entry.path}")
 
 
 def _named(entry: Entry, field: str, package: str, name: str) -> Callable:

@@ -19,8 +19,8 @@ Shape = Callable[..., dict[str, Any]]
 
 async def single(ctx: Context, shape: Shape) -> LegacyResponse:
     target = ctx.entry.calls[0]
-    reply = await ctx.send(ctx.call(target.method, target.path, query=ctx.entry_query()))
-    document = reply.document or {}
+    call = ctx.call(target.method, target.path, path_params=ctx.entry_path_params(), query=ctx.entry_query())
+    document = (await ctx.send(call)).document or {}
     return json_response(shape(document["data"], index_included(document)))
 
 

@@ -1,4 +1,5 @@
-"""Lists themselves: the v2 CRUD calls and the old v1 listing of lists and segments."""
+"""Lists themselves: the v2 listing and writes, and the old v1 listing of lists and
+segments. (Reading one list needs no handler: it is plain mapping YAML.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from proxy.engine.context import Context
 from proxy.handlers.fanout import collect, gather_bounded
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
-from proxy.shapes.lists import list_body, legacy_list, list_detail, list_summary
+from proxy.shapes.lists import legacy_list, list_body, list_summary
 
 LIST = "/api/lists/{id}"
 # Both listings take at most ten per page; creation order is the legacy order.
@@ -25,12 +26,6 @@ async def get_lists(ctx: Context) -> LegacyResponse:
 async def create_list(ctx: Context) -> LegacyResponse:
     reply = await ctx.send(ctx.call("POST", "/api/lists", body=list_body(ctx.params["list_name"])))
     return json_response({"list_id": reply.document["data"]["id"]})
-
-
-async def get_list(ctx: Context) -> LegacyResponse:
-    query = (("fields[list]", "name,created,updated"),)
-    reply = await ctx.send(ctx.call("GET", LIST, path_params=_list(ctx), query=query))
-    return json_response(list_detail(reply.document["data"]))
 
 
 async def update_list(ctx: Context) -> LegacyResponse:

@@ -13,10 +13,6 @@ from proxy.upstream.client import Reply
 SEARCHABLE = ("email", "phone_number", "external_id")
 
 
-async def get_person(ctx: Context) -> LegacyResponse:
-    return _person(await _read(ctx))
-
-
 async def update_person(ctx: Context) -> LegacyResponse:
     """Properties come as query or form fields; PATCH answers the whole updated profile."""
     person_id = ctx.path_params["person_id"]

@@ -46,6 +46,11 @@ ENTRY = {
         },
         "handler": {"type": "string", "pattern": r"^[a-z_]+\.[a-z_]+$"},
         "query": {"type": "object", "additionalProperties": {"type": "string"}},
+        "path_params": {
+            "description": "the new-API call's path variables, from the legacy path's: {id: '{person_id}'}",
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+        },
         "filter": {"type": "array", "items": {"type": "string"}},
         "params": {"type": "object", "additionalProperties": PARAM},
         "paginate": {"enum": ["none", "page_list", "timeline"]},
@@ -54,7 +59,7 @@ ENTRY = {
             "additionalProperties": False,
             "required": ["envelope"],
             "properties": {
-                "envelope": {"enum": ["object", "page_list", "timeline", "one_zero", "empty"]},
+                "envelope": {"enum": ["object", "array", "page_list", "timeline", "marker", "one_zero", "empty"]},
                 "shape": {"type": "string", "pattern": r"^[a-z_]+\.[a-z_]+$"},
             },
         },

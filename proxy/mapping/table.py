@@ -54,6 +54,7 @@ class Entry:
     handler: str | None = None
     shape: str | None = None
     query: Mapping[str, str] = field(default_factory=dict)
+    path_params: Mapping[str, str] = field(default_factory=dict)
     filter: tuple[str, ...] = ()
     params: Mapping[str, Param] = field(default_factory=dict)
     paginate: str = "none"
@@ -124,6 +125,7 @@ def _entry(raw: Any, source: str) -> Entry:
         revision=raw.get("revision", PINNED_REVISION),
         handler=raw.get("handler"),
         query=MappingProxyType(dict(raw.get("query", {}))),
+        path_params=MappingProxyType(dict(raw.get("path_params", {}))),
         filter=tuple(raw.get("filter", ())),
         params=MappingProxyType(
             {name: _param(name, spec, source) for name, spec in raw.get("params", {}).items()}

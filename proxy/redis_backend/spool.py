@@ -64,6 +64,7 @@ class RedisSpool:
         self._lease_ms = int(lease * 1000)
         self._consumer = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._held: dict[str, Stored] = {}  # read by this replica, not yet settled
+        self._out: set[str] = set()  # handed to the worker, not yet settled
         self._writes: GroupCommit[Accepted] = GroupCommit(self._commit)
         self._release_due = client.register_script(_RELEASE_DUE)
         self._revive = client.register_script(_REVIVE)
@@ -100,9 +101,14 @@ class RedisSpool:
             key = entry_id.decode()
             self._held.setdefault(key, _stored(key, fields))
         claimed = sorted(
-            (stored for stored in self._held.values() if stored.item.received_at <= received_before),
+            (
+                stored
+                for stored in self._held.values()
+                if stored.id not in self._out and stored.item.received_at <= received_before
+            ),
             key=lambda stored: _order(stored.id),
         )[:limit]
+        self._out.update(stored.id for stored in claimed)
         return claimed
 
     async def complete(self, ids: Sequence[str]) -> None:
@@ -137,6 +143,7 @@ class RedisSpool:
     def _settled(self, ids: Sequence[str]) -> None:
         for key in ids:
             self._held.pop(key, None)
+            self._out.discard(key)
 
     async def status(self, now: float) -> Status:
         pipeline = self._client.pipeline(transaction=False)

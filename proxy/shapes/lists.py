@@ -9,20 +9,15 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from proxy.shapes.timefmt import legacy_datetime, parse_iso
-
-
-def legacy_iso(value: str | None) -> str:
-    """"2019-02-21T18:21:49Z" — v2 list, member and list-exclusion times ("" when unknown)."""
-    parsed = parse_iso(value)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ") if parsed else ""
+from proxy.shapes.included import Included
+from proxy.shapes.timefmt import legacy_datetime, legacy_iso
 
 
 def list_summary(resource: Mapping[str, Any]) -> dict[str, Any]:
     return {"list_id": resource["id"], "list_name": _attributes(resource).get("name") or ""}
 
 
-def list_detail(resource: Mapping[str, Any]) -> dict[str, Any]:
+def list_detail(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
     """No id: the legacy answer never carried it. Lists have no folders any more."""
     attributes = _attributes(resource)
     return {

@@ -14,6 +14,8 @@ from proxy.shapes.member_input import LegacyProfile
 
 # Legacy identifier field -> the channel consent is given or withdrawn on.
 CHANNELS = {"email": "email", "phone_number": "sms"}
+# Push consent can be read; it cannot be written from a bare token.
+READ_CHANNELS = {**CHANNELS, "push_token": "mobile_push"}
 
 
 def subscription_entry(profile_id: str, profile: LegacyProfile) -> dict[str, Any] | None:
@@ -70,8 +72,7 @@ def is_subscribed(resource: Mapping[str, Any], field: str, list_id: str) -> bool
     """May the list mail this member on the channel of `field`? Subscribed, and for email
     neither globally suppressed nor suppressed from this list."""
     subscriptions = (resource.get("attributes") or {}).get("subscriptions") or {}
-    channel = {"email": "email", "phone_number": "sms", "push_token": "mobile_push"}[field]
-    marketing = (subscriptions.get(channel) or {}).get("marketing") or {}
+    marketing = (subscriptions.get(READ_CHANNELS[field]) or {}).get("marketing") or {}
     if marketing.get("consent") != "SUBSCRIBED":
         return False
     list_suppressed = any(entry.get("list_id") == list_id for entry in marketing.get("list_suppressions") or ())

@@ -20,6 +20,12 @@ def legacy_datetime(value: str | None) -> str:
     return parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else ""
 
 
+def legacy_iso(value: str | None) -> str:
+    """"2019-02-21T18:21:49Z" — v2 list, member and list-exclusion times ("" when unknown)."""
+    parsed = parse_iso(value)
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ") if parsed else ""
+
+
 def legacy_event_datetime(value: str | None) -> str:
     """"2019-04-10 16:58:41+00:00" — event `datetime`."""
     parsed = parse_iso(value)

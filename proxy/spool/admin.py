@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import time
 
+from proxy.backends import spool_opener
 from proxy.config import Settings
 from proxy.spool.records import Status
-from proxy.spool.service import open_spool
-
-COMMANDS = ("status", "retry-dead", "purge-dead")
-
 
 async def run(command: str, settings: Settings) -> str:
-    spool = await open_spool(settings, exclusive=False)()
+    spool = await spool_opener(settings, exclusive=False)()
     try:
         if command == "retry-dead":
             return f"{await spool.retry_dead()} dead letters put back in line"

@@ -15,15 +15,9 @@ from proxy.config import Settings
 from proxy.spool.batching import bulk_thresholds
 from proxy.spool.intake import current_spool
 from proxy.spool.records import Spool
-from proxy.spool.sqlite import SQLiteSpool
 from proxy.spool.worker import DeliveryWorker, WorkerSettings
 from proxy.upstream.client import Credentials, UpstreamClient
 from proxy.upstream.tiers import TierTable
-
-
-def open_spool(settings: Settings, *, exclusive: bool = True) -> Callable[[], Awaitable[Spool]]:
-    """The configured spool backend, opened when called; `exclusive` for the delivering process."""
-    return lambda: SQLiteSpool.open(settings.spool_path, exclusive=exclusive)
 
 
 def credentials_for(settings: Settings) -> Callable[[str], Credentials]:
@@ -79,5 +73,8 @@ class SpoolService:
     async def health(self) -> dict[str, Any]:
         if self.spool is None:
             return {"ok": False, "error": "spool closed"}
-        status = await self.spool.status(time.time())
+        try:
+            status = await self.spool.status(time.time())
+        except Exception as error:  # a probe answers whatever the store's failure is
+            return {"ok": False, "error": f"{type(error).__name__}: {error}"}
         return {"ok": True, "pending": status.pending, "oldest_age": status.oldest_age, "dead": status.dead}

@@ -78,15 +78,24 @@ class DeliveryWorker:
     async def run(self) -> None:
         while True:
             draining = self._stopping.is_set()
-            now = self._clock()
-            claimed = await self._spool.claim(CLAIM_LIMIT, now, now if draining else now - self._settings.linger)
-            if claimed:
-                await self.deliver(claimed)
-            elif draining:
+            try:
+                delivered = await self._round(draining)
+            except Exception:  # the spool's store is unreachable or failing: keep the worker alive
+                log.exception("spool_round_failed")
+                delivered = False
+            if draining and not delivered:
                 return
-            else:
+            if not delivered:
                 await self._pause()
-            await self._report_status()
+
+    async def _round(self, draining: bool) -> bool:
+        """Deliver what is due; False when nothing was."""
+        now = self._clock()
+        claimed = await self._spool.claim(CLAIM_LIMIT, now, now if draining else now - self._settings.linger)
+        if claimed:
+            await self.deliver(claimed)
+        await self._report_status()
+        return bool(claimed)
 
     async def deliver(self, claimed: Sequence[Stored]) -> None:
         runs: dict[tuple[str, str], list[Stored]] = {}

@@ -34,6 +34,12 @@ _TIMELINE = {
         "next": {"type": ["string", "null"]},
     },
 }
+_MARKER = {
+    "type": "object",
+    "required": ["records"],
+    "properties": {"records": {"type": "array", "items": {"type": "object"}}, "marker": {"type": "integer"}},
+    "description": "`marker` is left out on the last batch.",
+}
 _SECURITY_SCHEMES = {
     "api_key_query": {"type": "apiKey", "in": "query", "name": "api_key", "description": "Private key (pk_…); v1 and v2."},
     "api_key_header": {"type": "apiKey", "in": "header", "name": "api-key", "description": "Private key; v2 routes."},
@@ -117,7 +123,9 @@ def _responses(entry: Entry) -> dict[str, Any]:
     if entry.envelope == "empty":
         success: dict[str, Any] = {"description": "Empty body, no Content-Type"}
     else:
-        schema = {"page_list": _PAGE, "timeline": _TIMELINE}.get(entry.envelope, {"type": ["object", "array"]})
+        schema = {"page_list": _PAGE, "timeline": _TIMELINE, "marker": _MARKER, "array": {"type": "array", "items": {"type": "object"}}}.get(
+            entry.envelope, {"type": "object"}
+        )
         success = {"description": "Legacy answer", "content": {"application/json": {"schema": schema}}}
     error = {"description": "Legacy error", "content": {"application/json": {"schema": _ERRORS[entry.family]}}}
     return {"200": success, "4XX": error, "5XX": error}

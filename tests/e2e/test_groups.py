@@ -41,7 +41,8 @@ async def test_a_small_list_is_one_batch_without_a_marker(proxy, sandbox):
     expected = [profiles.get(m.profile_id) for m in vip.members.ordered()]
     assert [record["id"] for record in body["records"]] == [p.id for p in expected]  # in joining order
     for record, profile in zip(body["records"], expected):
-        assert record == {"id": profile.id, "email": profile.email, **({"phone_number": profile.phone_number} if profile.phone_number else {})}
+        phone = {"phone_number": profile.phone_number} if profile.phone_number else {}
+        assert record == {"id": profile.id, "email": profile.email, **phone}
 
 
 async def test_markers_resume_exactly_where_each_batch_ended(proxy, sandbox, big_list, contract):
@@ -71,7 +72,8 @@ async def test_a_segment_is_probed_once_then_remembered(proxy, sandbox, contract
     path = f"/api/v2/group/{pro.id}/members/all"
     body = await batch(proxy, path)
     assert len(body["records"]) == len(pro.members)
-    assert [r.path for r in contract.requests] == [f"/api/lists/{pro.id}", f"/api/segments/{pro.id}", f"/api/segments/{pro.id}/profiles"]
+    probed = [f"/api/lists/{pro.id}", f"/api/segments/{pro.id}", f"/api/segments/{pro.id}/profiles"]
+    assert [r.path for r in contract.requests] == probed
     contract.requests.clear()
     assert await batch(proxy, path) == body
     assert [r.path for r in contract.requests] == [f"/api/segments/{pro.id}/profiles"]
@@ -126,7 +128,9 @@ async def test_exclusions_are_leavers_then_unmailable_members(proxy, sandbox, co
     assert {record.get("reason") for record in records.values()} <= {
         "Unsubscribed", "Bounced", "Invalid Email", "Reported Spam", "Manually Excluded", None,
     }
-    assert records[texter.id] == {"id": texter.id, "email": texter.email, "phone_number": texter.phone_number, "phone_reason": "Unsubscribed"}
+    assert records[texter.id] == {
+        "id": texter.id, "email": texter.email, "phone_number": texter.phone_number, "phone_reason": "Unsubscribed",
+    }  # fmt: skip
     assert [r.path for r in contract.requests] == ["/api/profiles", f"/api/lists/{newsletter.id}/profiles"]
 
 

@@ -12,6 +12,7 @@ from list_helpers import NOT_FOUND, PRIVATE_KEY, account, assert_empty_200, demo
 from proxy.sandbox.store import Profile
 
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+GRACE = "grace.hopper@example.com"
 
 
 def emails_of(sandbox, group) -> set[str]:
@@ -112,7 +113,8 @@ async def test_remove_takes_members_off_by_query_or_body(proxy, sandbox, contrac
     )
     await assert_empty_200(response)
     assert not set(gone) & emails_of(sandbox, newsletter)
-    await assert_empty_200(await v2(proxy, "DELETE", f"/api/v2/list/{newsletter.id}/members", {"emails": ["alan.turing@example.com", "stranger@example.com"]}))
+    payload = {"emails": ["alan.turing@example.com", "stranger@example.com"]}
+    await assert_empty_200(await v2(proxy, "DELETE", f"/api/v2/list/{newsletter.id}/members", payload))
     assert "alan.turing@example.com" not in emails_of(sandbox, newsletter)
     removals = [json.loads(r.body) for r in contract.requests if r.method == "DELETE"]
     assert [len(body["data"]) for body in removals] == [2, 1]  # only members are removed
@@ -142,10 +144,10 @@ async def test_check_answers_members_with_when_they_joined(proxy, sandbox):
 @pytest.mark.parametrize(
     "request_form",
     [
-        {"method": "POST", "path": "get-members", "json": {"api_key": PRIVATE_KEY, "emails": ["grace.hopper@example.com"]}},
-        {"method": "GET", "path": "members", "params": {"api_key": PRIVATE_KEY, "emails": "grace.hopper@example.com"}},
-        {"method": "GET", "path": "members", "params": [("api_key", PRIVATE_KEY), ("emails", "grace.hopper@example.com")]},
-        {"method": "GET", "path": "members", "json": {"api_key": PRIVATE_KEY, "profiles": [{"$email": "grace.hopper@example.com"}]}},
+        {"method": "POST", "path": "get-members", "json": {"api_key": PRIVATE_KEY, "emails": [GRACE]}},
+        {"method": "GET", "path": "members", "params": {"api_key": PRIVATE_KEY, "emails": GRACE}},
+        {"method": "GET", "path": "members", "params": [("api_key", PRIVATE_KEY), ("emails", GRACE)]},
+        {"method": "GET", "path": "members", "json": {"api_key": PRIVATE_KEY, "profiles": [{"$email": GRACE}]}},
     ],
     ids=["post-get-members", "query", "repeated-query", "profiles-objects"],
 )
@@ -153,7 +155,7 @@ async def test_every_check_form_gives_the_same_answer(proxy, sandbox, request_fo
     newsletter = demo_list(sandbox, "Newsletter")
     form = dict(request_form)
     response = await proxy.request(form.pop("method"), f"/api/v2/list/{newsletter.id}/{form.pop('path')}", **form)
-    assert [record["email"] for record in await response.json()] == ["grace.hopper@example.com"]
+    assert [record["email"] for record in await response.json()] == [GRACE]
 
 
 async def test_check_by_phone_and_push_token(proxy, sandbox, contract):

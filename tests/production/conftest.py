@@ -1,80 +1,23 @@
-"""Fixtures for the production write path: a clock the test moves, scripted and
-recording transports, and proxies in front of the demo sandbox with its real limits."""
+"""Fixtures for the production write path: a clock the test moves, proxies in front of
+the demo sandbox with its real limits, and a real redis-server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+import shutil
+import subprocess
+import time
+from dataclasses import replace
 
 import pytest
+import redis
+from doubles import FakeTime, Recording
+from processes import free_port
 
 from proxy.app import create_app
 from proxy.config import Settings
 from proxy.openapi.contract import ContractTransport
 from proxy.sandbox.seed import demo_sandbox
 from proxy.sandbox.transport import SandboxTransport
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
-from proxy.upstream.transport import Transport
-
-# The start of a UTC day, so 1 s, 60 s and 24 h windows all begin here.
-MIDNIGHT = 1_700_006_400.0
-
-
-@dataclass
-class FakeTime:
-    now: float = MIDNIGHT
-    slept: list[float] = field(default_factory=list)
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-@dataclass
-class Scripted:
-    """Answers calls with the given outcomes in turn (an exception is raised), then the last one forever."""
-
-    outcomes: list[UpstreamResponse | Exception]
-    requests: list[UpstreamRequest] = field(default_factory=list)
-
-    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        self.requests.append(request)
-        outcome = self.outcomes.pop(0) if len(self.outcomes) > 1 else self.outcomes[0]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
-
-
-@dataclass
-class Recording:
-    """Passes calls through and keeps each request with the status upstream answered."""
-
-    inner: Transport
-    exchanges: list[tuple[UpstreamRequest, int]] = field(default_factory=list)
-
-    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        response = await self.inner.send(request)
-        self.exchanges.append((request, response.status))
-        return response
-
-    def statuses(self) -> list[int]:
-        return [status for _, status in self.exchanges]
-
-    def paths(self) -> list[str]:
-        return [request.path for request, _ in self.exchanges]
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def answers(*statuses: int, headers: dict[str, str] | None = None) -> Iterable[UpstreamResponse]:
-    return [UpstreamResponse(status, dict(headers or {}), b"") for status in statuses]
 
 
 @pytest.fixture
@@ -105,3 +48,40 @@ def make_proxy(aiohttp_client, upstream):
         return await aiohttp_client(create_app(replace(Settings(), **changes), transport=upstream))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> str:
+    """A real redis-server for the session (never a fake), durable as production runs it."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: apt-get install -y redis-server (.ci/run does)")
+    port, directory = free_port(), tmp_path_factory.mktemp("redis")
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory),
+               "--appendonly", "yes", "--appendfsync", "always"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    client.close()
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The session's Redis, emptied for this test."""
+    client = redis.Redis.from_url(redis_server)
+    client.flushall()
+    client.close()
+    return redis_server

@@ -5,7 +5,7 @@ import asyncio
 
 import orjson
 import pytest
-from conftest import Scripted, answers
+from doubles import Scripted, answers
 
 from proxy.config import Settings
 from proxy.openapi.validate import validate_request
@@ -171,3 +171,28 @@ async def test_a_stopping_worker_gives_up_at_the_drain_timeout(spool):
     worker.start()
     await worker.stop()  # the drain timeout is one second
     assert (await spool.status(NOW)).pending == 1
+
+
+async def test_a_failing_store_does_not_stop_the_worker(spool, upstream, sandbox):
+    class Flaky:
+        """The spool, except that its first claim fails as an unreachable store would."""
+
+        def __init__(self) -> None:
+            self.failed = False
+
+        async def claim(self, *args):
+            if not self.failed:
+                self.failed = True
+                raise ConnectionError("store unreachable")
+            return await spool.claim(*args)
+
+        def __getattr__(self, name):
+            return getattr(spool, name)
+
+    flaky = Flaky()
+    await spool.accept(event(1))
+    worker = worker_for(flaky, upstream)
+    worker.start()
+    await asyncio.sleep(0.3)
+    await worker.stop()
+    assert flaky.failed and unique_ids(sandbox) == ["u-1"]

@@ -4,7 +4,7 @@ headers, bounded waits that end in a legacy 429."""
 import asyncio
 
 import pytest
-from conftest import MIDNIGHT, FakeTime, Scripted, answers
+from doubles import MIDNIGHT, FakeTime, Scripted, answers
 
 from proxy.config import Settings
 from proxy.openapi.spec import RateLimit

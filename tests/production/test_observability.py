@@ -4,7 +4,7 @@ import asyncio
 import json
 from dataclasses import replace
 
-from conftest import Scripted, answers
+from doubles import Scripted, answers
 from prometheus_client.parser import text_string_to_metric_families
 
 from proxy.app import create_app

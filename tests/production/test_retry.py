@@ -3,7 +3,7 @@
 
 import orjson
 import pytest
-from conftest import FakeTime, Scripted, answers
+from doubles import FakeTime, Scripted, answers
 
 from proxy.upstream.errors import UpstreamTimeout, UpstreamUnreachable
 from proxy.upstream.messages import UpstreamRequest, UpstreamResponse

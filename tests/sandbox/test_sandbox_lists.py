@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sandbox_helpers import profile_body
 
+from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, demo_sandbox
 from proxy.sandbox.groups import Members, Membership
 
 DAY = 86_400
@@ -170,3 +171,15 @@ def test_memberships_keep_joining_order_when_removed_and_re_added():
     assert members.remove("b") and not members.remove("b")
     members.add("b", 4.0)
     assert list(members.ordered()) == [Membership("a", 1.0), Membership("c", 3.0), Membership("b", 4.0)]
+
+
+async def test_the_demo_lists_and_their_members_read_back_on_spec(loaded_spec, clock, client_for):
+    demo = client_for(demo_sandbox(spec=loaded_spec, clock=clock), DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY)
+    lists = await demo.walk("/api/lists", {"sort": "name"})
+    assert [(item["attributes"]["name"], item["attributes"]["opt_in_process"]) for item in lists] == [
+        ("Newsletter", "double_opt_in"), ("VIP Customers", "single_opt_in"),
+    ]  # fmt: skip
+    members = await demo.walk(f"/api/lists/{lists[0]['id']}/profiles", {"additional-fields[profile]": "subscriptions"})
+    marketing = [member["attributes"]["subscriptions"]["email"]["marketing"] for member in members]
+    assert any(entry["suppression"] for entry in marketing)  # globally suppressed people stay on lists
+    assert not any(entry["list_suppressions"] for entry in marketing)  # those who left it do not

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from proxy.shapes.lists import legacy_iso, legacy_list, list_body, list_detail, list_summary, members_body
+from proxy.shapes.lists import legacy_list, list_body, list_detail, list_summary, members_body
+from proxy.shapes.timefmt import legacy_iso
 
 LIST = {
     "type": "list",

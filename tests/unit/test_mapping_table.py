@@ -88,3 +88,27 @@ def test_router_matches_raw_paths_and_decodes_ids():
     with pytest.raises(MethodNotAllowed) as caught:
         router.match("DELETE", "/api/v1/metrics")
     assert caught.value.allowed == ("GET",)
+
+
+SINGLE = """
+- chart: ["GET /api/v1/person/{person_id} → GET /api/profiles/{id}"]
+  legacy: GET /api/v1/person/{person_id}
+  auth: api_key
+  calls: ["GET /api/profiles/{id}"]
+  path_params: {id: "{person_id}"}
+  respond: {envelope: object, shape: person.legacy_person}
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('  path_params: {id: "{person_id}"}\n', ""), "field path_params: must bind exactly ['id']"),
+        (('{id: "{person_id}"}', '{id: "{profile}"}'), "field path_params.id: ['profile'] not in /api/v1/person/{person_id}"),
+    ],
+)
+def test_path_params_bind_the_call_to_the_legacy_path(tmp_path: Path, change, message):
+    (entry,) = load_table(write(tmp_path, SINGLE.replace(*change)))
+    with pytest.raises(MappingError) as caught:
+        runner_for(entry)
+    assert message in str(caught.value)

@@ -10,7 +10,8 @@ def profile(**attributes) -> dict:
 
 
 def email_marketing(suppression=(), list_suppressions=()) -> dict:
-    return {"email": {"marketing": {"consent": "SUBSCRIBED", "suppression": list(suppression), "list_suppressions": list(list_suppressions)}}}
+    marketing = {"consent": "SUBSCRIBED", "suppression": list(suppression), "list_suppressions": list(list_suppressions)}
+    return {"email": {"marketing": marketing}}
 
 
 def test_member_records_name_only_known_identifiers():

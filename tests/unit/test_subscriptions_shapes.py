@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from proxy.shapes.member_input import legacy_profile
-from proxy.shapes.subscriptions import client_subscription_body, is_subscribed, job_body, subscription_entry, unsubscription_entry
+from proxy.shapes.subscriptions import (
+    client_subscription_body,
+    is_subscribed,
+    job_body,
+    subscription_entry,
+    unsubscription_entry,
+)
 
 SUBSCRIBED = {"consent": "SUBSCRIBED"}
 
@@ -66,7 +72,8 @@ def test_a_client_subscription_carries_the_whole_profile():
 
 
 def member(email_marketing: dict | None = None, sms_marketing: dict | None = None) -> dict:
-    return {"id": "x", "attributes": {"subscriptions": {"email": {"marketing": email_marketing or {}}, "sms": {"marketing": sms_marketing or {}}}}}
+    subscriptions = {"email": {"marketing": email_marketing or {}}, "sms": {"marketing": sms_marketing or {}}}
+    return {"id": "x", "attributes": {"subscriptions": subscriptions}}
 
 
 @pytest.mark.parametrize(

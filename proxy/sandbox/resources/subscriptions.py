@@ -40,7 +40,7 @@ LIST_UNSUBSCRIBE = "UNSUBSCRIBE"
 
 
 @dataclass(frozen=True, slots=True)
-class Request:
+class Subscriber:
     """One profile of a job: who, and the consent fields named for each channel."""
 
     profile: Profile
@@ -53,12 +53,12 @@ def bulk_subscribe_profiles(call: Call) -> Reply:
     historical = member(attributes, "historical_import", ATTRIBUTES, bool) or False
     mailing_list = _related_list(call, data)
     entries = _profile_entries(attributes, MAX_SUBSCRIBES)
-    requests = [
-        _subscribe_request(call, entry, f"{ATTRIBUTES}/profiles/data/{index}", historical)
+    subscribers = [
+        _subscriber(call, entry, f"{ATTRIBUTES}/profiles/data/{index}", historical)
         for index, entry in enumerate(entries)
     ]
-    for request in requests:
-        subscribe(request, mailing_list, call.now, immediately=historical)
+    for subscriber in subscribers:
+        _subscribe(subscriber, mailing_list, call.now, immediately=historical)
     return Reply(202)
 
 
@@ -97,21 +97,21 @@ def create_client_subscription(call: Call) -> Reply:
         for name, present in (("email_marketing", profile.email), ("sms_marketing", profile.phone_number))
         if present
     }
-    subscribe(Request(profile, channels), mailing_list, call.now, immediately=False)
+    _subscribe(Subscriber(profile, channels), mailing_list, call.now, immediately=False)
     return Reply(202)
 
 
-def subscribe(request: Request, mailing_list: MailingList | None, now: float, *, immediately: bool) -> None:
-    profile = request.profile
+def _subscribe(subscriber: Subscriber, mailing_list: MailingList | None, now: float, *, immediately: bool) -> None:
+    profile = subscriber.profile
     if mailing_list is not None and mailing_list.opt_in_process == DOUBLE_OPT_IN and not immediately:
         mailing_list.pending.setdefault(profile.id, now)
         return
     subscriptions = profile.subscriptions
-    for name, parameters in request.channels.items():
+    for name, parameters in subscriber.channels.items():
         consented_at = parameters.get("consented_at")
         when = parse_datetime(consented_at).timestamp() if consented_at else now
         setattr(subscriptions, name, Consent("SUBSCRIBED", when, "API"))
-    if "email_marketing" in request.channels:
+    if "email_marketing" in subscriber.channels:
         subscriptions.email_suppressions[:] = [s for s in subscriptions.email_suppressions if s.reason not in LIFTED]
         if mailing_list is not None:
             _drop_list_suppressions(profile, mailing_list.id)
@@ -162,7 +162,7 @@ def _profile_entries(attributes: Mapping[str, Any], maximum: int) -> list[dict[s
     return entries
 
 
-def _subscribe_request(call: Call, entry: dict[str, Any], at: str, historical: bool) -> Request:
+def _subscriber(call: Call, entry: dict[str, Any], at: str, historical: bool) -> Subscriber:
     """The profile to subscribe (by id, else found or created by its identifiers)."""
     profile_attributes = member(entry, "attributes", at, dict, required=True)
     found = identity.identifiers(profile_attributes, f"{at}/attributes")
@@ -181,7 +181,7 @@ def _subscribe_request(call: Call, entry: dict[str, Any], at: str, historical: b
         raise errors.invalid("A profile needs an id, email or phone_number.", pointer=f"{at}/attributes")
     identity.fill_identifiers(store, profile, found)
     _check_reachable(profile, channels, f"{at}/attributes")
-    return Request(profile, channels)
+    return Subscriber(profile, channels)
 
 
 def _channels(attributes: Mapping[str, Any], at: str, *, required: bool) -> dict[str, Mapping[str, Any]]:

@@ -1,0 +1,171 @@
+"""Redis for many replicas, against a real redis-server: one rate budget per account
+shared by all replicas, and one spool any replica delivers from."""
+
+import asyncio
+import json
+import os
+import time
+
+import aiohttp
+from processes import ROOT, ProxyProcess, Upstream, free_port, track, wait_until
+from redis.asyncio import Redis
+
+from proxy.openapi.spec import RateLimit
+from proxy.redis_backend.budget import RedisBudget
+from proxy.redis_backend.spool import RedisSpool
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
+from proxy.spool.records import EVENT, Accepted
+from proxy.upstream.budget import Feedback
+
+M = RateLimit(burst=10, steady=150, daily=None)
+KEY = "pk:abc|GET /api/metrics"
+NOW = 1_750_000_000.0
+BULK = "POST /api/event-bulk-create-jobs"
+
+
+def item(n: int) -> Accepted:
+    return Accepted(EVENT, "DemoPk", b'{"n": %d}' % n, NOW + n)
+
+
+async def test_replicas_share_one_budget(redis_url):
+    first, second = RedisBudget(Redis.from_url(redis_url)), RedisBudget(Redis.from_url(redis_url))
+    await asyncio.sleep(1 - time.time() % 1 + 0.05)  # early in a second: this burst window holds all
+    taken = [await budget.reserve(KEY, M, 0) for budget in (first, second) for _ in range(6)]
+    assert taken[:10] == [0.0] * 10  # ten between them, whichever replica asks
+    assert 0 < taken[10] <= 1 and 0 < taken[11] <= 1
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_upstream_feedback_is_shared_too(redis_url):
+    first, second = RedisBudget(Redis.from_url(redis_url)), RedisBudget(Redis.from_url(redis_url))
+    await first.observe(KEY, M, Feedback(retry_after=5), 0)
+    assert 4 < await second.reserve(KEY, M, 0) <= 5
+    other = "pk:abc|GET /api/events"
+    await first.observe(other, M, Feedback(limit=150, remaining=0, reset=20), 0)
+    assert 19 < await second.reserve(other, M, 0) <= 20
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_the_redis_spool_keeps_order_leases_postpones_and_buries(redis_url):
+    spool = await RedisSpool.open(redis_url, lease=60)
+    await asyncio.gather(*(spool.accept(item(n)) for n in range(5)))
+    claimed = await spool.claim(10, NOW + 100, NOW + 100)
+    assert [s.item for s in claimed] == [item(n) for n in range(5)]
+    assert await spool.claim(10, NOW + 100, NOW + 100) == []  # handed out already
+    await spool.complete([claimed[0].id])
+    await spool.postpone([claimed[1].id], until=0)  # due at once
+    await spool.bury([claimed[2].id], "400 invalid: bad email", NOW)
+    status = await spool.status(NOW + 10)
+    assert (status.pending, status.dead, status.dead_reasons) == (3, 1, (("400 invalid: bad email", 1),))
+    again = await spool.claim(10, NOW + 100, NOW + 100)
+    assert [(s.item, s.attempts) for s in again] == [(item(1), 1)]
+    assert await spool.retry_dead() == 1
+    (revived,) = await spool.claim(10, NOW + 100, NOW + 100)
+    assert revived.item == item(2)
+    await spool.bury([revived.id], "400 invalid: still bad", NOW)
+    assert await spool.purge_dead() == 1
+    assert (await spool.status(NOW)).dead == 0
+    await spool.close()
+
+
+async def test_a_silent_replicas_writes_are_claimed_after_the_lease(redis_url):
+    dying = await RedisSpool.open(redis_url, lease=0.3)
+    await dying.accept(item(1))
+    assert len(await dying.claim(10, NOW + 10, NOW + 10)) == 1  # ...and it never settles them
+    survivor = await RedisSpool.open(redis_url, lease=0.3)
+    assert await survivor.claim(10, NOW + 10, NOW + 10) == []
+    await asyncio.sleep(0.4)
+    (taken,) = await survivor.claim(10, NOW + 10, NOW + 10)
+    assert taken.item == item(1)
+    await survivor.complete([taken.id])
+    assert (await survivor.status(NOW)).pending == 0
+    await survivor.close()
+
+
+async def test_a_proxy_delivers_through_the_redis_spool(make_proxy, redis_url, sandbox, upstream):
+    proxy = await make_proxy(delivery="spool", redis_url=redis_url, spool_linger=0.0, private_key=DEMO_PRIVATE_KEY)
+    for n in range(30):
+        data = json.dumps({"token": DEMO_PUBLIC_KEY, "event": "Redis", "customer_properties": {"$email": "r@example.com"}, "properties": {"n": n}})
+        assert await (await proxy.post("/api/track", data={"data": data})).text() == "1"
+    (account,) = sandbox.accounts
+    await wait_until(lambda: sum(1 for e in account.events if "n" in e.event_properties) >= 30, seconds=10)
+    assert sorted(e.event_properties["n"] for e in account.events if "n" in e.event_properties) == list(range(30))
+    client = Redis.from_url(redis_url)
+    await wait_until_async(lambda: client.xlen("klp:spool:stream"), 0)
+    ready = await (await proxy.get("/readyz")).json()
+    assert ready["spool"]["ok"] and ready["spool"]["pending"] == 0
+    await client.aclose()
+
+
+def environment(upstream: Upstream, redis_url: str, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "KLP_UPSTREAM": f"http://127.0.0.1:{upstream.port}",
+        "REDIS_URL": redis_url,
+        "KLP_LOG_LEVEL": "warning",
+        "KLP_ADMIN": "false",
+        **extra,
+    }
+
+
+async def test_two_proxy_processes_never_exceed_one_accounts_budget_together(redis_url, tmp_path):
+    upstream = Upstream(free_port())
+    await upstream.start()
+    env = environment(upstream, redis_url, KLP_GOVERNOR_MAX_WAIT="10")
+    log = tmp_path / "proxies.log"
+    async with aiohttp.ClientSession() as session:
+        replicas = [ProxyProcess(env, log), ProxyProcess(env, log)]
+        await asyncio.gather(*(replica.ready(session) for replica in replicas))
+
+        async def metrics_page(replica: ProxyProcess) -> int:
+            async with session.get(f"{replica.url}/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY}) as reply:
+                return reply.status
+
+        statuses = await asyncio.gather(*(metrics_page(replica) for replica in replicas for _ in range(18)))
+        for replica in replicas:
+            assert replica.terminate() == 0
+    await upstream.stop()
+    assert statuses == [200] * 36, log.read_text()[-2000:]
+    calls = [(moment, status) for moment, operation, status in upstream.answered if operation == "GET /api/metrics"]
+    assert [status for _, status in calls] == [200] * 36  # upstream never had to refuse one
+    per_second: dict[int, int] = {}
+    for moment, _ in calls:
+        per_second[int(moment)] = per_second.get(int(moment), 0) + 1
+    assert max(per_second.values()) <= 10  # get_metrics allows 10 a second per account
+
+
+async def test_killing_a_replica_mid_delivery_loses_nothing(redis_url, tmp_path):
+    upstream = Upstream(free_port(), delay=0.3)  # deliveries are in flight for a while
+    await upstream.start()
+    env = environment(
+        upstream, redis_url, KLP_PRIVATE_KEY=DEMO_PRIVATE_KEY, KLP_DELIVERY="spool", KLP_SPOOL_LINGER="0.1",
+        KLP_SPOOL_LEASE="1", KLP_SPOOL_MAX_BACKOFF="0.5",
+    )
+    log = tmp_path / "proxies.log"
+    mark = "kill-run"
+    async with aiohttp.ClientSession() as session:
+        doomed, survivor = ProxyProcess(env, log), ProxyProcess(env, log)
+        await asyncio.gather(doomed.ready(session), survivor.ready(session))
+        answers = await track(session, doomed, range(0, 400), mark)
+        await wait_until(lambda: BULK in upstream.received, seconds=10)
+        doomed.kill()  # SIGKILL mid-delivery: no drain, what it claimed stays claimed by a dead consumer
+        assert len(upstream.answered) < len(upstream.received)
+        answers += await track(session, survivor, range(400, 500), mark)
+        client = Redis.from_url(redis_url)
+        await wait_until_async(lambda: client.xlen("klp:spool:stream"), 0)  # the survivor claimed the rest
+        assert await client.zcard("klp:spool:delayed") == 0
+        await client.aclose()
+        assert survivor.terminate() == 0
+    await upstream.stop()
+    assert answers == ["1"] * 500
+    assert sorted(upstream.numbers(mark)) == list(range(500)), log.read_text()[-2000:]  # each exactly once
+
+
+async def wait_until_async(read, expected, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while await read() != expected:
+        assert time.monotonic() < deadline, f"still {await read()}"
+        await asyncio.sleep(0.1)

@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 SANDBOX_PORT ?= 8081
 
-.PHONY: demo test check clean
+.PHONY: demo test check bench clean
 
 $(VENV)/bin/activate:
 	python3 -m venv $(VENV)
@@ -25,6 +25,11 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m bench.run
 
 check: $(VENV)/.installed
 	$(VENV)/bin/klaviyo-legacy-proxy check

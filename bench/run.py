@@ -94,7 +94,8 @@ def proxy(upstream_base: str, *, workers: int = 1, event_loop: str = "asyncio"):
         f"proxy ({workers}w, {event_loop})",
         "-m", "proxy.cli", "serve", "--upstream", upstream_base, "--port", "{port}",
         "--workers", str(workers), "--event-loop", event_loop, "--log-level", "error",
-        env={"KLP_DEPRECATION_HEADERS": "true"},
+        # The stand-in upstream has no rate limits; the governor would measure Klaviyo's tiers.
+        env={"KLP_RATE_GOVERNOR": "false"},
     )  # fmt: skip
 
 

@@ -67,7 +67,7 @@ def create_app(
     entries = entries if entries is not None else load_table(settings.mappings_dir)
     spec = spec or _optional_spec()
     stack = build_stack(transport, settings, budget_for(settings))
-    upstream = UpstreamClient(stack.transport, concurrency=settings.upstream_concurrency)
+    upstream = UpstreamClient(stack.transport)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[UPSTREAM] = upstream
     app[STACK] = stack

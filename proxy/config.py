@@ -47,6 +47,7 @@ class Settings:
     admin: bool = True  # the /__proxy/ staging pages and APIs
     admin_port: int | None = None  # serve them on this port instead of the main one
     mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"
+    rate_governor: bool = True  # off only for upstreams without Klaviyo's limits (benchmarks)
     governor_max_wait: float = 5.0  # seconds a request may wait for rate budget before a legacy 429
     retry_budget: float = 2.0  # total seconds of retries for one upstream call; 0 turns retries off
     delivery: str = "sync"  # track/identify: sync answers after Klaviyo's 202; spool after storing durably
@@ -191,6 +192,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "admin": _bool,
     "admin_port": _port,
     "mappings_dir": _directory,
+    "rate_governor": _bool,
     "governor_max_wait": _seconds,
     "retry_budget": _seconds,
     "delivery": _choice("sync", "spool"),

@@ -6,7 +6,6 @@ instead of monkeypatching it.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import re
 import time
@@ -87,9 +86,8 @@ current_calls: contextvars.ContextVar[list[CallRecord] | None] = contextvars.Con
 
 
 class UpstreamClient:
-    def __init__(self, transport: Transport, *, concurrency: int = 64):
+    def __init__(self, transport: Transport):
         self._transport = transport
-        self._slots = asyncio.Semaphore(concurrency)
 
     async def send(self, call: Call, credentials: Credentials) -> Reply:
         response = await self.forward(build_request(call, credentials), call.operation)
@@ -100,8 +98,7 @@ class UpstreamClient:
         started = time.perf_counter()
         status: int | str = "error"
         try:
-            async with self._slots:
-                response = await self._transport.send(request)
+            response = await self._transport.send(request)
             status = response.status
             return response
         finally:

@@ -1,6 +1,7 @@
 """The transport stack every upstream call goes through, outermost first:
 
-    retries (safe ones) → rate governor → observation (metrics, reachability) → network
+    retries (safe ones) → rate governor → concurrency limit → observation (metrics,
+    reachability) → network
 
 Retries sit outside the governor so every attempt spends budget and waits for it; the
 observer sits inside so it counts exactly what reaches upstream.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from proxy.config import Settings
 from proxy.upstream.budget import Budget
 from proxy.upstream.governor import GovernedTransport
+from proxy.upstream.limit import ConcurrencyLimit
 from proxy.upstream.observed import ObservedTransport
 from proxy.upstream.retry import RetryingTransport
 from proxy.upstream.tiers import TierTable, load_tiers, tiers_path
@@ -29,6 +31,9 @@ class Stack:
 def build_stack(network: Transport, settings: Settings, budget: Budget) -> Stack:
     tiers = load_tiers(tiers_path(settings.mappings_dir))
     observed = ObservedTransport(network, tiers.operation_of)
-    governed = GovernedTransport(observed, tiers, budget, max_wait=settings.governor_max_wait)
+    limited = ConcurrencyLimit(observed, settings.upstream_concurrency)
+    governed: Transport = limited
+    if settings.rate_governor:
+        governed = GovernedTransport(limited, tiers, budget, max_wait=settings.governor_max_wait)
     retrying = RetryingTransport(governed, budget=settings.retry_budget, operation_of=tiers.operation_of)
     return Stack(retrying, observed, tiers)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
+import itertools
+import secrets
 from dataclasses import dataclass
 
 import orjson
@@ -24,7 +25,6 @@ from proxy.readiness import readiness
 from proxy.spool.service import SpoolService
 from proxy.staging.admin import STAGING, Staging, add_admin_routes
 from proxy.staging.catalog import build_catalog
-from proxy.staging.deprecation import deprecation_headers
 from proxy.staging.passthrough import forward, is_new_api
 from proxy.staging.usage import UsageInventory
 from proxy.upstream.client import CallRecord, UpstreamClient, current_calls
@@ -39,6 +39,12 @@ STACK = web.AppKey("stack", Stack)
 SPOOL = web.AppKey("spool", SpoolService)
 
 log = structlog.get_logger("proxy")
+_REQUEST_IDS = itertools.count(1)
+_PROCESS_ID = secrets.token_hex(4)  # ids stay unique across workers and restarts
+
+
+def next_request_id() -> str:
+    return f"{_PROCESS_ID}-{next(_REQUEST_IDS):x}"
 
 
 @dataclass(slots=True)
@@ -129,7 +135,7 @@ async def _metrics(request: web.Request) -> web.Response:
 
 async def _serve(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
-    request_id = uuid.uuid4().hex
+    request_id = next_request_id()
     calls: list[CallRecord] = []
     token = current_calls.set(calls)
     try:
@@ -182,8 +188,7 @@ async def _dispatch(request: web.Request) -> Served:
 
 
 def _add_deprecation(staging: Staging, served: Served) -> None:
-    entry = staging.catalog[served.route]
-    headers = {**served.response.headers, **deprecation_headers([t.operation_id for t in entry.targets if t.operation_id])}
+    headers = {**served.response.headers, **staging.catalog[served.route].deprecation}
     served.response = LegacyResponse(served.response.status, served.response.body, served.response.content_type, headers)
 
 
@@ -210,6 +215,8 @@ async def _passthrough(request: web.Request, raw_path: str) -> Served:
 
 
 async def _read_body(request: web.Request) -> bytes:
+    if not request.body_exists:
+        return b""
     try:
         return await asyncio.wait_for(request.read(), request.app[STAGING].settings.body_timeout)
     except web.HTTPRequestEntityTooLarge:

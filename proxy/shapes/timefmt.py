@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 
 def parse_iso(value: str | None) -> datetime | None:
@@ -14,6 +15,7 @@ def parse_iso(value: str | None) -> datetime | None:
     return parsed.astimezone(timezone.utc)
 
 
+@lru_cache(maxsize=4096)  # listings repeat the same few timestamps on every request
 def legacy_datetime(value: str | None) -> str:
     """"2019-03-28 13:22:35" — metrics, people, templates, campaigns ("" when unknown)."""
     parsed = parse_iso(value)

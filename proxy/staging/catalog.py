@@ -7,11 +7,12 @@ reference links fall back to Klaviyo's comparison chart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from proxy.mapping.table import Entry
 from proxy.openapi.spec import Spec
 from proxy.revision import PINNED_REVISION
-from proxy.staging.deprecation import reference_url
+from proxy.staging.deprecation import deprecation_headers, reference_url
 
 _PAGING = {
     "page_list": "page with `page[cursor]` taken from `links.next` instead of `page`/`count` (there is no total)",
@@ -34,11 +35,17 @@ class CatalogEntry:
     legacy: str
     targets: tuple[Target, ...]
     advice: str
+    deprecation: Mapping[str, str]  # the headers every translated answer of this route carries
 
 
 def build_catalog(entries: list[Entry], spec: Spec | None) -> dict[str, CatalogEntry]:
     """Keyed by the legacy route template, as usage is recorded."""
-    return {entry.legacy: CatalogEntry(entry.legacy, _targets(entry, spec), advice(entry)) for entry in entries}
+    catalog = {}
+    for entry in entries:
+        targets = _targets(entry, spec)
+        headers = deprecation_headers([target.operation_id for target in targets if target.operation_id])
+        catalog[entry.legacy] = CatalogEntry(entry.legacy, targets, advice(entry), headers)
+    return catalog
 
 
 def _targets(entry: Entry, spec: Spec | None) -> tuple[Target, ...]:

@@ -11,12 +11,14 @@ import hashlib
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from statistics import quantiles
 from typing import Any, Iterable
 
 LATENCY_WINDOW = 1024
 
 
+@lru_cache(maxsize=1024)
 def fingerprint(key: str | None) -> str:
     if not key:
         return "(none)"

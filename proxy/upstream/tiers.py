@@ -17,6 +17,7 @@ from proxy.revision import PINNED_REVISION
 from proxy.upstream.messages import UpstreamRequest
 
 Operation = str  # "METHOD /template", e.g. "GET /api/profiles/{id}"
+_MATCH_CACHE_SIZE = 4096  # distinct (method, path) pairs remembered; paths carry ids
 
 
 class TiersError(Exception):
@@ -36,8 +37,17 @@ class TierTable:
         """The operation a concrete (percent-encoded) path belongs to, and its quota.
 
         Literal segments beat variables position by position, as Klaviyo's router does,
-        so `/api/profiles/{id}` never shadows a literal sibling.
+        so `/api/profiles/{id}` never shadows a literal sibling. Every upstream call asks
+        (for the governor, retries and metric labels), so answers are remembered.
         """
+        key = (method, path)
+        if key not in self._matched:
+            if len(self._matched) >= _MATCH_CACHE_SIZE:
+                self._matched.clear()
+            self._matched[key] = self._match(method, path)
+        return self._matched[key]
+
+    def _match(self, method: str, path: str) -> tuple[Operation, RateLimit] | None:
         segments = path.split("/")
         candidates = self._by_shape.get((method.upper(), len(segments)), ())
         matching = [parts for parts in candidates if _matches(parts, segments)]
@@ -50,6 +60,10 @@ class TierTable:
         """The operation's name for logs and metric labels; never a concrete path (ids)."""
         matched = self.match(request.method, request.path)
         return matched[0] if matched else f"{request.method} (not in {self.revision})"
+
+    @functools.cached_property
+    def _matched(self) -> dict[tuple[str, str], tuple[Operation, RateLimit] | None]:
+        return {}
 
     @functools.cached_property
     def _by_shape(self) -> dict[tuple[str, int], list[list[str]]]:

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from proxy.config import Settings
 from proxy.legacy.request import LegacyRequest
 from proxy.mapping.table import Entry
+from proxy.shapes.filter_expr import escaped
 from proxy.upstream.client import Call, Credentials, Reply, UpstreamClient
 from proxy.upstream.messages import Query
 
@@ -56,7 +57,7 @@ class Context:
 
 def fill(template: str, values: Mapping[str, str]) -> str:
     """Substitute `{name}`; values are escaped so they cannot end a quoted filter string."""
-    return _VARIABLE.sub(lambda m: values[m.group(1)].replace("\\", "\\\\").replace('"', '\\"'), template)
+    return _VARIABLE.sub(lambda m: escaped(values[m.group(1)]), template)
 
 
 def join_conditions(conditions: list[str]) -> str:

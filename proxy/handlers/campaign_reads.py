@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Iterable, Mapping
 
-from proxy.engine.context import Context, fill
+from proxy.engine.context import Context
 from proxy.engine.styles import walk
 from proxy.handlers.steps import Steps
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import audience_ids, email_message, legacy_campaign
+from proxy.shapes.filter_expr import any_of
 from proxy.shapes.included import Included, index_included, related
 from proxy.shapes.v1_list import legacy_v1_list
 
@@ -55,14 +56,9 @@ async def audiences_of(ctx: Context, group_ids: Iterable[str]) -> dict[str, dict
     wanted = list(dict.fromkeys(group_ids))
     if not wanted:
         return {}
-    condition = f"any(id,[{','.join(quoted(group_id) for group_id in wanted)}])"
+    condition = any_of("id", wanted)
     found = await asyncio.gather(*(_every(ctx, path, condition) for path in GROUP_COLLECTIONS))
     return {group["id"]: legacy_v1_list(group) for groups in found for group in groups}
-
-
-def quoted(value: str) -> str:
-    """A filter string literal holding `value`, escaped as the filter grammar wants."""
-    return fill('"{value}"', {"value": value})
 
 
 async def _every(ctx: Context, path: str, condition: str) -> list[Mapping[str, Any]]:

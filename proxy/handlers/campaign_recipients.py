@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 import orjson
 
 from proxy.engine.context import Context
-from proxy.handlers.campaign_reads import audiences_of, campaign_and_message, quoted
+from proxy.handlers.campaign_reads import audiences_of, campaign_and_message
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import (
@@ -29,6 +29,7 @@ from proxy.shapes.campaign import (
     recipient_status,
     recipients_page,
 )
+from proxy.shapes.filter_expr import any_of
 from proxy.upstream.client import Call
 
 MEMBERS = {"list": "/api/lists/{id}/profiles", "segment": "/api/segments/{id}/profiles"}
@@ -116,7 +117,7 @@ async def _members_among(ctx: Context, audiences: Sequence[Audience], emails: li
     """Which of the emails (at most one page of them) belong to any of the audiences."""
     if not audiences or not emails:
         return set()
-    condition = f"any(email,[{','.join(quoted(email) for email in emails)}])"
+    condition = any_of("email", emails)
     query = (("filter", condition), ("page[size]", str(MEMBER_PAGE_SIZE)), ("fields[profile]", MEMBER_FIELDS))
     replies = await asyncio.gather(
         *(

@@ -8,7 +8,12 @@ from proxy.handlers.steps import Steps
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import queued
-from proxy.shapes.campaign_input import InvalidField, cancel_body, schedule_patch, send_job_body
+from proxy.shapes.campaign_input import (
+    InvalidField,
+    cancel_body,
+    schedule_patch,
+    send_job_body,
+)
 
 SEND_JOBS = "/api/campaign-send-jobs"
 

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 from proxy.engine.context import Context
 from proxy.engine.styles import walk
-from proxy.handlers.campaign_reads import CAMPAIGN, audiences_of, message_id, read_back, read_campaign
+from proxy.handlers.campaign_reads import (
+    CAMPAIGN,
+    audiences_of,
+    message_id,
+    read_back,
+    read_campaign,
+)
 from proxy.handlers.steps import Steps
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, json_response
-from proxy.shapes.campaign import audience_ids, campaign_messages, email_message, legacy_campaign
+from proxy.shapes.campaign import (
+    audience_ids,
+    campaign_messages,
+    email_message,
+    legacy_campaign,
+)
 from proxy.shapes.campaign_input import (
     assign_body,
     campaign_patch,

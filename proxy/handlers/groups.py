@@ -15,13 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from proxy.engine.context import Context, fill
+from proxy.engine.context import Context
 from proxy.handlers.lists import SEGMENT_FIELDS
 from proxy.handlers.markers import MARKERS, Bounded, Resume
 from proxy.handlers.resolve import GROUP_MEMBERS
 from proxy.legacy.errors import NOT_FOUND, LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
-from proxy.shapes.members import list_exclusion, marker_batch, member_exclusion, member_record
+from proxy.shapes.filter_expr import equals
+from proxy.shapes.members import (
+    list_exclusion,
+    marker_batch,
+    member_exclusion,
+    member_record,
+)
 from proxy.upstream.client import Call, UpstreamClient
 from proxy.upstream.errors import UpstreamRejected
 from proxy.upstream.messages import Query
@@ -68,7 +74,7 @@ async def list_exclusions(ctx: Context) -> LegacyResponse:
     at all (global suppressions, SMS unsubscribes). Leaving a list takes one off it, so
     the two never overlap but for a re-added leaver, which the second skips."""
     list_id = ctx.path_params["list_id"]
-    left = fill('equals(subscriptions.email.marketing.list_suppressions.list_id,"{id}")', {"id": list_id})
+    left = equals("subscriptions.email.marketing.list_suppressions.list_id", list_id)
     leavers_view = (("fields[profile]", "email,phone_number,subscriptions"), *WITH_CONSENT)
     members_view = (("fields[profile]", "email,phone_number,joined_group_at,subscriptions"), *WITH_CONSENT)
     sources = [

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from proxy.engine.context import Context, fill
+from proxy.engine.context import Context
 from proxy.legacy.errors import LegacyError
+from proxy.shapes.filter_expr import equals
 from proxy.upstream.messages import Query
 
 NO_MATCH = "There is no profile matching the given parameters."
@@ -14,7 +15,7 @@ NO_MATCH = "There is no profile matching the given parameters."
 
 async def find_profile(ctx: Context, field: str, value: str, view: Query = ()) -> dict[str, Any] | None:
     """The profile whose `field` equals `value` (`view` adds fields or additional-fields)."""
-    condition = fill(f'equals({field},"{{value}}")', {"value": value})
+    condition = equals(field, value)
     reply = await ctx.send(ctx.call("GET", "/api/profiles", query=(("filter", condition), ("page[size]", "1"), *view)))
     return next(iter((reply.document or {}).get("data") or ()), None)
 

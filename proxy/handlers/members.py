@@ -8,7 +8,12 @@ from collections.abc import Iterable
 
 from proxy.engine.context import Context
 from proxy.handlers.fanout import gather_bounded, in_batches
-from proxy.handlers.resolve import find_members, requested_identifiers, requested_profiles, resolve_profiles
+from proxy.handlers.resolve import (
+    find_members,
+    requested_identifiers,
+    requested_profiles,
+    resolve_profiles,
+)
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
 from proxy.shapes.lists import members_body
 from proxy.shapes.member_input import CHECK_LIMIT

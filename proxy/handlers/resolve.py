@@ -11,12 +11,13 @@ Independent calls run concurrently, a few at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from proxy.engine.context import Context, fill
+from proxy.engine.context import Context
 from proxy.handlers.fanout import collect, gather_bounded, in_batches
 from proxy.legacy.errors import LegacyError
+from proxy.shapes.filter_expr import any_of
 from proxy.shapes.member_input import (
     Identifiers,
     InvalidInput,
@@ -79,12 +80,6 @@ async def resolve_profiles(ctx: Context, profiles: Sequence[LegacyProfile]) -> l
     written = await gather_bounded(_upsert(ctx, profile) for profile in writes.values())
     resolved = {**found, **dict(zip(writes, written))}
     return [resolved[profile.key] for profile in profiles]
-
-
-def any_of(field: str, values: Iterable[str]) -> str:
-    """`any(email,["a@x.com","b@x.com"])`, each value escaped like any filter string."""
-    quoted = ",".join('"' + fill("{value}", {"value": value}) + '"' for value in values)
-    return f"any({field},[{quoted}])"
 
 
 async def _find_profiles(ctx: Context, keys: set[Key]) -> dict[Key, dict[str, Any]]:

@@ -9,7 +9,12 @@ from typing import Any, Sequence
 from proxy.engine.context import Context
 from proxy.handlers.fanout import gather_bounded, in_batches
 from proxy.handlers.members import MEMBERSHIP, write_membership
-from proxy.handlers.resolve import find_members, requested_identifiers, requested_profiles, resolve_profiles
+from proxy.handlers.resolve import (
+    find_members,
+    requested_identifiers,
+    requested_profiles,
+    resolve_profiles,
+)
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
 from proxy.shapes.member_input import CHECK_LIMIT, LegacyProfile, legacy_profile

@@ -21,6 +21,8 @@ from typing import Any, Mapping
 
 import orjson
 
+from proxy.shapes.filter_expr import equals
+
 # The new API's aggregation dimensions (the spec's `by` enum for query_metric_aggregates).
 DIMENSIONS = (
     "$attributed_channel", "$attributed_flow", "$attributed_message", "$attributed_variation",
@@ -160,14 +162,10 @@ def _where_filter(where: Any) -> list[str]:
     if name not in FILTERABLE:
         raise InvalidExport(f"Invalid value for where: the new API filters only on {', '.join(FILTERABLE)}.")
     text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    return [f'equals({name},"{_escaped(text)}")']
+    return [equals(name, text)]
 
 
 def _dimension(by: str) -> str:
     if by not in DIMENSIONS:
         raise InvalidExport(f"Invalid value for by: the new API segments only by {', '.join(DIMENSIONS)}.")
     return by
-
-
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')

@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from proxy.shapes.exclusion import LEGACY_REASONS
-from proxy.shapes.timefmt import legacy_iso
-from proxy.shapes.timefmt import parse_iso
+from proxy.shapes.timefmt import legacy_iso, parse_iso
 
 LIST_REASONS = {new: legacy.replace("_", " ").title() for new, legacy in LEGACY_REASONS.items()}
 UNSUBSCRIBED = "Unsubscribed"

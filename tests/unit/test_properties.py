@@ -7,7 +7,6 @@ import asyncio
 import base64
 
 import orjson
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from proxy.app import create_app
+from proxy.config import Settings
 from proxy.logs import configure_logging
+from proxy.openapi.contract import ContractTransport
 from proxy.openapi.spec import Spec, default_spec_path
-from proxy.sandbox.seed import DEMO_PRIVATE_KEY
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, demo_sandbox
+from proxy.sandbox.transport import SandboxTransport
 
 ROOT = Path(__file__).resolve().parents[1]
 # What must never appear in anything the proxy logs during the suite.
@@ -58,3 +63,46 @@ def spec(spec_path: Path) -> Spec:
 def beta_spec() -> Spec | None:
     path = default_spec_path(beta=True)
     return Spec.load(path) if path else None
+
+
+@pytest.fixture
+def sandbox():
+    return demo_sandbox()
+
+
+@pytest.fixture
+def contract(sandbox, spec, beta_spec):
+    """The transport proxies under test talk through: the demo sandbox, every call checked
+    against the official spec; any violation fails the test."""
+    transport = ContractTransport(SandboxTransport(sandbox), spec, beta_spec)
+    yield transport
+    assert transport.violations == [], "upstream calls broke the spec:\n" + "\n".join(transport.violations)
+
+
+@pytest.fixture
+def make_proxy(aiohttp_client, contract, spec):
+    """A test client for a proxy over `contract`, with settings changed as given."""
+
+    async def make(**changes):
+        return await aiohttp_client(create_app(replace(Settings(), **changes), transport=contract, spec=spec))
+
+    return make
+
+
+@pytest.fixture
+async def proxy(make_proxy):
+    return await make_proxy()
+
+
+@pytest.fixture
+async def legacy_client(aiohttp_server, contract, monkeypatch):
+    """The official legacy Python client (klaviyo==3.1.7), unmodified, pointed at a live proxy."""
+    from klaviyo import Klaviyo
+    from klaviyo.api_helper import KlaviyoAPI
+
+    server = await aiohttp_server(create_app(Settings(), transport=contract))
+    base = f"http://{server.host}:{server.port}/api"
+    # The client's base URL is a class constant, also bound as the constructor default.
+    monkeypatch.setattr(KlaviyoAPI, "KLAVIYO_API_SERVER", base)
+    monkeypatch.setattr(KlaviyoAPI.__init__, "__defaults__", (None, None, base))
+    return Klaviyo(public_token=DEMO_PUBLIC_KEY, private_token=DEMO_PRIVATE_KEY)

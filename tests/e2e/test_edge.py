@@ -1,16 +1,17 @@
 """Bad input and upstream failures get legacy-shaped answers, never a 500 or a traceback."""
 
 import json
+from dataclasses import dataclass
 
 import pytest
-from dataclasses import dataclass
 
 from proxy.app import create_app
 from proxy.config import Settings
 from proxy.logs import configure_logging
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
+from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
 from proxy.upstream.errors import UpstreamTimeout, UpstreamUnreachable
 from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
-from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY, DEMO_PUBLIC_KEY as PUBLIC_KEY
 
 
 @dataclass

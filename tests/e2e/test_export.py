@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY, DEMO_PUBLIC_KEY as PUBLIC_KEY
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
+from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
 
 ANSWER_KEYS = ["metric", "start_date", "end_date", "unit", "measurement", "where", "by", "results"]
 METRIC_KEYS = ["object", "id", "name", "integration", "created", "updated"]

@@ -4,22 +4,12 @@ import asyncio
 
 import pytest
 from klaviyo import Klaviyo
-from klaviyo.api_helper import KlaviyoAPI
 from klaviyo.exceptions import KlaviyoAuthenticationError
-
-from proxy.app import create_app
-from proxy.config import Settings
-from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY, DEMO_PUBLIC_KEY as PUBLIC_KEY
 
 
 @pytest.fixture
-async def client(aiohttp_server, contract, monkeypatch):
-    server = await aiohttp_server(create_app(Settings(), transport=contract))
-    base = f"http://{server.host}:{server.port}/api"
-    # The client's base URL is a class constant, also bound as the constructor default.
-    monkeypatch.setattr(KlaviyoAPI, "KLAVIYO_API_SERVER", base)
-    monkeypatch.setattr(KlaviyoAPI.__init__, "__defaults__", (None, None, base))
-    return Klaviyo(public_token=PUBLIC_KEY, private_token=PRIVATE_KEY)
+def client(legacy_client):
+    return legacy_client
 
 
 async def call(function, *args, **kwargs):

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from list_helpers import NOT_FOUND, PRIVATE_KEY, account, assert_empty_200, demo_list, v2
+from list_helpers import (
+    NOT_FOUND,
+    PRIVATE_KEY,
+    account,
+    assert_empty_200,
+    demo_list,
+    v2,
+)
 
 from proxy.sandbox.groups import MailingList
 

@@ -6,23 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from klaviyo import Klaviyo
-from klaviyo.api_helper import KlaviyoAPI
 from list_helpers import account, demo_list, demo_segment, new_members
-
-from proxy.app import create_app
-from proxy.config import Settings
-from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
 
 
 @pytest.fixture
-async def lists(aiohttp_server, contract, monkeypatch):
-    server = await aiohttp_server(create_app(Settings(), transport=contract))
-    base = f"http://{server.host}:{server.port}/api"
-    # The client's base URL is a class constant, also bound as the constructor default.
-    monkeypatch.setattr(KlaviyoAPI, "KLAVIYO_API_SERVER", base)
-    monkeypatch.setattr(KlaviyoAPI.__init__, "__defaults__", (None, None, base))
-    return Klaviyo(private_token=PRIVATE_KEY).Lists
+def lists(legacy_client):
+    return legacy_client.Lists
 
 
 async def call(function, *args):

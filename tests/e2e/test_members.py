@@ -7,7 +7,15 @@ import json
 import re
 
 import pytest
-from list_helpers import NOT_FOUND, PRIVATE_KEY, account, assert_empty_200, demo_list, demo_segment, v2
+from list_helpers import (
+    NOT_FOUND,
+    PRIVATE_KEY,
+    account,
+    assert_empty_200,
+    demo_list,
+    demo_segment,
+    v2,
+)
 
 from proxy.sandbox.store import Profile
 

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY, DEMO_PUBLIC_KEY as PUBLIC_KEY
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
+from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
 
 STANDARD_KEYS = [
     "object", "id", "$email", "$first_name", "$last_name", "$phone_number", "$title", "$organization", "$id",

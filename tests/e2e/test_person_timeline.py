@@ -2,7 +2,8 @@
 
 import pytest
 
-from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY, DEMO_PUBLIC_KEY as PUBLIC_KEY
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
+from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
 from proxy.sandbox.store import Event
 
 EVENT_KEYS = ["object", "id", "uuid", "event_name", "statistic_id", "timestamp", "datetime", "event_properties", "person"]

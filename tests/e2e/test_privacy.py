@@ -2,7 +2,8 @@
 
 import pytest
 
-from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY, DEMO_PUBLIC_KEY as PUBLIC_KEY
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
+from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
 
 PATH = "/api/v2/data-privacy/deletion-request"
 SUBMITTED = {"results": "Submitted new deletion task for customer."}

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 import orjson
 import pytest
-from list_helpers import NOT_FOUND, PRIVATE_KEY, account, assert_empty_200, demo_list, new_members, v2
+from list_helpers import (
+    NOT_FOUND,
+    PRIVATE_KEY,
+    account,
+    assert_empty_200,
+    demo_list,
+    new_members,
+    v2,
+)
 
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
@@ -18,7 +26,6 @@ from proxy.openapi.contract import ContractTransport
 from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
-
 
 NO_PUBLIC_KEY = "A public key is required: post with ?a=<public key> or set KLP_PUBLIC_KEY."
 

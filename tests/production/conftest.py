@@ -15,26 +15,11 @@ from processes import free_port
 
 from proxy.app import create_app
 from proxy.config import Settings
-from proxy.openapi.contract import ContractTransport
-from proxy.sandbox.seed import demo_sandbox
-from proxy.sandbox.transport import SandboxTransport
 
 
 @pytest.fixture
 def fake_time() -> FakeTime:
     return FakeTime()
-
-
-@pytest.fixture
-def sandbox():
-    return demo_sandbox()
-
-
-@pytest.fixture
-def contract(sandbox, spec, beta_spec):
-    transport = ContractTransport(SandboxTransport(sandbox), spec, beta_spec)
-    yield transport
-    assert transport.violations == [], "upstream calls broke the spec:\n" + "\n".join(transport.violations)
 
 
 @pytest.fixture

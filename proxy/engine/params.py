@@ -10,6 +10,9 @@ from proxy.legacy.errors import LegacyError
 from proxy.mapping.table import Param
 
 
+_LARGEST = 2**53 - 1  # exact in every JSON reader (JavaScript too); page × count still fits 64 bits
+
+
 def coerce_params(declared: Mapping[str, Param], given: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, param in declared.items():
@@ -46,6 +49,8 @@ def _integer(param: Param, raw: Any) -> int:
         value = int(str(raw).strip())
     except ValueError:
         raise LegacyError(400, f"Invalid value for {param.name}: must be an integer.") from None
+    if abs(value) > _LARGEST:
+        raise LegacyError(400, f"Invalid value for {param.name}: must be an integer below {_LARGEST + 1}.")
     if param.min is not None and value < param.min:
         raise LegacyError(400, f"Invalid value for {param.name}: must be at least {param.min}.")
     if param.max is not None and value > param.max:

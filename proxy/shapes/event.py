@@ -19,8 +19,16 @@ def legacy_event(resource: Mapping[str, Any], included: Included) -> dict[str, A
         "uuid": attributes.get("uuid") or "",
         "event_name": ((metric or {}).get("attributes") or {}).get("name") or "",
         "statistic_id": related_id(resource, "metric") or "",
-        "timestamp": int(attributes.get("timestamp") or 0),
+        "timestamp": _whole_seconds(attributes.get("timestamp")),
         "datetime": legacy_event_datetime(attributes.get("datetime")),
         "event_properties": dict(attributes.get("event_properties") or {}),
         "person": legacy_person(profile, included) if profile else {"object": "person"},
     }
+
+
+def _whole_seconds(value: Any) -> int | float:
+    """Unix seconds as the legacy integer; a number too large for JSON integers stays as given."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return 0
+    whole = int(value) if value == value and abs(value) != float("inf") else 0
+    return whole if -(2**63) <= whole < 2**63 else value

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from proxy.shapes.timefmt import legacy_datetime, parse_iso
+from proxy.shapes.timefmt import LATEST, legacy_datetime, parse_iso
 
 # Legacy exclusion reason → new-API suppression reason.
 REASONS = {
@@ -37,7 +37,7 @@ def legacy_exclusion(resource: Mapping[str, Any], reason: str | None = None) -> 
     ]
     if not matching:
         return None
-    earliest = min(matching, key=lambda entry: parse_iso(entry["timestamp"]))
+    earliest = min(matching, key=lambda entry: parse_iso(entry["timestamp"]) or LATEST)
     return {
         "object": "exclusion",
         "email": (resource.get("attributes") or {}).get("email") or "",

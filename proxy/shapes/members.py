@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from proxy.shapes.exclusion import LEGACY_REASONS
-from proxy.shapes.timefmt import legacy_iso, parse_iso
+from proxy.shapes.timefmt import LATEST, legacy_iso, parse_iso
 
 LIST_REASONS = {new: legacy.replace("_", " ").title() for new, legacy in LEGACY_REASONS.items()}
 UNSUBSCRIBED = "Unsubscribed"
@@ -81,4 +81,4 @@ def _marketing(resource: Mapping[str, Any], channel: str) -> Mapping[str, Any]:
 
 
 def _earliest(entries: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    return min(entries, key=lambda entry: parse_iso(entry["timestamp"]), default=None)
+    return min(entries, key=lambda entry: parse_iso(entry["timestamp"]) or LATEST, default=None)

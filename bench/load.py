@@ -2,7 +2,7 @@
 
 `closed` keeps N connections busy (throughput); `open` fires at a fixed rate whatever the
 answers do (latency at a given load, without coordinated omission hiding the queueing).
-Prints one JSON line: requests, errors, rps, p50_ms, p99_ms.
+Prints one JSON line: requests, errors, matched (answers with the `--expect-body`), rps, p50_ms, p99_ms.
 """
 
 from __future__ import annotations
@@ -20,19 +20,22 @@ import aiohttp
 
 
 class Recorder:
-    """Times each request; an error is a non-2xx/3xx answer or a failed connection."""
+    """Times each request; an error is a non-2xx/3xx answer or a failed connection.
+    With `expect`, also counts the answers whose body is exactly that."""
 
-    def __init__(self, url: str, method: str, body: bytes | None, headers: dict):
-        self.url, self.method, self.body, self.headers = url, method, body, headers
+    def __init__(self, url: str, method: str, body: bytes | None, headers: dict, expect: bytes | None = None):
+        self.url, self.method, self.body, self.headers, self.expect = url, method, body, headers, expect
         self.latencies: list[float] = []
         self.errors = 0
+        self.matched = 0
 
     async def one(self, session: aiohttp.ClientSession) -> None:
         started = time.perf_counter()
         try:
             async with session.request(self.method, self.url, data=self.body, headers=self.headers) as response:
-                await response.read()
+                answer = await response.read()
                 self.errors += response.status >= 400
+                self.matched += answer == self.expect
         except aiohttp.ClientError:
             self.errors += 1
         self.latencies.append(time.perf_counter() - started)
@@ -66,16 +69,41 @@ async def open_loop(recorder: Recorder, duration: float, rate: float) -> dict:
 
 def summary(recorder: Recorder, elapsed: float) -> dict:
     ordered = sorted(recorder.latencies)
+    return {
+        "requests": len(ordered),
+        "errors": recorder.errors,
+        "matched": recorder.matched,
+        "rps": round(len(ordered) / elapsed, 1),
+        "p50_ms": percentile(ordered, 0.5),
+        "p99_ms": percentile(ordered, 0.99),
+    }
 
-    def pick(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3) if ordered else 0.0
 
-    return {"requests": len(ordered), "errors": recorder.errors, "rps": round(len(ordered) / elapsed, 1), "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
+def percentile(ordered: list[float], q: float) -> float:
+    """The q-quantile of sorted latencies in seconds, in milliseconds."""
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3) if ordered else 0.0
 
 
-def wrk(url: str, method: str, body: bytes | None, headers: dict, duration: float, connections: int) -> dict:
+# Counts the answers whose body is EXPECTED in each thread and prints the total at the end.
+# Only when asked: reading every body costs wrk throughput.
+MATCH_LUA = """
+matched = 0
+response = function(status, headers, body) if body == EXPECTED then matched = matched + 1 end end
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+done = function(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("matched") end
+  io.write(string.format("Matched: %d\\n", total))
+end
+"""
+
+
+def wrk(url: str, method: str, body: bytes | None, headers: dict, duration: float, connections: int, expect: bytes | None) -> dict:
     script = "wrk.method = %s\nwrk.body = %s\n" % (json.dumps(method), json.dumps((body or b"").decode()))
     script += "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
+    if expect is not None:
+        script += MATCH_LUA.replace("EXPECTED", json.dumps(expect.decode()))
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)
         lua.flush()
@@ -85,9 +113,11 @@ def wrk(url: str, method: str, body: bytes | None, headers: dict, duration: floa
         ).stdout  # fmt: skip
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    matched = re.search(r"Matched: (\d+)", output)
     return {
         "requests": requests,
         "errors": errors,
+        "matched": int(matched.group(1)) if matched else 0,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50_ms": _wrk_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
         "p99_ms": _wrk_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
@@ -109,14 +139,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rate", type=float, help="open loop at this many requests/s")
     parser.add_argument("--python", action="store_true", help="never use wrk")
+    parser.add_argument("--expect-body", help="count the answers whose body is exactly this (`matched`)")
     args = parser.parse_args()
     body = args.body.encode() or None
     headers = {"Content-Type": args.content_type} if args.content_type else {}
-    recorder = Recorder(args.url, args.method, body, headers)
+    expect = args.expect_body.encode() if args.expect_body is not None else None
+    recorder = Recorder(args.url, args.method, body, headers, expect)
     if args.rate:
         result = asyncio.run(open_loop(recorder, args.duration, args.rate))
     elif shutil.which("wrk") and not args.python:
-        result = wrk(args.url, args.method, body, headers, args.duration, args.connections)
+        result = wrk(args.url, args.method, body, headers, args.duration, args.connections, expect)
     else:
         result = asyncio.run(closed_loop(recorder, args.duration, args.connections))
     print(json.dumps(result))

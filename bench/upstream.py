@@ -1,9 +1,19 @@
-"""A minimal, fast stand-in for the new API: fixed JSON:API answers, optional latency."""
+"""A minimal, fast stand-in for the new API: fixed JSON:API answers, optional latency.
+
+Besides the metrics and the event writes, it serves the answers recorded from the demo
+sandbox (bench/fixtures/upstream.json, see bench.record) at their operations' paths, and
+a list of `--members` generated profiles at `/api/lists/{id}/profiles`, made page by page
+when asked, so even a 100,000-member list costs the stand-in no memory.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from aiohttp import web
@@ -28,16 +38,81 @@ METRICS = orjson.dumps(
     }
 )
 JSON_API = "application/vnd.api+json"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "upstream.json"
+RECORDED = orjson.loads(FIXTURES.read_bytes())
+MEMBERS = "GET /api/lists/{id}/profiles"
+BASE_URL = "https://a.klaviyo.com"
+PAGE_SIZE = (20, 100)  # the new API's default and largest page[size] for list members
+CURSOR = "bench-"  # + the offset of the page's first member
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-def build_app(latency_ms: float) -> web.Application:
+class MemberPages:
+    """A list of `size` members, each a copy of a recorded profile with its own id and email."""
+
+    def __init__(self, recorded_page: dict[str, Any], size: int) -> None:
+        profile = recorded_page["data"][0]
+        text = orjson.dumps(profile).decode().replace(profile["attributes"]["email"], "\0")
+        self._pieces = [piece.split("\0") for piece in text.split(profile["id"])]
+        self.size = size
+
+    def page(self, list_id: str, query: dict[str, str]) -> bytes:
+        offset = _offset(query.get("page[cursor]"))
+        count = _page_size(query.get("page[size]"))
+        end = min(offset + count, self.size)
+        links = {"self": self._link(list_id, count, offset), "next": self._link(list_id, count, end) if end < self.size else None}
+        members = ",".join(self._member(n) for n in range(offset, end))
+        return b'{"data":[%s],"links":%s}' % (members.encode(), orjson.dumps(links))
+
+    def _member(self, n: int) -> str:
+        profile_id, email = f"01BENCH{n:019d}", f"member{n}@example.com"
+        return profile_id.join(email.join(parts) for parts in self._pieces)
+
+    def _link(self, list_id: str, count: int, offset: int) -> str:
+        query = {"page[size]": count, **({"page[cursor]": f"{CURSOR}{offset}"} if offset else {})}
+        return f"{BASE_URL}/api/lists/{list_id}/profiles?{urlencode(query)}"
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.startswith(CURSOR) or not cursor.removeprefix(CURSOR).isdigit():
+        raise _invalid("page[cursor]", "The page cursor is not valid.")
+    return int(cursor.removeprefix(CURSOR))
+
+
+def _page_size(value: str | None) -> int:
+    default, largest = PAGE_SIZE
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= largest:
+        raise _invalid("page[size]", f"Page size must be between 1 and {largest}.")
+    return int(value)
+
+
+def _invalid(parameter: str, detail: str) -> web.HTTPBadRequest:
+    error = {"status": 400, "code": "invalid", "title": "Invalid input.", "detail": detail, "source": {"parameter": parameter}}
+    return web.HTTPBadRequest(body=orjson.dumps({"errors": [error]}), content_type=JSON_API)
+
+
+def build_app(latency_ms: float, members: int = 0) -> web.Application:
     async def pause() -> None:
         if latency_ms:
             await asyncio.sleep(latency_ms / 1000)
 
-    async def metrics(_request: web.Request) -> web.Response:
+    def answering(body: bytes) -> Handler:
+        async def fixed(_request: web.Request) -> web.Response:
+            await pause()
+            return web.Response(body=body, content_type=JSON_API)
+
+        return fixed
+
+    pages = MemberPages(RECORDED["answers"][MEMBERS], members)
+
+    async def list_members(request: web.Request) -> web.Response:
         await pause()
-        return web.Response(body=METRICS, content_type=JSON_API)
+        return web.Response(body=pages.page(request.match_info["id"], dict(request.query)), content_type=JSON_API)
 
     async def accepted(request: web.Request) -> web.Response:
         await request.read()
@@ -45,7 +120,12 @@ def build_app(latency_ms: float) -> web.Application:
         return web.Response(status=202)
 
     app = web.Application()
-    app.router.add_get("/api/metrics", metrics)
+    app.router.add_get("/api/metrics", answering(METRICS))
+    for operation, document in RECORDED["answers"].items():
+        if operation != MEMBERS:
+            method, path = operation.split(" ")
+            app.router.add_route(method, path, answering(orjson.dumps(document)))
+    app.router.add_get("/api/lists/{id}/profiles", list_members)
     app.router.add_post("/client/events", accepted)
     app.router.add_post("/api/events", accepted)
     return app
@@ -55,8 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--members", type=int, default=0, help="how many profiles the generated list holds")
     args = parser.parse_args()
-    web.run_app(build_app(args.latency_ms), host="127.0.0.1", port=args.port, print=None, access_log=None)
+    web.run_app(build_app(args.latency_ms, args.members), host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

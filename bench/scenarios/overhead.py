@@ -1,0 +1,66 @@
+"""1. Overhead: the upstream called directly, a bare aiohttp forwarder, and the proxy
+translating a GET and a form-encoded track, under each event loop (the uvloop A/B); then
+the proxy's added latency at half its peak rate, open loop."""
+
+from __future__ import annotations
+
+from bench.harness import (
+    METRICS,
+    TRACK_BODY,
+    OtherLoad,
+    Row,
+    Server,
+    Target,
+    load,
+    measured,
+    proxy,
+    server,
+    upstream,
+)
+
+SCENARIO = "overhead"
+SATURATED = 0.95  # an open loop that achieves less of its rate than this measured a queue
+
+
+def run(duration: float, smoke: bool) -> list[Row]:
+    with upstream() as up, server("forwarder", "-m", "bench.forwarder", "--port", "{port}", "--upstream", up.base) as fw:
+        direct = measured(SCENARIO, "upstream direct", up, up.base + "/api/metrics", duration, python=smoke)
+        forwarder = measured(SCENARIO, "bare forwarder", fw, fw.base + "/api/metrics", duration, python=smoke)
+        rows = [direct, forwarder]
+        for loop in ("asyncio",) if smoke else ("asyncio", "uvloop"):
+            with proxy(up.base, event_loop=loop) as px:
+                rows += _translated(px, up, loop, forwarder, duration, smoke)
+    if not smoke:
+        asyncio_get, uvloop_get = (row for row in rows if row.contender.startswith("proxy GET"))
+        uvloop_get.notes.append(
+            f"uvloop A/B: {uvloop_get.rps / asyncio_get.rps:.2f}× asyncio's throughput, "
+            f"{uvloop_get.cpu_ms_per_request / asyncio_get.cpu_ms_per_request:.2f}× its CPU per request"
+        )
+    return rows
+
+
+def _translated(px: Server, up: Server, loop: str, forwarder: Row, duration: float, smoke: bool) -> list[Row]:
+    get = measured(SCENARIO, f"proxy GET /api/v1/metrics ({loop})", px, px.base + METRICS, duration, python=smoke)
+    get.targets.append(Target("throughput vs bare forwarder", round(get.rps / forwarder.rps, 2), 0.7, at_least=True, unit="×"))
+    track = measured(
+        SCENARIO, f"proxy POST /api/track ({loop})", px, px.base + "/api/track", duration,
+        method="POST", body=TRACK_BODY, python=smoke,
+    )  # fmt: skip
+    return [get, track, _added_latency(px, up, loop, max(get.rps / 2, 10), duration)]
+
+
+def _added_latency(px: Server, up: Server, loop: str, rate: float, duration: float) -> Row:
+    """Open loop at `rate` against the upstream alone, then through the proxy: the
+    difference of the percentiles is what the proxy adds."""
+    with OtherLoad() as others:
+        direct = load(up.base + "/api/metrics", duration, rate=rate)
+        translated = load(px.base + METRICS, duration, rate=rate)
+    added_p50 = round(translated["p50_ms"] - direct["p50_ms"], 3)
+    added_p99 = round(translated["p99_ms"] - direct["p99_ms"], 3)
+    contender = f"added latency at {rate:.0f} req/s ({loop})"
+    row = Row(SCENARIO, contender, translated["rps"], added_p50, added_p99, errors=translated["errors"], others_cpu=others.share)
+    row.notes.append("p50/p99 here: the proxy's minus the upstream's at the same rate")
+    if translated["rps"] < SATURATED * rate:
+        row.notes.append(f"not a valid reading: the machine could not keep up the offered {rate:.0f} req/s")
+    row.targets += [Target("added p50", added_p50, 1, unit=" ms"), Target("added p99", added_p99, 5, unit=" ms")]
+    return row

@@ -7,7 +7,8 @@
 - sign-up form (`/ajax/…`): `{"success": false, "errors": [str, …]}`
 
 A 5xx is only ever the legacy rendering of an upstream failure (503/504 after the
-sandbox itself answered 5xx); never a 500, never Python's words in a body.
+sandbox itself answered 5xx) or a route's documented "no equivalent" 501 (template send
+with the beta switch off); never a 500, never Python's words in a body.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def assert_legacy_answer(sent: str, template: str, status: int, body: bytes, arr
     """The proxy's answer to `sent` (a request for the legacy route `template`)."""
     assert not PYTHON_TALK.search(body), f"{sent}: Python exception text in a legacy body: {body[:300]!r}"
     upstream_failed = any(arrival.status >= 500 for arrival in arrivals)
-    assert status < 500 or (status in (503, 504) and upstream_failed), (
+    assert status < 500 or status == 501 or (status in (503, 504) and upstream_failed), (
         f"{sent}: {status} from the proxy's own code (upstream answered {[a.status for a in arrivals]}): {body[:300]!r}"
     )
     dialect = family(template)
@@ -56,7 +57,9 @@ def assert_error_body(sent: str, dialect: str, status: int, body: bytes) -> None
         error = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise AssertionError(f"{sent}: {dialect} error {status} is not JSON: {body[:300]!r}") from None
-    if dialect == "v2":
+    if not isinstance(error, dict):
+        shaped = False
+    elif dialect == "v2":
         shaped = set(error) == {"detail"} and isinstance(error["detail"], str)
     elif dialect == "ajax":
         shaped = set(error) == {"success", "errors"} and error["success"] is False and bool(error["errors"])

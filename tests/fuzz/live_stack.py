@@ -13,7 +13,7 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -50,7 +50,7 @@ class CheckedSandbox:
         return await self.contract.send(request)
 
 
-@dataclass
+@dataclass(repr=False)  # hypothesis prints the test's arguments; the records grow large
 class LiveStack:
     spec: Spec
     beta_spec: Spec | None
@@ -59,17 +59,23 @@ class LiveStack:
     proxy_url: str = field(init=False)
     sandbox_url: str = field(init=False)
     _loop: asyncio.AbstractEventLoop = field(init=False)
+    _thread: threading.Thread = field(init=False)
     _runners: list[web.AppRunner] = field(default_factory=list)
 
-    def __enter__(self) -> LiveStack:
+    def __enter__(self) -> Self:
         self._loop = asyncio.new_event_loop()
-        threading.Thread(target=self._loop.run_forever, name="live-stack", daemon=True).start()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="live-stack", daemon=True)
+        self._thread.start()
         self._run(self._start())
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._run(self._stop())
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        try:
+            self._run(self._stop())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(START_TIMEOUT)
+            self._loop.close()
 
     def mark(self) -> tuple[int, int]:
         """Where the records stand now; `since` gives what came after."""

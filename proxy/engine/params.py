@@ -23,7 +23,15 @@ def coerce_params(declared: Mapping[str, Param], given: Mapping[str, Any]) -> di
             values[name] = param.default
             continue
         values[name] = _coerce(param, raw)
+    _check_window(values)
     return values
+
+
+def _check_window(values: dict[str, Any]) -> None:
+    """A v1 page starts at `page × count`; that index must stay an exact JSON integer too."""
+    page, count = values.get("page"), values.get("count")
+    if isinstance(page, int) and isinstance(count, int) and page * count > _LARGEST:
+        raise LegacyError(400, f"Invalid value for page: page × count must be below {_LARGEST + 1}.")
 
 
 def _coerce(param: Param, raw: Any) -> Any:

@@ -55,3 +55,14 @@ def test_an_event_timestamp_past_64_bits_is_written():
     event = orjson.loads(b'{"type": "event", "id": "e", "attributes": {"timestamp": 18446744073709551616}, "links": {"self": "x"}}')
     orjson.dumps(legacy_event(event, {}))
 
+
+
+def test_page_times_count_past_64_bits_gets_a_legacy_answer(live):
+    """Each below the bound, their product (the envelope's `start`) was not: a 500."""
+    mark = live.mark()
+    route = "/api/v1/people/exclusions"
+    params = {"api_key": DEMO_PRIVATE_KEY, "page": 2**32, "count": 2**32}
+    response = requests.get(live.proxy_url + route, params=params, timeout=10)
+    arrivals, _ = live.since(mark)
+    assert_legacy_answer(f"GET {route}?page=2**32&count=2**32", route, response.status_code, response.content, arrivals)
+    assert response.status_code == 400

@@ -29,18 +29,11 @@ from proxy.sandbox.jsonapi import Resource, View
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.routing import Call, Reply, Route
 from proxy.sandbox.store import Event
+from proxy.shapes.export_input import (
+    DIMENSIONS,  # the spec's `by` enum, kept in one place
+)
 
 ATTRIBUTES = "/data/attributes"
-# The spec's `by` enum; its validator refuses anything else before the handler runs.
-DIMENSIONS = (
-    "$attributed_channel", "$attributed_flow", "$attributed_message", "$attributed_variation",
-    "$campaign_channel", "$flow", "$flow_channel", "$message", "$message_send_cohort",
-    "$usage_amount", "$value_currency", "$variation", "$variation_send_cohort", "Bot Click",
-    "Bounce Type", "Campaign Name", "Client Canonical", "Client Name", "Client Type",
-    "Email Domain", "Failure Source", "Failure Type", "From Number", "From Phone Region",
-    "Inbox Provider", "List", "Message Format", "Message Name", "Message Type", "Method",
-    "Segment Count", "Subject", "To Number", "To Phone Region", "URL", "form_id",
-)  # fmt: skip
 MEASUREMENTS = ("count", "sum_value", "unique")
 INTERVALS = ("hour", "day", "week", "month")
 REFUSED_TIMEZONES = frozenset({"Factory", "Europe/Kyiv", "Pacific/Kanton"})

@@ -110,8 +110,7 @@ async def _admin_site(app: web.Application):
 
 def _optional_spec() -> Spec | None:
     """Staging features name new-API operations by id when the spec is at hand."""
-    path = default_spec_path()
-    return Spec.load(path) if path else None
+    return Spec.load(default_spec_path())
 
 
 async def _close_upstream(app: web.Application) -> None:

@@ -49,8 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate mappings against the chart and the official spec")
     check.add_argument("--mappings-dir")
-    check.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC or ../shared)")
-    check.add_argument("--chart", type=Path, help="comparison chart (default: beside the spec's folder)")
+    check.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC, else the packaged copy)")
+    check.add_argument("--chart", type=Path, help="comparison chart text (default: the chart rows shipped with the package)")
     check.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: the coverage table only")
     check.add_argument("--write-ratelimits", action="store_true", help="first regenerate mappings/ratelimits/ from the spec")
     check.set_defaults(run=_check)
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'")
     explain.add_argument("--format", choices=("text", "curl", "json"), default="text")
     explain.add_argument("--mappings-dir")
-    explain.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC or ../shared)")
+    explain.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC, else the packaged copy)")
     explain.set_defaults(run=_explain)
 
     spool = commands.add_parser("spool", help="look into the delivery spool; retry or purge its dead letters")
@@ -147,7 +147,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from proxy.coverage import check_report, coverage_markdown, default_chart_path
+    from proxy.coverage import check_report, coverage_markdown
     from proxy.mapping.chart import load_chart
     from proxy.mapping.table import load_table
 
@@ -155,10 +155,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.write_ratelimits:
         _write_ratelimits(settings.mappings_dir, args.spec)
     if args.format == "markdown":
-        chart_path = args.chart or default_chart_path(args.spec)
-        if chart_path is None:
-            raise SettingsError("check: the comparison chart was not found; pass --chart")
-        print(coverage_markdown(load_table(settings.mappings_dir), load_chart(chart_path)))
+        print(coverage_markdown(load_table(settings.mappings_dir), load_chart(args.chart)))
         return 0
     report = check_report(settings.mappings_dir, spec_path=args.spec, chart_path=args.chart)
     print(report.text)
@@ -169,10 +166,7 @@ def _write_ratelimits(mappings_dir: Path, spec_path: Path | None) -> None:
     from proxy.openapi.spec import Spec, default_spec_path
     from proxy.upstream.tiers import write_tiers
 
-    spec_path = spec_path or default_spec_path()
-    if spec_path is None:
-        raise SettingsError("check --write-ratelimits needs the official spec: set KLAVIYO_OPENAPI_SPEC or pass --spec")
-    print(f"ratelimits: wrote {write_tiers(mappings_dir, Spec.load(spec_path))}")
+    print(f"ratelimits: wrote {write_tiers(mappings_dir, Spec.load(spec_path or default_spec_path()))}")
 
 
 def _spool(args: argparse.Namespace) -> int:
@@ -195,8 +189,6 @@ def _explain(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     spec_path = args.spec or default_spec_path()
-    if spec_path is None:
-        raise SettingsError("explain needs the official spec: set KLAVIYO_OPENAPI_SPEC or pass --spec")
     method, _, target = args.request.strip().partition(" ")
     if not target:
         raise SettingsError("explain: give the request as 'METHOD /path?query'")

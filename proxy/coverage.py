@@ -30,20 +30,13 @@ def check_report(mappings_dir: Path, *, spec_path: Path | None = None, chart_pat
     problems: list[str] = []
 
     spec_path = spec_path or default_spec_path()
-    if spec_path is None:
-        problems.append("spec: not found; set KLAVIYO_OPENAPI_SPEC or pass --spec")
-    else:
-        problems += _missing_operations(entries, spec_path)
-        lines.append(f"spec: {spec_path.name} — every named new-API operation checked")
-        problems += stale_tiers(mappings_dir, Spec.load(spec_path))
+    problems += _missing_operations(entries, spec_path)
+    lines.append(f"spec: {spec_path.name} — every named new-API operation checked")
+    problems += stale_tiers(mappings_dir, Spec.load(spec_path))
 
-    chart_path = chart_path or default_chart_path(spec_path)
-    if chart_path is None:
-        problems.append("chart: not found; pass --chart")
-    else:
-        chart_lines, chart_problems = _chart_coverage(entries, load_chart(chart_path))
-        lines += chart_lines
-        problems += chart_problems
+    chart_lines, chart_problems = _chart_coverage(entries, load_chart(chart_path))
+    lines += chart_lines
+    problems += chart_problems
 
     lines += [f"PROBLEM: {problem}" for problem in problems]
     return Report(not problems, "\n".join(lines))
@@ -66,17 +59,9 @@ def coverage_markdown(entries: list[Entry], rows: list[ChartRow]) -> str:
     return "\n".join(lines)
 
 
-def default_chart_path(spec_path: Path | None = None) -> Path | None:
-    """The chart lives in the same shared folder as the spec: shared/seed/comparison-chart.txt."""
-    spec_path = spec_path or default_spec_path()
-    chart = spec_path.parent.parent / "seed" / "comparison-chart.txt" if spec_path else None
-    return chart if chart and chart.exists() else None
-
-
 def _missing_operations(entries: list[Entry], spec_path: Path) -> list[str]:
     stable = Spec.load(spec_path)
-    beta_path = default_spec_path(beta=True)
-    beta = Spec.load(beta_path) if beta_path else None
+    beta = Spec.load(default_spec_path(beta=True))
     problems = []
     for entry in entries:
         spec = beta if entry.revision == BETA_REVISION else stable

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 _ENDPOINT = re.compile(r"(GET|POST|PUT|PATCH|DELETE)\s*(\S*)")
 _TABLE_START = "v1/v2 endpoint"
 _TABLE_END = "New endpoints without corresponding"
@@ -28,8 +30,14 @@ class ChartRow:
         return f"{self.legacy} → {self.new}"
 
 
-def load_chart(path: Path) -> list[ChartRow]:
-    return parse_chart(path.read_text(encoding="utf-8"))
+PACKAGED_ROWS = Path(__file__).resolve().parent / "chart_rows.yaml"
+
+
+def load_chart(path: Path | None = None) -> list[ChartRow]:
+    """The chart's rows: from a chart text when a path is given, else the rows shipped with the package."""
+    if path is not None:
+        return parse_chart(path.read_text(encoding="utf-8"))
+    return [ChartRow(row["legacy"], row["new"]) for row in yaml.safe_load(PACKAGED_ROWS.read_text(encoding="utf-8"))]
 
 
 def parse_chart(text: str) -> list[ChartRow]:

@@ -17,27 +17,20 @@ from jsonschema.protocols import Validator
 from proxy.openapi.schema import SchemaCompiler
 from proxy.revision import BETA_REVISION, PINNED_REVISION
 
-SPEC_DIRECTORY = Path("shared") / "klaviyo-openapi"
+# The official documents for the pinned revision ship inside the package (MIT, see
+# klaviyo/LICENSE), so a bare clone, a wheel and the image all validate the same way.
+PACKAGED_SPEC_DIRECTORY = Path(__file__).resolve().parent / "klaviyo"
 STABLE_FILENAME = f"stable-{PINNED_REVISION}.json"
 BETA_FILENAME = f"beta-{BETA_REVISION}.json"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-def default_spec_path(beta: bool = False) -> Path | None:
-    """Where the pinned spec lives: the env override, else the nearest `shared/klaviyo-openapi/`.
-
-    Both the working directory and this package are searched because tests run from the
-    repository root while tools may run from anywhere; `shared/` sits beside the clone.
-    """
+def default_spec_path(beta: bool = False) -> Path:
+    """The pinned spec: `KLAVIYO_OPENAPI_SPEC` (`..._BETA_SPEC`) when set, else the packaged copy."""
     override = os.environ.get("KLAVIYO_OPENAPI_BETA_SPEC" if beta else "KLAVIYO_OPENAPI_SPEC")
     if override:
         return Path(override)
-    relative = SPEC_DIRECTORY / (BETA_FILENAME if beta else STABLE_FILENAME)
-    for start in (Path.cwd(), Path(__file__).resolve().parent):
-        for directory in (start, *start.parents):
-            if (directory / relative).is_file():
-                return directory / relative
-    return None
+    return PACKAGED_SPEC_DIRECTORY / (BETA_FILENAME if beta else STABLE_FILENAME)
 
 
 @dataclass(frozen=True)

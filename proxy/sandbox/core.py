@@ -37,9 +37,8 @@ VIOLATION_PARAMETER = re.compile(r"(?:query parameter|path parameter|header) '([
 
 
 def bundled_spec(beta: bool = False) -> Spec | None:
-    """The pinned revision's spec (or its beta spec), when the checkout has it beside the project."""
-    path = default_spec_path(beta=beta)
-    return Spec.load(path) if path is not None else None
+    """The pinned revision's spec (or its beta spec): the packaged copy unless overridden."""
+    return Spec.load(default_spec_path(beta=beta))
 
 
 class Sandbox:

@@ -71,8 +71,7 @@ async def explain(
 
 def beta_spec() -> Spec | None:
     """The beta surface, for routes pinned to the `.pre` revision (loaded once, when needed)."""
-    path = default_spec_path(beta=True)
-    return Spec.load(path) if path else None
+    return Spec.load(default_spec_path(beta=True))
 
 
 def _planned(number: int, request: UpstreamRequest, base_url: str) -> PlannedCall:

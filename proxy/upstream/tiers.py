@@ -78,7 +78,7 @@ class TierTable:
 def render_tiers(spec: Spec) -> str:
     """The YAML text of the table for a spec: one line per operation, in path order."""
     lines = [
-        f"# Generated from the official spec ({spec.source.name}) by",
+        f"# Generated from the official spec (revision {spec.revision}) by",
         "# `klaviyo-legacy-proxy check --write-ratelimits`; do not edit by hand.",
         "# Operation -> x-klaviyo-ratelimit: burst per second, steady per minute, daily cap.",
         f'revision: "{spec.revision}"',
@@ -142,5 +142,5 @@ def stale_tiers(mappings_dir: Path, spec: Spec) -> list[str]:
         current = None
     if current == render_tiers(spec):
         return []
-    state = "missing" if current is None else f"stale versus {spec.source.name}"
+    state = "missing" if current is None else f"stale versus the spec of revision {spec.revision}"
     return [f"ratelimits: {path} is {state}; run `klaviyo-legacy-proxy check --write-ratelimits`"]

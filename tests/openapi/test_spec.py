@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+import proxy
+
 from proxy.openapi import PageSize, RateLimit, Spec, default_spec_path, parse_ratelimit
 
 
@@ -24,14 +26,16 @@ def _op(operation_id: str) -> dict:
     }
 
 
-def test_default_spec_path_finds_the_shared_file(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pinned_spec_ships_inside_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KLAVIYO_OPENAPI_SPEC", raising=False)
     monkeypatch.delenv("KLAVIYO_OPENAPI_BETA_SPEC", raising=False)
     path = default_spec_path()
-    assert path is not None and path.is_file()
-    assert path.parent.name == "klaviyo-openapi" and path.name == "stable-2026-07-15.json"
+    assert path.is_file() and path.name == "stable-2026-07-15.json"
+    assert path.is_relative_to(Path(proxy.__file__).parent)
+    assert (path.parent / "LICENSE").is_file()
     beta = default_spec_path(beta=True)
-    assert beta is not None and beta.name == "beta-2026-07-15.pre.json"
+    assert beta.is_file() and beta.name == "beta-2026-07-15.pre.json"
+    assert Spec.load(path).revision == "2026-07-15"
 
 
 def test_default_spec_path_honours_environment(
@@ -41,19 +45,6 @@ def test_default_spec_path_honours_environment(
     monkeypatch.setenv("KLAVIYO_OPENAPI_BETA_SPEC", str(tmp_path / "b.json"))
     assert default_spec_path() == tmp_path / "s.json"
     assert default_spec_path(beta=True) == tmp_path / "b.json"
-
-
-def test_default_spec_path_searches_upward_from_cwd(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    # A CI clone with shared/ beside it: <root>/clone/sub is the cwd, <root>/shared holds the spec.
-    spec_dir = tmp_path / "shared" / "klaviyo-openapi"
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "stable-2026-07-15.json").write_text("{}")
-    (tmp_path / "clone" / "sub").mkdir(parents=True)
-    monkeypatch.delenv("KLAVIYO_OPENAPI_SPEC", raising=False)
-    monkeypatch.chdir(tmp_path / "clone" / "sub")
-    assert default_spec_path() == spec_dir / "stable-2026-07-15.json"
 
 
 def test_load_is_cached_by_resolved_path(spec: Spec) -> None:

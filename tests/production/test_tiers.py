@@ -60,7 +60,7 @@ def test_check_writes_and_then_flags_a_stale_table(tmp_path: Path, spec):
     assert path.read_text() == render_tiers(spec)
     assert stale_tiers(tmp_path, spec) == []
     path.write_text(path.read_text().replace("GET /api/metrics: {burst: 10/s", "GET /api/metrics: {burst: 11/s"))
-    assert "stale versus stable-2026-07-15.json" in stale_tiers(tmp_path, spec)[0]
+    assert "stale versus the spec of revision 2026-07-15" in stale_tiers(tmp_path, spec)[0]
 
 
 def test_check_finds_the_committed_table_current(spec_path):

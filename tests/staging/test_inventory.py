@@ -8,7 +8,7 @@ from proxy.app import create_app
 from proxy.config import Settings
 from proxy.sandbox.seed import demo_sandbox
 from proxy.sandbox.transport import SandboxTransport
-from proxy.coverage import coverage_markdown, default_chart_path
+from proxy.coverage import coverage_markdown
 from proxy.mapping.chart import load_chart
 from proxy.mapping.table import load_table
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
@@ -102,5 +102,5 @@ async def test_generated_legacy_openapi_is_valid(proxy):
 def test_readme_coverage_table_is_current():
     text = README.read_text()
     current = text.split("<!-- coverage:start -->\n", 1)[1].split("\n<!-- coverage:end -->", 1)[0]
-    expected = coverage_markdown(load_table(Settings().mappings_dir), load_chart(default_chart_path()))
+    expected = coverage_markdown(load_table(Settings().mappings_dir), load_chart())
     assert current == expected, "README coverage table is stale: run `klaviyo-legacy-proxy check --format markdown`"

@@ -49,7 +49,7 @@ def test_default_spec_path_honours_environment(
 
 def test_load_is_cached_by_resolved_path(spec: Spec) -> None:
     assert Spec.load(str(spec.source)) is spec
-    assert Spec.load(spec.source.parent / ".." / "klaviyo-openapi" / spec.source.name) is spec
+    assert Spec.load(spec.source.parent / ".." / spec.source.parent.name / spec.source.name) is spec
 
 
 def test_revisions(spec: Spec, beta_spec: Spec, tmp_path: Path) -> None:

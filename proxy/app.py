@@ -13,7 +13,7 @@ import structlog
 from aiohttp import web
 
 from proxy import metrics
-from proxy.backends import budget_for, spool_opener
+from proxy.backends import spool_opener, state_for
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
 from proxy.legacy.errors import LegacyError, render_error
@@ -26,7 +26,8 @@ from proxy.spool.service import SpoolService
 from proxy.staging.admin import STAGING, Staging, add_admin_routes
 from proxy.staging.catalog import build_catalog
 from proxy.staging.passthrough import forward, is_new_api
-from proxy.staging.usage import UsageInventory
+from proxy.staging.usage import FLUSH_EVERY, UsageInventory
+from proxy.state.store import State
 from proxy.upstream.client import CallRecord, UpstreamClient, current_calls
 from proxy.upstream.errors import TransportError, UpstreamTimeout
 from proxy.upstream.http import HTTPTransport
@@ -37,6 +38,7 @@ ENGINE = web.AppKey("engine", Engine)
 UPSTREAM = web.AppKey("upstream", UpstreamClient)
 STACK = web.AppKey("stack", Stack)
 SPOOL = web.AppKey("spool", SpoolService)
+STATE = web.AppKey("state", State)
 
 log = structlog.get_logger("proxy")
 _REQUEST_IDS = itertools.count(1)
@@ -62,6 +64,7 @@ def create_app(
     transport: Transport | None = None,
     entries: list[Entry] | None = None,
     spec: Spec | None = None,
+    state: State | None = None,
 ) -> web.Application:
     if transport is None:
         transport = HTTPTransport(
@@ -72,13 +75,16 @@ def create_app(
         )
     entries = entries if entries is not None else load_table(settings.mappings_dir)
     spec = spec or _optional_spec()
-    stack = build_stack(transport, settings, budget_for(settings))
+    state = state or state_for(settings)
+    stack = build_stack(transport, settings, state.budget)
     upstream = UpstreamClient(stack.transport)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[UPSTREAM] = upstream
     app[STACK] = stack
-    app[ENGINE] = Engine(entries, settings, upstream)
-    app[STAGING] = Staging(entries, settings, spec, build_catalog(entries, spec), UsageInventory())
+    app[STATE] = state
+    app[ENGINE] = Engine(entries, settings, upstream, state)
+    app[STAGING] = Staging(entries, settings, spec, build_catalog(entries, spec), UsageInventory(state.usage))
+    app.cleanup_ctx.append(_state_lifecycle)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
@@ -115,6 +121,27 @@ def _optional_spec() -> Spec | None:
 
 async def _close_upstream(app: web.Application) -> None:
     await app[UPSTREAM].aclose()
+
+
+async def _state_lifecycle(app: web.Application):
+    """Merge the usage buffer into the shared store every second, and close the store last."""
+    inventory = app[STAGING].inventory
+
+    async def flush_now_and_then() -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            try:
+                await inventory.flush()
+            except Exception:  # the store is down for a moment: keep serving, try again later
+                log.warning("usage_flush_failed", exc_info=True)
+
+    flusher = asyncio.create_task(flush_now_and_then())
+    yield
+    flusher.cancel()
+    try:
+        await inventory.flush()
+    finally:
+        await app[STATE].aclose()
 
 
 async def _healthz(_request: web.Request) -> web.Response:

@@ -1,5 +1,6 @@
-"""Where the rate budget and the spool live: in this process (and a SQLite file), or in
-Redis when `redis_url` is set, so replicas share them."""
+"""Where state and the spool live: in Redis when `redis_url` is set, so replicas share
+them; else in SQLite files beside each other that every worker of one host shares; else
+(no state file configured) the state in this process's memory."""
 
 from __future__ import annotations
 
@@ -10,13 +11,33 @@ from redis.asyncio import Redis
 from proxy.config import Settings
 from proxy.redis_backend.budget import RedisBudget
 from proxy.redis_backend.spool import RedisSpool
+from proxy.redis_backend.state import RedisValues
+from proxy.redis_backend.usage import RedisUsage
 from proxy.spool.records import Spool
 from proxy.spool.sqlite import SQLiteSpool
-from proxy.upstream.budget import Budget, LocalBudget
+from proxy.staging.usage import MemoryUsage
+from proxy.state.front import Fronted
+from proxy.state.memory import MemoryValues
+from proxy.state.sqlite import SQLiteFile, SQLiteValues
+from proxy.state.sqlite_budget import SQLiteBudget
+from proxy.state.sqlite_usage import SQLiteUsage
+from proxy.state.store import IMMUTABLE, State
+from proxy.upstream.budget import LocalBudget
 
 
-def budget_for(settings: Settings) -> Budget:
-    return RedisBudget(Redis.from_url(settings.redis_url)) if settings.redis_url else LocalBudget()
+def state_for(settings: Settings) -> State:
+    if settings.redis_url:
+        client = Redis.from_url(settings.redis_url)
+        return State(Fronted(RedisValues(client), IMMUTABLE), RedisBudget(client), RedisUsage(client), "redis")
+    if settings.state_path is not None:
+        file = SQLiteFile(settings.state_path)
+        values = Fronted(SQLiteValues(file), IMMUTABLE)
+        return State(values, SQLiteBudget(file), SQLiteUsage(file), f"sqlite {settings.state_path}")
+    return memory_state()
+
+
+def memory_state() -> State:
+    return State(MemoryValues(), LocalBudget(), MemoryUsage(), "process memory")
 
 
 def spool_opener(settings: Settings, *, exclusive: bool = True) -> Callable[[], Awaitable[Spool]]:

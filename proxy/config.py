@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 
 ENV_PREFIX = "KLP_"
+STATE_FILE = "klaviyo-legacy-proxy-state.sqlite3"  # beside the spool unless state_path says otherwise
 
 
 class SettingsError(Exception):
@@ -57,6 +58,10 @@ class Settings:
     spool_drain_timeout: float = 10.0  # at shutdown, how long to keep delivering
     token_keys: Mapping[str, str] = field(default_factory=dict)  # public token -> private key, for bulk delivery
     redis_url: str | None = None  # shared rate budget and spool for many replicas (also REDIS_URL)
+    # Markers, page walks, lookups, budgets and usage without Redis: a SQLite file every
+    # worker shares. None keeps them in process memory (one process; lost at restart).
+    # `load_settings` puts it beside the spool unless told otherwise (KLP_STATE_PATH=memory).
+    state_path: Path | None = None
     spool_lease: float = 60.0  # with Redis: a replica silent this long about a write loses it to another
 
     def __repr__(self) -> str:  # never print the key
@@ -101,6 +106,11 @@ def _spool_file(value: str) -> Path:
     if not path.parent.is_dir():
         raise ValueError("must be a file in an existing directory")
     return path
+
+
+def _state_file(value: str) -> Path | None:
+    text = str(value).strip()
+    return None if text.lower() in ("", "memory") else _spool_file(text)
 
 
 def _token_keys(value: Any) -> Mapping[str, str]:
@@ -197,6 +207,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "retry_budget": _seconds,
     "delivery": _choice("sync", "spool"),
     "spool_path": _spool_file,
+    "state_path": _state_file,
     "spool_linger": _seconds,
     "spool_max_backoff": _positive_float,
     "spool_drain_timeout": _seconds,
@@ -223,16 +234,29 @@ def load_settings(
     if "REDIS_URL" in environ:  # the conventional name, when KLP_REDIS_URL is not given
         env_values.setdefault("redis_url", environ["REDIS_URL"])
     settings = _apply(settings, env_values, "environment", prefix=ENV_PREFIX)
-    settings = _apply(settings, {k: v for k, v in (flags or {}).items() if v is not None}, "command line")
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    settings = _apply(settings, flags, "command line")
+    if not _given("state_path", flags, env_values, config_file):
+        settings = replace(settings, state_path=settings.spool_path.parent / STATE_FILE)
     if settings.private_key_mode == "always" and not settings.private_key:
         raise SettingsError("setting private_key_mode=always needs private_key (KLP_PRIVATE_KEY)")
     if settings.workers > 1 and settings.sandbox:
         raise SettingsError("setting workers>1 needs a real upstream: each worker would hold its own sandbox")
+    if settings.workers > 1 and settings.state_path is None and not settings.redis_url:
+        raise SettingsError(
+            "setting workers>1 needs shared state: set state_path (KLP_STATE_PATH) or redis_url; in process memory"
+            " each worker would keep its own markers, page walks, rate budgets and usage inventory"
+        )
     if settings.workers > 1 and settings.delivery == "spool" and not settings.redis_url:
         raise SettingsError("setting delivery=spool with workers>1 needs redis_url: one SQLite spool serves one process")
     if settings.event_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
         raise SettingsError("setting event_loop=uvloop: uvloop is not installed (pip install uvloop)")
     return settings
+
+
+def _given(name: str, flags: Mapping[str, Any], env_values: Mapping[str, Any], config_file: Path | None) -> bool:
+    in_file = config_file is not None and any(k.replace("-", "_") == name for k in _read_yaml(config_file))
+    return name in flags or name in env_values or in_file
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

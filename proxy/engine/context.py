@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from proxy.config import Settings
+from proxy.engine.generations import touched
 from proxy.legacy.request import LegacyRequest
 from proxy.mapping.table import Entry
 from proxy.shapes.filter_expr import escaped
+from proxy.state.store import State
 from proxy.upstream.client import Call, Credentials, Reply, UpstreamClient
 from proxy.upstream.messages import Query
 
@@ -26,6 +28,8 @@ class Context:
     upstream: UpstreamClient
     received_at_ns: int
     settings: Settings
+    state: State  # markers, page walks, lookups: shared by workers and replicas
+    account: str  # the credentials' account fingerprint, which cached state is kept per
 
     def call(
         self,
@@ -39,7 +43,11 @@ class Context:
         return Call(method, path, path_params or {}, query, body, self.entry.revision)
 
     async def send(self, call: Call, credentials: Credentials | None = None) -> Reply:
-        return await self.upstream.send(call, credentials or self.credentials)
+        try:
+            return await self.upstream.send(call, credentials or self.credentials)
+        finally:
+            if call.method != "GET":  # even a failed write may have changed something
+                await touched(self.state.values, self.account, call.path)
 
     def entry_path_params(self) -> dict[str, str]:
         """The entry's first call's path variables, filled from the legacy path."""

@@ -18,6 +18,8 @@ from proxy.legacy.request import LegacyRequest
 from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.routes import Match, MethodNotAllowed, RouteNotFound, Router
 from proxy.mapping.table import Entry, MappingError
+from proxy.state.store import State
+from proxy.upstream.accounts import Accounts
 from proxy.upstream.client import Credentials, UpstreamClient
 from proxy.upstream.errors import UpstreamError
 
@@ -34,11 +36,13 @@ SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class Engine:
-    def __init__(self, entries: list[Entry], settings: Settings, upstream: UpstreamClient):
+    def __init__(self, entries: list[Entry], settings: Settings, upstream: UpstreamClient, state: State):
         self.router = Router(entries)
         self._runners = {entry.source: runner_for(entry) for entry in entries}
         self._settings = settings
         self._upstream = upstream
+        self._state = state
+        self._accounts = Accounts(settings.token_keys)
 
     def match(self, method: str, raw_path: str) -> Match:
         try:
@@ -52,15 +56,18 @@ class Engine:
         entry = match.entry
         if not all(_SAFE_ID.fullmatch(value) for value in match.path_params.values()):
             raise LegacyError(404, NOT_FOUND)
+        credentials = self._credentials(entry, request)
         ctx = Context(
             entry=entry,
             request=request,
             path_params=match.path_params,
             params=coerce_params(entry.params, request.params),
-            credentials=self._credentials(entry, request),
+            credentials=credentials,
             upstream=self._upstream,
             received_at_ns=received_at_ns,
             settings=self._settings,
+            state=self._state,
+            account=self._accounts.of_credentials(credentials),
         )
         try:
             return await self._runners[entry.source](ctx)

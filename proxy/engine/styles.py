@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Callable
 
 from proxy.engine.context import Context
+from proxy.engine.snapshots import page_window
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.included import index_included
@@ -25,13 +26,13 @@ async def single(ctx: Context, shape: Shape) -> LegacyResponse:
 
 
 async def page_list(ctx: Context, shape: Shape) -> LegacyResponse:
-    """Emulate `page`/`count` over cursors: the legacy envelope needs a total, so walk all."""
+    """Emulate `page`/`count` over cursors; the walk for the total is kept as a snapshot
+    (`proxy.engine.snapshots`), so later pages cost no new walk."""
     target = ctx.entry.calls[0]
     first = ctx.call(target.method, target.path, query=ctx.entry_query())
-    items = [shape(resource, included) async for resource, included in walk(ctx, first)]
     page, count = ctx.params["page"], ctx.params["count"]
-    window = items[page * count : (page + 1) * count]
-    return json_response(page_envelope(window, page, count, len(items)))
+    window, total = await page_window(ctx, first, shape, page * count, (page + 1) * count)
+    return json_response(page_envelope(window, page, count, total))
 
 
 async def walk(ctx: Context, call: Call) -> AsyncIterator[tuple[dict[str, Any], Any]]:

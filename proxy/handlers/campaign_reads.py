@@ -7,6 +7,7 @@ import asyncio
 from typing import Any, Iterable, Mapping
 
 from proxy.engine.context import Context
+from proxy.engine.lookups import looked_up
 from proxy.engine.styles import walk
 from proxy.handlers.steps import Steps
 from proxy.legacy.errors import LegacyError
@@ -51,14 +52,16 @@ async def read_back(ctx: Context, steps: Steps, campaign_id: str) -> LegacyRespo
 
 
 async def audiences_of(ctx: Context, group_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Legacy list objects by id. An id may name a list or a segment (hazard 7), so both
-    collections are asked for all ids at once; ids that neither knows (deleted) are left out."""
-    wanted = list(dict.fromkeys(group_ids))
-    if not wanted:
-        return {}
-    condition = any_of("id", wanted)
-    found = await asyncio.gather(*(_every(ctx, path, condition) for path in GROUP_COLLECTIONS))
-    return {group["id"]: legacy_v1_list(group) for groups in found for group in groups}
+    """Legacy list objects by id, through the lookups cache. An id may name a list or a
+    segment (hazard 7), so both collections are asked for all missing ids at once; ids
+    that neither knows (deleted) are left out."""
+
+    async def fetch(wanted: list[str]) -> dict[str, Any]:
+        condition = any_of("id", wanted)
+        found = await asyncio.gather(*(_every(ctx, path, condition) for path in GROUP_COLLECTIONS))
+        return {group["id"]: legacy_v1_list(group) for groups in found for group in groups}
+
+    return await looked_up(ctx, "groups", "group", group_ids, fetch)
 
 
 async def _every(ctx: Context, path: str, condition: str) -> list[Mapping[str, Any]]:

@@ -7,7 +7,7 @@ so they run as ordered steps and answer with the campaign read back.
 from __future__ import annotations
 
 from proxy.engine.context import Context
-from proxy.engine.styles import walk
+from proxy.engine.snapshots import page_window
 from proxy.handlers.campaign_reads import (
     CAMPAIGN,
     audiences_of,
@@ -17,6 +17,7 @@ from proxy.handlers.campaign_reads import (
 )
 from proxy.handlers.steps import Steps
 from proxy.legacy.envelopes import page_envelope
+from proxy.shapes.included import Included
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import (
     audience_ids,
@@ -39,18 +40,18 @@ ASSIGN_TEMPLATE = "/api/campaign-message-assign-template"
 
 
 async def list_campaigns(ctx: Context) -> LegacyResponse:
-    """Newest first, `page`/`count` over cursors: every page is walked to answer `total`,
-    then the lists of the campaigns on the requested page are looked up in one go."""
+    """Newest first, `page`/`count` over cursors, from a page-walk snapshot (the walk for
+    `total` is kept); then the lists of the campaigns on the page are looked up in one go."""
     first = ctx.call("GET", CAMPAIGNS, query=ctx.entry_query())
-    campaigns = [(campaign, included) async for campaign, included in walk(ctx, first)]
     page, count = ctx.params["page"], ctx.params["count"]
-    window = campaigns[page * count : (page + 1) * count]
-    audiences = await audiences_of(ctx, (group for campaign, _ in window for group in audience_ids(campaign)))
-    items = [
-        legacy_campaign(campaign, email_message(campaign_messages(campaign, included)), audiences)
-        for campaign, included in window
-    ]
-    return json_response(page_envelope(items, page, count, len(campaigns)))
+    window, total = await page_window(ctx, first, _with_message, page * count, (page + 1) * count)
+    audiences = await audiences_of(ctx, (group for kept in window for group in audience_ids(kept["campaign"])))
+    items = [legacy_campaign(kept["campaign"], kept["message"], audiences) for kept in window]
+    return json_response(page_envelope(items, page, count, total))
+
+
+def _with_message(campaign: dict, included: Included) -> dict:
+    return {"campaign": campaign, "message": email_message(campaign_messages(campaign, included))}
 
 
 async def get(ctx: Context) -> LegacyResponse:

@@ -2,15 +2,16 @@
 
 The new API has no suppression listing (hazard 13): the legacy `$list` is a scan of
 `GET /api/profiles` filtered to suppressed profiles, 100 per page, sorted by suppression
-time. Legacy pages need a `total`, which no cursor listing gives, so the scan always
-runs to the end: ⌈suppressed profiles / 100⌉ upstream calls, keeping only the
-requested page in memory.
+time. Legacy pages need a `total`, which no cursor listing gives, so the first page read
+scans to the end (⌈suppressed profiles / 100⌉ upstream calls, keeping only the
+requested page in memory) and keeps the scan as a page-walk snapshot
+(`proxy.engine.snapshots`): later pages are served from it.
 """
 
 from __future__ import annotations
 
 from proxy.engine.context import Context
-from proxy.engine.styles import walk
+from proxy.engine.snapshots import page_window
 from proxy.handlers.lookup import find_profile
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, json_response
@@ -31,14 +32,8 @@ async def list_exclusions(ctx: Context) -> LegacyResponse:
     order = "-" if ctx.params["sort"] == "desc" else ""
     query = (("filter", condition), ("sort", f"{order}{SUPPRESSION}.timestamp"), ("page[size]", PAGE_SIZE), *VIEW)
     page, count = ctx.params["page"], ctx.params["count"]
-    window, total = [], 0
-    async for resource, _ in walk(ctx, ctx.call("GET", "/api/profiles", query=query)):
-        exclusion = legacy_exclusion(resource, reason)
-        if exclusion is None:
-            continue
-        if page * count <= total < (page + 1) * count:
-            window.append(exclusion)
-        total += 1
+    call = ctx.call("GET", "/api/profiles", query=query)
+    window, total = await page_window(ctx, call, lambda resource, _: legacy_exclusion(resource, reason), page * count, (page + 1) * count)
     return json_response(page_envelope(window, page, count, total))
 
 

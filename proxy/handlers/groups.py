@@ -3,8 +3,9 @@
 
 A legacy batch is at most BATCH_PAGES upstream pages of 100, read one after another, so
 the proxy holds one page and one batch of small records however large the group is.
-Where a batch stopped is kept behind the opaque integer `marker` (`markers.py`); the
-last batch has none. A legacy group id may name a list or a segment (hazard 7): the
+Where a batch stopped is kept behind the opaque integer `marker` (`markers.py`, in the
+state store, so any worker, replica or later process continues the walk); the last
+batch has none. A legacy group id may name a list or a segment (hazard 7): the
 first call probes, and the answer is remembered.
 """
 
@@ -13,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from proxy.engine.context import Context
 from proxy.handlers.lists import SEGMENT_FIELDS
-from proxy.handlers.markers import MARKERS, Bounded, Resume
+from proxy.handlers import markers
+from proxy.handlers.markers import Resume
 from proxy.handlers.resolve import GROUP_MEMBERS
 from proxy.legacy.errors import NOT_FOUND, LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
@@ -28,7 +29,8 @@ from proxy.shapes.members import (
     member_exclusion,
     member_record,
 )
-from proxy.upstream.client import Call, UpstreamClient
+from proxy.state.store import GROUP_KINDS
+from proxy.upstream.client import Call
 from proxy.upstream.errors import UpstreamRejected
 from proxy.upstream.messages import Query
 
@@ -40,10 +42,8 @@ PROBES = (
     ("list", "/api/lists/{id}", ("fields[list]", "name")),
     ("segment", "/api/segments/{id}", ("fields[segment]", SEGMENT_FIELDS)),
 )
-KIND_CAPACITY = 10_000
-# Group id -> "list" or "segment" (ids are never reused), remembered per upstream client
-# so that a dry run (explain) cannot teach the real one.
-KINDS: WeakKeyDictionary[UpstreamClient, Bounded[str, str]] = WeakKeyDictionary()
+# Group id -> "list" or "segment", remembered in the state store: ids are never reused.
+KIND_TTL = 7 * 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +90,12 @@ async def list_exclusions(ctx: Context) -> LegacyResponse:
 
 
 async def group_kind(ctx: Context, group_id: str) -> str:
-    known = KINDS.setdefault(ctx.upstream, Bounded(KIND_CAPACITY))
-    kind = known.get(group_id)
-    if kind is None:
-        kind = await _probe(ctx, group_id)
-        known.put(group_id, kind)
+    key = f"{GROUP_KINDS}{ctx.account}:{group_id}"
+    known = await ctx.state.values.get(key)
+    if known is not None:
+        return known.decode()
+    kind = await _probe(ctx, group_id)
+    await ctx.state.values.put(key, kind.encode(), KIND_TTL)
     return kind
 
 
@@ -114,8 +115,8 @@ async def _resume(ctx: Context, group_id: str) -> Resume | None:
     marker = ctx.params["marker"]
     if marker is None:
         return None
-    resume = await MARKERS.load(marker)
-    if resume is None or (resume.route, resume.group_id) != (ctx.entry.path, group_id):
+    resume = await markers.load(ctx.state.values, marker)
+    if resume is None or (resume.route, resume.group_id, resume.account) != (ctx.entry.path, group_id, ctx.account):
         raise LegacyError(400, "Invalid value for marker: it is unknown or has expired; start again without one.")
     return resume
 
@@ -135,5 +136,5 @@ async def _batch(
             step += 1
             if step == len(sources):
                 return json_response(marker_batch(records, None))
-    marker = await MARKERS.save(Resume(ctx.entry.path, group_id, kind, step, cursor))
+    marker = await markers.save(ctx.state.values, Resume(ctx.entry.path, group_id, kind, step, cursor, ctx.account))
     return json_response(marker_batch(records, marker))

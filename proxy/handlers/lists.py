@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from proxy.engine.context import Context
-from proxy.handlers.fanout import collect, gather_bounded
+from proxy.engine.snapshots import page_window
+from proxy.handlers.fanout import gather_bounded
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
 from proxy.shapes.lists import legacy_list, list_body, list_summary
 
 LIST = "/api/lists/{id}"
+EVERY = 2**63  # a window past any listing's end: the whole of it
 # Both listings take at most ten per page; creation order is the legacy order.
 LISTING = (("page[size]", "10"), ("sort", "created"))
 # The spec requires the three flags in every segment, sparse fieldsets or not.
@@ -20,7 +22,8 @@ SEGMENT_FIELDS = "name,created,updated,is_active,is_processing,is_starred"
 
 async def get_lists(ctx: Context) -> LegacyResponse:
     call = ctx.call("GET", "/api/lists", query=(("fields[list]", "name"), *LISTING))
-    return json_response([list_summary(resource) for resource in await collect(ctx, call)])
+    summaries, _ = await page_window(ctx, call, lambda resource, _: list_summary(resource), 0, EVERY)
+    return json_response(summaries)
 
 
 async def create_list(ctx: Context) -> LegacyResponse:
@@ -41,15 +44,19 @@ async def delete_list(ctx: Context) -> LegacyResponse:
 
 async def all_groups(ctx: Context) -> LegacyResponse:
     """Lists and segments together, oldest first, sliced by `page`/`count` like every v1
-    listing; the `$list` total needs them all."""
-    lists, segments = await gather_bounded([
-        collect(ctx, ctx.call("GET", "/api/lists", query=(("fields[list]", "name,created,updated"), *LISTING))),
-        collect(ctx, ctx.call("GET", "/api/segments", query=(("fields[segment]", SEGMENT_FIELDS), *LISTING))),
+    listing; the `$list` total needs them all, so both walks are kept as snapshots."""
+    (lists, _), (segments, _) = await gather_bounded([
+        page_window(ctx, ctx.call("GET", "/api/lists", query=(("fields[list]", "name,created,updated"), *LISTING)), _as_is, 0, EVERY),
+        page_window(ctx, ctx.call("GET", "/api/segments", query=(("fields[segment]", SEGMENT_FIELDS), *LISTING)), _as_is, 0, EVERY),
     ])
     groups = sorted([*lists, *segments], key=_creation_order)
     page, count = ctx.params["page"], ctx.params["count"]
     window = [legacy_list(group) for group in groups[page * count : (page + 1) * count]]
     return json_response(page_envelope(window, page, count, len(groups)))
+
+
+def _as_is(resource: dict[str, Any], _included: Any) -> dict[str, Any]:
+    return resource
 
 
 def _list(ctx: Context) -> dict[str, str]:

@@ -1,25 +1,24 @@
 """Where a `members/all` or `exclusions/all` batch ended, behind the opaque integer
 `marker` the legacy client sends back for the next batch.
 
-`MarkerStore` is the whole interface the batch handlers use, so a store shared by
-several proxy processes (Redis, say) can replace the in-memory one without touching
-them. The in-memory store is bounded: the least recently used markers go first, and a
-marker that is gone (or from before a restart) is refused like an invalid one.
+Markers live in the state store (`ctx.state`), so the next batch may be asked of any
+worker or replica, and after a restart. A marker is a random exact JSON integer, valid
+for `MARKER_TTL` after the batch that gave it; loading does not use it up, so a client
+retrying a batch gets the same batch again.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from dataclasses import asdict, dataclass
+
+import orjson
+
+from proxy.state.store import MARKERS, KeyValue
 
 # Legacy clients include JavaScript ones: keep markers exact as JSON numbers there.
 MAX_MARKER = 2**53 - 1
-CAPACITY = 10_000
-
-K = TypeVar("K")
-V = TypeVar("V")
+MARKER_TTL = 24 * 3600.0  # an ETL walk of a large list may pause for hours between batches
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,49 +28,16 @@ class Resume:
     kind: str  # "list" or "segment"
     step: int  # which of the route's upstream sources the walk is in
     cursor: str | None  # that source's page[cursor]; None: its first page
+    account: str = ""  # whose walk it is: another key cannot continue it
 
 
-class MarkerStore(Protocol):
-    async def save(self, resume: Resume) -> int: ...
-
-    async def load(self, marker: int) -> Resume | None: ...
-
-
-class Bounded(Generic[K, V]):
-    """A mapping that forgets its least recently used entries beyond `capacity`."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[K, V] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: K) -> V | None:
-        value = self._entries.get(key)
-        if value is not None:
-            self._entries.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
-
-
-class MemoryMarkers:
-    def __init__(self, capacity: int = CAPACITY) -> None:
-        self._resumes: Bounded[int, Resume] = Bounded(capacity)
-
-    async def save(self, resume: Resume) -> int:
+async def save(values: KeyValue, resume: Resume) -> int:
+    while True:  # a collision among 2**53 is all but impossible; never overwrite one anyway
         marker = 1 + secrets.randbelow(MAX_MARKER)
-        self._resumes.put(marker, resume)
-        return marker
-
-    async def load(self, marker: int) -> Resume | None:
-        """Loading does not use the marker up: a client retrying a batch gets the same one."""
-        return self._resumes.get(marker)
+        if await values.put_new(f"{MARKERS}{marker}", orjson.dumps(asdict(resume)), MARKER_TTL):
+            return marker
 
 
-MARKERS: MarkerStore = MemoryMarkers()
+async def load(values: KeyValue, marker: int) -> Resume | None:
+    saved = await values.get(f"{MARKERS}{marker}")
+    return Resume(**orjson.loads(saved)) if saved else None

@@ -39,11 +39,11 @@ def add_admin_routes(app: web.Application) -> None:
 
 async def _dashboard(request: web.Request) -> web.Response:
     staging = request.app[STAGING]
-    return web.Response(text=render_dashboard(staging.inventory.snapshot(), staging.catalog), content_type="text/html")
+    return web.Response(text=render_dashboard(await staging.inventory.snapshot(), staging.catalog), content_type="text/html")
 
 
 async def _usage(request: web.Request) -> web.Response:
-    return web.json_response({"routes": request.app[STAGING].inventory.snapshot()}, dumps=_dumps)
+    return web.json_response({"routes": await request.app[STAGING].inventory.snapshot()}, dumps=_dumps)
 
 
 async def _openapi(request: web.Request) -> web.Response:

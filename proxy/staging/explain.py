@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
+from proxy.backends import memory_state
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
 from proxy.legacy.errors import LegacyError
@@ -54,7 +55,7 @@ async def explain(
     beta: Spec | None = None,
 ) -> Explanation:
     transport = DryRunTransport(spec, beta or beta_spec())
-    engine = Engine(entries, settings, UpstreamClient(transport))
+    engine = Engine(entries, settings, UpstreamClient(transport), memory_state())  # a dry run never teaches the real store
     parts = urlsplit(target)
     method = method.upper()
     entry, stopped = None, None

@@ -2,13 +2,16 @@
 the epoch as Klaviyo's are), counted per key (account fingerprint + operation) and
 corrected by what upstream reports.
 
-`LocalBudget` counts in this process; `proxy.redis_backend.budget.RedisBudget` keeps the
-same counts in Redis so replicas share one account's budget.
+`LocalBudget` counts in this process; `proxy.state.sqlite_budget.SQLiteBudget` in the
+state file every worker of a host shares; `proxy.redis_backend.budget.RedisBudget` in
+Redis so replicas share one account's budget.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -65,7 +68,9 @@ def window_end(length: int, number: int) -> float:
 
 
 @dataclass
-class _KeyState:
+class KeyState:
+    """One key's windows, as every backend but Redis keeps them (the logic lives here once)."""
+
     counts: dict[tuple[int, int], int] = field(default_factory=dict)  # (length, window number) -> requests
     steady_cap: int | None = None
     blocked_until: float = 0.0
@@ -80,38 +85,92 @@ class _KeyState:
             if number >= window_number(length, now)
         }
 
+    def idle(self, now: float) -> bool:
+        """Nothing left to remember: every counted window is over and no block holds."""
+        return now >= self.blocked_until and all(number < window_number(length, now) for length, number in self.counts)
 
-class LocalBudget:
-    def __init__(self) -> None:
-        self._states: dict[str, _KeyState] = {}
-
-    async def reserve(self, key: str, limit: RateLimit, now: float) -> float:
-        state = self._states.setdefault(key, _KeyState())
-        if now < state.blocked_until:
-            return state.blocked_until - now
-        state.forget_before(now)
-        slots = [(length, cap, number) for length, cap in windows(limit, state.steady_cap) for number in landing_windows(length, now)]
-        waits = [window_end(length, number) - now for length, cap, number in slots if state.count(length, number) >= cap]
+    def take(self, limit: RateLimit, now: float) -> float:
+        if now < self.blocked_until:
+            return self.blocked_until - now
+        self.forget_before(now)
+        slots = [(length, cap, number) for length, cap in windows(limit, self.steady_cap) for number in landing_windows(length, now)]
+        waits = [window_end(length, number) - now for length, cap, number in slots if self.count(length, number) >= cap]
         if waits:
             return max(waits)
         for length, _, number in slots:
-            state.counts[(length, number)] = state.count(length, number) + 1
+            self.counts[(length, number)] = self.count(length, number) + 1
         return 0.0
 
-    async def observe(self, key: str, limit: RateLimit, feedback: Feedback, now: float) -> None:
-        state = self._states.setdefault(key, _KeyState())
+    def correct(self, limit: RateLimit, feedback: Feedback, now: float) -> None:
         if feedback.retry_after is not None:
-            state.blocked_until = max(state.blocked_until, now + feedback.retry_after)
+            self.blocked_until = max(self.blocked_until, now + feedback.retry_after)
         if feedback.limit is not None:
-            state.steady_cap = feedback.limit
+            self.steady_cap = feedback.limit
         if feedback.remaining is not None:
-            cap = state.steady_cap or limit.steady
+            cap = self.steady_cap or limit.steady
             minute = (MINUTE, window_number(MINUTE, now))
             # Upstream's count can only be ahead of ours (other clients of the account);
             # never lower ours, requests we counted may still be on their way.
-            state.counts[minute] = max(state.counts.get(minute, 0), cap - feedback.remaining)
+            self.counts[minute] = max(self.counts.get(minute, 0), cap - feedback.remaining)
             if feedback.remaining <= 0 and feedback.reset is not None:
-                state.blocked_until = max(state.blocked_until, now + feedback.reset)
+                self.blocked_until = max(self.blocked_until, now + feedback.reset)
+
+    def dumps(self) -> str:
+        counts = [[length, number, count] for (length, number), count in self.counts.items()]
+        return json.dumps({"counts": counts, "cap": self.steady_cap, "blocked": self.blocked_until})
+
+    @classmethod
+    def loads(cls, text: str | bytes | None) -> KeyState:
+        if not text:
+            return cls()
+        saved = json.loads(text)
+        counts = {(length, number): count for length, number, count in saved["counts"]}
+        return cls(counts, saved["cap"], saved["blocked"])
+
+    def expires(self, now: float) -> float:
+        """When this state can be forgotten (its longest window, or its block, is over)."""
+        ends = [window_end(length, number) for length, number in self.counts]
+        return max([now, self.blocked_until, *ends])
+
+
+class LocalBudget:
+    """Counts in this process, for one process only. Bounded: keys with nothing left to
+    remember are dropped every `SWEEP_EVERY` reservations, and past `MAX_KEYS` the least
+    recently used go (a key flood cannot grow it; a dropped key's counts restart at 0,
+    and upstream's own headers correct them)."""
+
+    MAX_KEYS = 4_096
+    SWEEP_EVERY = 1_024
+
+    def __init__(self) -> None:
+        self._states: OrderedDict[str, KeyState] = OrderedDict()
+        self._since_sweep = 0
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def _state(self, key: str, now: float) -> KeyState:
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = KeyState()
+        self._states.move_to_end(key)
+        self._since_sweep += 1
+        if self._since_sweep >= self.SWEEP_EVERY or len(self._states) > self.MAX_KEYS:
+            self._sweep(now, keep=key)
+        return state
+
+    def _sweep(self, now: float, keep: str) -> None:
+        self._since_sweep = 0
+        for name in [name for name, state in self._states.items() if name != keep and state.idle(now)]:
+            del self._states[name]
+        while len(self._states) > self.MAX_KEYS:
+            self._states.popitem(last=False)
+
+    async def reserve(self, key: str, limit: RateLimit, now: float) -> float:
+        return self._state(key, now).take(limit, now)
+
+    async def observe(self, key: str, limit: RateLimit, feedback: Feedback, now: float) -> None:
+        self._state(key, now).correct(limit, feedback, now)
 
     async def aclose(self) -> None:
         """Nothing to release: the counts live in this process."""

@@ -9,14 +9,13 @@ answer's `RateLimit-*` headers and a 429's `Retry-After` correct the budget.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import math
 import time
 from collections.abc import Awaitable, Callable
-from urllib.parse import unquote
 
 from proxy import metrics
 from proxy.openapi.spec import RateLimit
+from proxy.upstream.accounts import Accounts
 from proxy.upstream.budget import Budget, Feedback
 from proxy.upstream.errors import UpstreamThrottled
 from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
@@ -25,19 +24,6 @@ from proxy.upstream.transport import Transport
 
 # Wake a hair after the window turns, so the clock has surely moved into it.
 _WAKE_MARGIN = 0.002
-
-
-def account_of(request: UpstreamRequest) -> str:
-    """The account a request spends budget from, as a fingerprint: keys never leave here."""
-    authorization = request.header("Authorization") or ""
-    if authorization.startswith("Klaviyo-API-Key "):
-        return "pk:" + _fingerprint(authorization.removeprefix("Klaviyo-API-Key ").strip())
-    company = next((value for name, value in request.query if name == "company_id"), "")
-    return "pub:" + _fingerprint(unquote(company))
-
-
-def _fingerprint(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
 def feedback_of(response: UpstreamResponse) -> Feedback:
@@ -64,6 +50,7 @@ class GovernedTransport:
         budget: Budget,
         *,
         max_wait: float,
+        accounts: Accounts | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -71,6 +58,7 @@ class GovernedTransport:
         self._tiers = tiers
         self._budget = budget
         self._max_wait = max_wait
+        self._accounts = accounts or Accounts()
         self._clock = clock
         self._sleep = sleep
 
@@ -79,7 +67,7 @@ class GovernedTransport:
         if matched is None:  # not an operation of the pinned revision: nothing to count against
             return await self._inner.send(request)
         operation, limit = matched
-        key = f"{account_of(request)}|{operation}"
+        key = f"{self._accounts.of_request(request)}|{operation}"
         await self._admit(key, operation, limit)
         response = await self._inner.send(request)
         await self._budget.observe(key, limit, feedback_of(response), self._clock())
@@ -95,5 +83,4 @@ class GovernedTransport:
         metrics.GOVERNOR_WAIT_SECONDS.labels(operation).observe(self._clock() - started)
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
-        await self._budget.aclose()
+        await self._inner.aclose()  # the budget belongs to the state store, which closes it

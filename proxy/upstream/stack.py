@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from proxy.config import Settings
+from proxy.upstream.accounts import Accounts
 from proxy.upstream.budget import Budget
 from proxy.upstream.governor import GovernedTransport
 from proxy.upstream.limit import ConcurrencyLimit
@@ -34,6 +35,7 @@ def build_stack(network: Transport, settings: Settings, budget: Budget) -> Stack
     limited = ConcurrencyLimit(observed, settings.upstream_concurrency)
     governed: Transport = limited
     if settings.rate_governor:
-        governed = GovernedTransport(limited, tiers, budget, max_wait=settings.governor_max_wait)
+        accounts = Accounts(settings.token_keys)
+        governed = GovernedTransport(limited, tiers, budget, max_wait=settings.governor_max_wait, accounts=accounts)
     retrying = RetryingTransport(governed, budget=settings.retry_budget, operation_of=tiers.operation_of)
     return Stack(retrying, observed, tiers)

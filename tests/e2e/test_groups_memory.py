@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from proxy.backends import memory_state
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
 from proxy.legacy.request import parse_request
@@ -66,7 +67,7 @@ class HugeList:
 
 async def test_walking_100k_members_holds_one_page_and_one_batch():
     upstream = HugeList()
-    engine = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(upstream))
+    engine = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(upstream), memory_state())
     path = f"/api/v2/group/{LIST_ID}/members/all"
     match = engine.match("GET", path)
     seen, marker, batches = 0, None, 0

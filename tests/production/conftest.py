@@ -29,8 +29,8 @@ def upstream(contract) -> Recording:
 
 @pytest.fixture
 def make_proxy(aiohttp_client, upstream):
-    async def make(**changes):
-        return await aiohttp_client(create_app(replace(Settings(), **changes), transport=upstream))
+    async def make(state=None, **changes):
+        return await aiohttp_client(create_app(replace(Settings(), **changes), transport=upstream, state=state))
 
     return make
 

@@ -7,6 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from proxy.staging.usage import MemoryUsage
+from proxy.state.memory import MemoryValues
+from proxy.state.store import State
+from proxy.upstream.budget import LocalBudget
 from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.transport import Transport
 
@@ -69,3 +73,9 @@ class Recording:
 
 def answers(*statuses: int, headers: dict[str, str] | None = None) -> Iterable[UpstreamResponse]:
     return [UpstreamResponse(status, dict(headers or {}), b"") for status in statuses]
+
+
+def forgetful_state() -> State:
+    """A state store that keeps no value: every legacy page read walks upstream again,
+    so a test of the governor or the metrics sees one upstream call per legacy request."""
+    return State(MemoryValues(max_entries=0), LocalBudget(), MemoryUsage(), "process memory")

@@ -4,14 +4,15 @@ headers, bounded waits that end in a legacy 429."""
 import asyncio
 
 import pytest
-from doubles import MIDNIGHT, FakeTime, Scripted, answers
+from doubles import forgetful_state, MIDNIGHT, FakeTime, Scripted, answers
 
 from proxy.config import Settings
 from proxy.openapi.spec import RateLimit
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY
 from proxy.upstream.budget import Feedback, LocalBudget
 from proxy.upstream.errors import UpstreamThrottled
-from proxy.upstream.governor import GovernedTransport, account_of
+from proxy.upstream.accounts import Accounts
+from proxy.upstream.governor import GovernedTransport
 from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.tiers import load_tiers, tiers_path
 
@@ -89,11 +90,21 @@ async def test_retry_after_blocks_the_key():
 
 
 def test_accounts_are_fingerprints_never_keys():
+    account_of = Accounts().of_request
     private = account_of(metrics_request())
     public = account_of(UpstreamRequest("POST", "/client/events", (("company_id", "DemoPk"),)))
     assert private.startswith("pk:") and DEMO_PRIVATE_KEY not in private and DEMO_PRIVATE_KEY[3:] not in private
     assert public.startswith("pub:") and "DemoPk" not in public
     assert account_of(metrics_request("pk_" + "b" * 34)) != private
+
+
+def test_a_public_token_and_its_private_key_are_one_account():
+    """KLP_TOKEN_KEYS says which key a token belongs to: both spend one budget."""
+    accounts = Accounts({"DemoPk": DEMO_PRIVATE_KEY})
+    public = accounts.of_request(UpstreamRequest("POST", "/client/events", (("company_id", "DemoPk"),)))
+    assert public == accounts.of_request(metrics_request())
+    other = accounts.of_request(UpstreamRequest("POST", "/client/events", (("company_id", "OtherPk"),)))
+    assert other.startswith("pub:") and other != public
 
 
 def governed(fake_time: FakeTime, outcomes, max_wait: float = 5.0) -> tuple[GovernedTransport, Scripted]:
@@ -147,14 +158,14 @@ async def test_paths_outside_the_revision_pass_ungoverned(fake_time):
 
 
 async def test_concurrent_legacy_bursts_get_no_429_from_a_sandbox_enforcing_real_limits(make_proxy, upstream):
-    proxy = await make_proxy()
+    proxy = await make_proxy(state=forgetful_state())
     replies = await asyncio.gather(*(proxy.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY}) for _ in range(14)))
     assert [reply.status for reply in replies] == [200] * 14
     assert upstream.statuses() == [200] * 14  # get_metrics allows 10 a second: the rest waited
 
 
 async def test_the_legacy_client_gets_a_legacy_429_when_the_wait_would_be_too_long(make_proxy, upstream):
-    proxy = await make_proxy(governor_max_wait=0.0)
+    proxy = await make_proxy(governor_max_wait=0.0, state=forgetful_state())
     # More than two burst windows' worth at once: some must be refused, none may reach upstream.
     replies = await asyncio.gather(*(proxy.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY}) for _ in range(21)))
     throttled = [reply for reply in replies if reply.status == 429]

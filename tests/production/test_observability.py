@@ -4,7 +4,7 @@ import asyncio
 import json
 from dataclasses import replace
 
-from doubles import Scripted, answers
+from doubles import forgetful_state, Scripted, answers
 from prometheus_client.parser import text_string_to_metric_families
 
 from proxy.app import create_app
@@ -32,7 +32,7 @@ def value(samples, name: str, **labels: str) -> float:
 
 
 async def test_legacy_requests_and_upstream_calls_are_counted_by_route_and_operation(make_proxy):
-    proxy = await make_proxy()
+    proxy = await make_proxy(state=forgetful_state())
     before = await scrape(proxy)
     for _ in range(3):
         await proxy.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY})

@@ -10,6 +10,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from proxy.backends import memory_state
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
 from proxy.legacy.errors import LegacyError
@@ -79,7 +80,7 @@ class Accepting:
         pass
 
 
-ENGINE = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(Accepting()))
+ENGINE = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(Accepting()), memory_state())
 
 
 @FAST

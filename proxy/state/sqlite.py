@@ -1,0 +1,138 @@
+"""The state file: one SQLite database every worker of a host shares, beside the spool.
+
+WAL mode lets readers and one writer work at once; `synchronous=NORMAL` keeps it
+consistent across a crash (what a state store needs: a lost last second of cache or
+counts is harmless, unlike the spool's accepted writes). Every statement runs on one
+thread of this process, so the event loop never waits on the file; across processes
+SQLite's own locks (and `BEGIN IMMEDIATE` for read-modify-write) keep updates atomic.
+Expired rows are swept now and then by whichever process writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires_at REAL NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS state_expiry ON state (expires_at);
+CREATE TABLE IF NOT EXISTS usage (route TEXT NOT NULL, key TEXT NOT NULL, counts TEXT NOT NULL, last_seen REAL NOT NULL,
+                                  PRIMARY KEY (route, key)) WITHOUT ROWID;
+"""
+SWEEP_EVERY = 60.0  # seconds between deletions of expired rows
+BUSY_TIMEOUT_MS = 5_000  # another worker's write transaction is short; wait for it
+
+
+class SQLiteFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state-sqlite")
+        self._db = _connect(path)
+        self._swept_at = 0.0
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, self._db)
+
+    async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` inside BEGIN IMMEDIATE … COMMIT: no other process writes in between."""
+
+        def atomically(db: sqlite3.Connection) -> T:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return result
+
+        return await self.run(atomically)
+
+    def sweep_due(self, now: float) -> bool:
+        if now - self._swept_at < SWEEP_EVERY:
+            return False
+        self._swept_at = now
+        return True
+
+    async def close(self) -> None:
+        await self.run(lambda db: db.close())
+        self._executor.shutdown(wait=True)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.executescript(SCHEMA)
+    return db
+
+
+class SQLiteValues:
+    """`KeyValue` on the state file."""
+
+    def __init__(self, file: SQLiteFile, clock: Callable[[], float] = time.time) -> None:
+        self._file = file
+        self._clock = clock
+
+    async def get(self, key: str) -> bytes | None:
+        (value,) = await self.get_many([key])
+        return value
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        now = self._clock()
+
+        def read(db: sqlite3.Connection) -> list[bytes | None]:
+            marks = ",".join("?" * len(keys))
+            rows = dict(db.execute(f"SELECT key, value FROM state WHERE key IN ({marks}) AND expires_at > ?", (*keys, now)))
+            return [rows.get(key) for key in keys]
+
+        return await self._file.run(read)
+
+    async def put(self, key: str, value: bytes, ttl: float) -> None:
+        now = self._clock()
+        await self._write(lambda db: db.execute("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", (key, value, now + ttl)), now)
+
+    async def put_new(self, key: str, value: bytes, ttl: float) -> bool:
+        now = self._clock()
+
+        def claim(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
+                "INSERT INTO state VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE"
+                " SET value = excluded.value, expires_at = excluded.expires_at WHERE state.expires_at <= ?",
+                (key, value, now + ttl, now),
+            )
+            return cursor.rowcount == 1
+
+        return await self._write(claim, now)
+
+    async def bump(self, key: str, ttl: float) -> int:
+        now = self._clock()
+
+        def add_one(db: sqlite3.Connection) -> int:
+            (value,) = db.execute(
+                "INSERT INTO state VALUES (?, '1', ?) ON CONFLICT (key) DO UPDATE SET"
+                " value = CASE WHEN state.expires_at <= ? THEN 1 ELSE CAST(state.value AS INTEGER) + 1 END,"
+                " expires_at = excluded.expires_at RETURNING value",
+                (key, now + ttl, now),
+            ).fetchone()
+            return int(value)
+
+        return await self._write(add_one, now)
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T], now: float) -> T:
+        if self._file.sweep_due(now):
+            await self._file.run(lambda db: db.execute("DELETE FROM state WHERE expires_at <= ?", (now,)))
+        return await self._file.run(work)
+
+    async def aclose(self) -> None:
+        await self._file.close()

@@ -1,0 +1,48 @@
+"""Which account a request speaks for, as a fingerprint (keys never leave here): what
+rate budgets and cached state are kept per.
+
+A public token and the private key it belongs to (`KLP_TOKEN_KEYS`) are one account:
+both spend one budget, as Klaviyo counts them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from urllib.parse import unquote
+
+from proxy.upstream.client import Credentials
+from proxy.upstream.messages import UpstreamRequest
+
+
+def fingerprint(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+class Accounts:
+    def __init__(self, token_keys: Mapping[str, str] | None = None) -> None:
+        self._aliases = {_public(token): _private(key) for token, key in (token_keys or {}).items()}
+
+    def of_request(self, request: UpstreamRequest) -> str:
+        authorization = request.header("Authorization") or ""
+        if authorization.startswith("Klaviyo-API-Key "):
+            return _private(authorization.removeprefix("Klaviyo-API-Key ").strip())
+        company = next((value for name, value in request.query if name == "company_id"), "")
+        return self._public(unquote(company))
+
+    def of_credentials(self, credentials: Credentials) -> str:
+        if credentials.private_key:
+            return _private(credentials.private_key)
+        return self._public(credentials.public_key or "")
+
+    def _public(self, token: str) -> str:
+        account = _public(token)
+        return self._aliases.get(account, account)
+
+
+def _private(key: str) -> str:
+    return "pk:" + fingerprint(key)
+
+
+def _public(token: str) -> str:
+    return "pub:" + fingerprint(token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import signal
 import sys
 from pathlib import Path
 
@@ -91,12 +92,21 @@ def _serve(args: argparse.Namespace) -> int:
     processes = [context.Process(target=_run_worker, args=(settings, args.sandbox_port)) for _ in range(settings.workers)]
     for process in processes:
         process.start()
+
+    def stop_workers(*_: object) -> None:
+        # SIGTERM (a container stop) reaches the parent only: pass it on, so every worker
+        # drains and closes its state store rather than being orphaned.
+        for process in processes:
+            process.terminate()
+
+    signal.signal(signal.SIGTERM, stop_workers)
     try:
         for process in processes:
             process.join()
     except KeyboardInterrupt:
+        stop_workers()
         for process in processes:
-            process.terminate()
+            process.join()
     return 0
 
 

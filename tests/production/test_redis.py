@@ -120,21 +120,33 @@ async def test_two_proxy_processes_never_exceed_one_accounts_budget_together(red
         replicas = [ProxyProcess(env, log), ProxyProcess(env, log)]
         await asyncio.gather(*(replica.ready(session) for replica in replicas))
 
-        async def metrics_page(replica: ProxyProcess) -> int:
-            async with session.get(f"{replica.url}/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY}) as reply:
+        # A campaign read is two calls every time (its lists come from the lookups cache).
+        campaign = next(iter(upstream.sandbox.accounts[0].campaigns))
+
+        async def campaign_read(replica: ProxyProcess) -> int:
+            async with session.get(f"{replica.url}/api/v1/campaign/{campaign.id}", params={"api_key": DEMO_PRIVATE_KEY}) as reply:
                 return reply.status
 
-        statuses = await asyncio.gather(*(metrics_page(replica) for replica in replicas for _ in range(18)))
+        assert await campaign_read(replicas[0]) == 200  # its lists are looked up once, then cached
+        started = time.time()
+        statuses = await asyncio.gather(*(campaign_read(replica) for replica in replicas for _ in range(8)))
         for replica in replicas:
             assert replica.terminate() == 0
     await upstream.stop()
-    assert statuses == [200] * 36, log.read_text()[-2000:]
-    calls = [(moment, status) for moment, operation, status in upstream.answered if operation == "GET /api/metrics"]
-    assert [status for _, status in calls] == [200] * 36  # upstream never had to refuse one
-    per_second: dict[int, int] = {}
-    for moment, _ in calls:
-        per_second[int(moment)] = per_second.get(int(moment), 0) + 1
-    assert max(per_second.values()) <= 10  # get_metrics allows 10 a second per account
+    assert statuses == [200] * 16, log.read_text()[-2000:]
+    calls = [status for moment, operation, status in upstream.answered
+             if operation == f"GET /api/campaigns/{campaign.id}" and moment >= started]
+    assert_one_budget(calls, 16)
+
+
+def assert_one_budget(statuses: list[int], requests: int) -> None:
+    """Each replica alone would admit all of its own (8 ≤ get_campaign's 10 a second), so
+    two budgets would send 16 in one second and meet ~6 of Klaviyo's 429s. One shared
+    budget sends at most 10 a second; a call admitted at the very end of a second may
+    still arrive in the next one on this busy test machine, past the budget's landing
+    margin, and be refused (then retried): at most a couple such, never a burst."""
+    assert statuses.count(200) == requests
+    assert statuses.count(429) <= 2, statuses
 
 
 async def test_killing_a_replica_mid_delivery_loses_nothing(redis_url, tmp_path):

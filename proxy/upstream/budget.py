@@ -155,16 +155,16 @@ class LocalBudget:
             state = self._states[key] = KeyState()
         self._states.move_to_end(key)
         self._since_sweep += 1
-        if self._since_sweep >= self.SWEEP_EVERY or len(self._states) > self.MAX_KEYS:
+        if self._since_sweep >= self.SWEEP_EVERY:
             self._sweep(now, keep=key)
+        while len(self._states) > self.MAX_KEYS:
+            self._states.popitem(last=False)
         return state
 
     def _sweep(self, now: float, keep: str) -> None:
         self._since_sweep = 0
         for name in [name for name, state in self._states.items() if name != keep and state.idle(now)]:
             del self._states[name]
-        while len(self._states) > self.MAX_KEYS:
-            self._states.popitem(last=False)
 
     async def reserve(self, key: str, limit: RateLimit, now: float) -> float:
         return self._state(key, now).take(limit, now)

@@ -33,6 +33,22 @@ def default_spec_path(beta: bool = False) -> Path:
     return PACKAGED_SPEC_DIRECTORY / (BETA_FILENAME if beta else STABLE_FILENAME)
 
 
+class SpecError(Exception):
+    """The OpenAPI document cannot be read: one line naming the file and what is wrong."""
+
+
+def pinned_spec(beta: bool = False) -> Spec:
+    """The pinned revision's spec (or its beta spec), loaded once; a missing or unreadable
+    file stops the caller instead of letting anything run unvalidated."""
+    path = default_spec_path(beta=beta)
+    try:
+        return Spec.load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        variable = "KLAVIYO_OPENAPI_BETA_SPEC" if beta else "KLAVIYO_OPENAPI_SPEC"
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"not an OpenAPI document ({exc})"
+        raise SpecError(f"OpenAPI document {path}: {reason} ({variable} when set, else the packaged copy)") from None
+
+
 @dataclass(frozen=True)
 class RateLimit:
     burst: int  # requests per second
@@ -80,6 +96,7 @@ class Operation:
     responses: dict[str, dict[str, Any] | None] = field(repr=False)
     pre_release: bool
     page_size: PageSize | None
+    scopes: tuple[str, ...] = ()  # x-klaviyo-scopes: what a private key must be granted
 
     def parameter(self, location: str, name: str) -> dict[str, Any] | None:
         return next((p for p in self.parameters if p["in"] == location and p["name"] == name), None)
@@ -237,6 +254,7 @@ def _operation(
         # The spec writes the string "None" for generally available operations.
         pre_release=raw.get("x-klaviyo-pre-release", "None") != "None",
         page_size=_page_size(parameters),
+        scopes=tuple(raw.get("x-klaviyo-scopes") or ()),
     )
 
 

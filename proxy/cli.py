@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import socket
 import ssl
 import sys
@@ -78,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--mappings-dir")
     explain.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC, else the packaged copy)")
     explain.set_defaults(run=_explain)
+
+    health = commands.add_parser(
+        "health", help="exit 0 when the proxy configured here (KLP_*, --config) answers /healthz", parents=[config]
+    )
+    health.set_defaults(run=_health)
 
     spool = commands.add_parser("spool", help="look into the delivery spool; retry or purge its dead letters", parents=[config])
     spool.add_argument("action", choices=("status", "retry-dead", "purge-dead"))
@@ -153,7 +159,11 @@ def _listening_socket(settings: Settings) -> socket.socket:
     try:
         return socket.create_server((settings.host, settings.port), family=family, reuse_port=settings.workers > 1)
     except OSError as exc:
-        raise StartupError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+        raise StartupError(f"cannot listen on {settings.host}:{settings.port}: {_reason(exc)}") from None
+
+
+def _reason(exc: OSError) -> str:
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext | None:
@@ -193,7 +203,7 @@ def _with_sandbox(settings: Settings, sandbox_port: int) -> web.Application:
             await web.TCPSite(runner, settings.host, sandbox_port).start()
         except OSError as exc:
             await runner.cleanup()
-            raise StartupError(f"sandbox: cannot listen on {settings.host}:{sandbox_port}: {exc.strerror or exc}") from None
+            raise StartupError(f"sandbox: cannot listen on {settings.host}:{sandbox_port}: {_reason(exc)}") from None
         print(f"sandbox (new API) on http://{settings.host}:{sandbox_port}", flush=True)
         yield
         await runner.cleanup()
@@ -242,6 +252,25 @@ def _write_ratelimits(mappings_dir: Path, spec_path: Path | None) -> None:
     from proxy.upstream.tiers import write_tiers
 
     print(f"ratelimits: wrote {write_tiers(mappings_dir, Spec.load(spec_path or default_spec_path()))}")
+
+
+def _health(args: argparse.Namespace) -> int:
+    """For container health checks: follows the configured port and scheme, so changing
+    KLP_PORT or turning on TLS does not leave a stale probe behind."""
+    import urllib.error
+    import urllib.request
+
+    settings = load_settings({}, config_file=args.config)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else "[::1]" if settings.host == "::" else settings.host
+    scheme = "https" if settings.tls_cert else "http"
+    # The probe checks liveness on loopback, not the certificate (which names the public host).
+    context = ssl._create_unverified_context() if settings.tls_cert else None
+    try:
+        with urllib.request.urlopen(f"{scheme}://{host}:{settings.port}/healthz", timeout=3, context=context) as reply:
+            return 0 if reply.status == 200 else 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"klaviyo-legacy-proxy: unhealthy: {exc}", file=sys.stderr)
+        return 1
 
 
 def _spool(args: argparse.Namespace) -> int:

@@ -52,7 +52,8 @@ class Settings:
     beta_template_send: bool = False  # serve v1 template send through Klaviyo's beta preview-send job
     admin: bool = True  # the /__proxy/ staging pages and APIs
     admin_port: int | None = None  # serve them on this port instead of the main one
-    mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"
+    # The table ships inside the package (in a checkout, proxy/mappings links to mappings/).
+    mappings_dir: Path = (Path(__file__).resolve().parent / "mappings").resolve()
     rate_governor: bool = True  # off only for upstreams without Klaviyo's limits (benchmarks)
     governor_max_wait: float = 5.0  # seconds a request may wait for rate budget before a legacy 429
     retry_budget: float = 2.0  # total seconds of retries for one upstream call; 0 turns retries off

@@ -40,13 +40,11 @@ class SpecError(Exception):
 def pinned_spec(beta: bool = False) -> Spec:
     """The pinned revision's spec (or its beta spec), loaded once; a missing or unreadable
     file stops the caller instead of letting anything run unvalidated."""
-    path = default_spec_path(beta=beta)
     try:
-        return Spec.load(path)
-    except (OSError, ValueError, KeyError) as exc:
+        return Spec.load(default_spec_path(beta=beta))
+    except SpecError as exc:
         variable = "KLAVIYO_OPENAPI_BETA_SPEC" if beta else "KLAVIYO_OPENAPI_SPEC"
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"not an OpenAPI document ({exc})"
-        raise SpecError(f"OpenAPI document {path}: {reason} ({variable} when set, else the packaged copy)") from None
+        raise SpecError(f"{exc} ({variable} when set, else the packaged copy)") from None
 
 
 @dataclass(frozen=True)
@@ -125,7 +123,11 @@ class Spec:
 
     @staticmethod
     def load(path: str | os.PathLike[str]) -> Spec:
-        return _load_resolved(Path(path).resolve())
+        try:
+            return _load_resolved(Path(path).resolve())
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"not an OpenAPI document ({exc!r})"
+            raise SpecError(f"OpenAPI document {path}: {reason}") from None
 
     def by_id(self, operation_id: str) -> Operation:
         try:

@@ -116,7 +116,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     pinned_spec()
     tls = _tls_context(settings)
-    _listening_socket(settings).close()
+    sock = _listening_socket(settings)
     where = "embedded sandbox" if settings.sandbox else settings.upstream
     workers = f", {settings.workers} workers" if settings.workers > 1 else ""
     scheme = "https" if tls else "http"
@@ -124,8 +124,9 @@ def _serve(args: argparse.Namespace) -> int:
     for warning in settings.startup_warnings():
         print(f"klaviyo-legacy-proxy: warning: {warning}", file=sys.stderr, flush=True)
     if settings.workers == 1:
-        _run_worker(settings, args.sandbox_port)
+        _run_worker(settings, args.sandbox_port, sock)
         return 0
+    sock.close()  # each worker binds its own (SO_REUSEPORT); this one only proved the port free
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_run_worker, args=(settings, args.sandbox_port)) for _ in range(settings.workers)]
     for process in processes:
@@ -139,7 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_worker(settings: Settings, sandbox_port: int) -> None:
+def _run_worker(settings: Settings, sandbox_port: int, sock: socket.socket | None = None) -> None:
     from proxy.app import create_app
     from proxy.logs import configure_logging
 
@@ -149,7 +150,7 @@ def _run_worker(settings: Settings, sandbox_port: int) -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     configure_logging(settings.log_level, settings.log_format, settings.redact_pii)
     app = _with_sandbox(settings, sandbox_port) if settings.sandbox else create_app(settings)
-    sock = _listening_socket(settings)
+    sock = sock or _listening_socket(settings)
     web.run_app(app, sock=sock, ssl_context=_tls_context(settings), print=None, access_log=None)
 
 

@@ -111,10 +111,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    # Fail here, in one line, rather than in each worker: the spec and the port.
-    from proxy.openapi.spec import pinned_spec
-
-    pinned_spec()
+    # Fail here, in one line, rather than in each worker: the spec and the port. One worker
+    # keeps the parsed spec; several parse their own, so then the parent only checks the files.
+    _check_specs(parse=settings.workers == 1)
     tls = _tls_context(settings)
     sock = _listening_socket(settings)
     where = "embedded sandbox" if settings.sandbox else settings.upstream
@@ -161,6 +160,16 @@ def _listening_socket(settings: Settings) -> socket.socket:
         return socket.create_server((settings.host, settings.port), family=family, reuse_port=settings.workers > 1)
     except OSError as exc:
         raise StartupError(f"cannot listen on {settings.host}:{settings.port}: {_reason(exc)}") from None
+
+
+def _check_specs(parse: bool) -> None:
+    from proxy.openapi.spec import SpecError, default_spec_path, pinned_spec
+
+    if parse:
+        pinned_spec()  # the beta document is parsed where it is used (the sandbox, explain)
+    for beta in (False, True):
+        if not os.access(default_spec_path(beta=beta), os.R_OK):
+            raise SpecError(f"OpenAPI document {default_spec_path(beta=beta)}: cannot be read")
 
 
 def _reason(exc: OSError) -> str:

@@ -121,6 +121,7 @@ async def _close_upstream(app: web.Application) -> None:
 async def _state_lifecycle(app: web.Application):
     """Merge the usage buffer into the shared store every second, and close the store last."""
     inventory = app[STAGING].inventory
+    log.info("state_store", where=app[STATE].where)
 
     async def flush_now_and_then() -> None:
         while True:

@@ -44,12 +44,7 @@ class State:
     values: KeyValue
     budget: Budget
     usage: UsageStore
-    where: str  # for start-up and readiness: "redis", "sqlite <path>", "process memory"
-
-    @property
-    def shared(self) -> bool:
-        """Whether other processes see this state (workers, replicas, the next start)."""
-        return self.where != "process memory"
+    where: str  # "redis", "sqlite <path>" or "process memory": logged at start-up
 
     async def aclose(self) -> None:
         await self.usage.aclose()

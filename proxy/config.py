@@ -46,6 +46,8 @@ class Settings:
     beta_template_send: bool = False  # serve v1 template send through Klaviyo's beta preview-send job
     admin: bool = True  # the /__proxy/ staging pages and APIs
     admin_port: int | None = None  # serve them on this port instead of the main one
+    admin_token: str | None = None  # without it, /__proxy/ and /metrics serve loopback callers only
+    passthrough: bool = True  # forward requests written for the new API (strangler mode)
     mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"
     rate_governor: bool = True  # off only for upstreams without Klaviyo's limits (benchmarks)
     governor_max_wait: float = 5.0  # seconds a request may wait for rate budget before a legacy 429
@@ -58,6 +60,9 @@ class Settings:
     token_keys: Mapping[str, str] = field(default_factory=dict)  # public token -> private key, for bulk delivery
     redis_url: str | None = None  # shared rate budget and spool for many replicas (also REDIS_URL)
     spool_lease: float = 60.0  # with Redis: a replica silent this long about a write loses it to another
+    spool_max_bytes: int = 512 * 1024 * 1024  # pending write bodies; past it track/identify answer 0
+    spool_dead_max: int = 10_000  # dead letters kept; the oldest are dropped past it
+    spool_dead_max_age: float = 7 * 86_400.0  # seconds a dead letter is kept
 
     def __repr__(self) -> str:  # never print the key
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -65,6 +70,7 @@ class Settings:
         shown["allowed_keys"] = f"<{len(self.allowed_keys)} keys>"
         shown["token_keys"] = f"<{len(self.token_keys)} keys>"
         shown["redis_url"] = "<set>" if self.redis_url else None  # may carry a password
+        shown["admin_token"] = "<set>" if self.admin_token else None
         return f"Settings({shown})"
 
 
@@ -161,6 +167,13 @@ def _key_list(value: Any) -> frozenset[str]:
     return frozenset(item.strip() for item in items if str(item).strip())
 
 
+def _admin_token(value: str) -> str | None:
+    text = str(value).strip()
+    if text and len(text) < 16:
+        raise ValueError("must be at least 16 characters")
+    return text or None
+
+
 def _directory(value: str) -> Path:
     path = Path(str(value)).expanduser()
     if not path.is_dir():
@@ -191,6 +204,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "beta_template_send": _bool,
     "admin": _bool,
     "admin_port": _port,
+    "admin_token": _admin_token,
+    "passthrough": _bool,
     "mappings_dir": _directory,
     "rate_governor": _bool,
     "governor_max_wait": _seconds,
@@ -203,6 +218,9 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "token_keys": _token_keys,
     "redis_url": _redis_url,
     "spool_lease": _positive_float,
+    "spool_max_bytes": _positive_int,
+    "spool_dead_max": _positive_int,
+    "spool_dead_max_age": _positive_float,
 }
 
 
@@ -255,6 +273,6 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, prefix: s
             changes[key] = _PARSERS[key](raw)
         except ValueError as exc:
             reason = "must be a number" if str(exc).startswith(("invalid literal", "could not convert")) else exc
-            shown = "<hidden>" if key in ("private_key", "allowed_keys", "token_keys", "redis_url") else repr(raw)
+            shown = "<hidden>" if key in ("private_key", "allowed_keys", "token_keys", "redis_url", "admin_token") else repr(raw)
             raise SettingsError(f"{origin}: setting {prefix}{key.upper() if prefix else key}={shown}: {reason}") from None
     return replace(settings, **changes)

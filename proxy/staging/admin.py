@@ -1,4 +1,4 @@
-"""The /__proxy/ staging routes: dashboard, usage, explain, legacy OpenAPI."""
+"""The /__proxy/ staging routes: dashboard, usage, explain, legacy OpenAPI (who may\nreach them: `proxy.web.admin_access`)."""
 
 from __future__ import annotations
 
@@ -30,11 +30,18 @@ class Staging:
 STAGING = web.AppKey("staging", Staging)
 
 
-def add_admin_routes(app: web.Application) -> None:
-    app.router.add_get("/__proxy/", _dashboard)
-    app.router.add_get("/__proxy/usage", _usage)
-    app.router.add_get("/__proxy/openapi.json", _openapi)
-    app.router.add_post("/__proxy/explain", _explain)
+PREFIX = "/__proxy"
+
+
+def admin_app(staging: Staging) -> web.Application:
+    """The staging routes as a sub-app, mounted at `PREFIX` on the main or the admin port."""
+    admin = web.Application()
+    admin[STAGING] = staging
+    admin.router.add_get("/", _dashboard)
+    admin.router.add_get("/usage", _usage)
+    admin.router.add_get("/openapi.json", _openapi)
+    admin.router.add_post("/explain", _explain)
+    return admin
 
 
 async def _dashboard(request: web.Request) -> web.Response:

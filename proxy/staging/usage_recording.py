@@ -1,0 +1,29 @@
+"""The usage inventory's place in the pipeline: every legacy and passthrough request
+is recorded (route, key fingerprint, status, the operations it became, latency)."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from proxy.staging.usage import UsageInventory
+from proxy.web.observe import is_service_path
+from proxy.web.served import served_of
+
+
+def usage_recording(inventory: UsageInventory):
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if is_service_path(request.path):
+            return await handler(request)
+        started = time.perf_counter()
+        response = await handler(request)
+        served = served_of(request)
+        ms = round((time.perf_counter() - started) * 1000, 2)
+        operations = [call.operation for call in served.calls]
+        inventory.record(served.route or "(unmapped)", served.key, response.status, operations, ms)
+        return response
+
+    return middleware

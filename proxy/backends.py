@@ -9,19 +9,22 @@ from redis.asyncio import Redis
 
 from proxy.config import Settings
 from proxy.redis_backend.budget import RedisBudget
-from proxy.redis_backend.spool import RedisSpool
-from proxy.spool.records import Spool
+from proxy.redis_backend.spool import COMMAND_TIMEOUT, CONNECT_TIMEOUT, RedisSpool
+from proxy.spool.records import DeadLetterLimits, Spool
 from proxy.spool.sqlite import SQLiteSpool
 from proxy.upstream.budget import Budget, LocalBudget
 
 
 def budget_for(settings: Settings) -> Budget:
-    return RedisBudget(Redis.from_url(settings.redis_url)) if settings.redis_url else LocalBudget()
+    if not settings.redis_url:
+        return LocalBudget()
+    return RedisBudget(Redis.from_url(settings.redis_url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT))
 
 
 def spool_opener(settings: Settings, *, exclusive: bool = True) -> Callable[[], Awaitable[Spool]]:
     """Opens the configured spool when called; `exclusive` for the delivering process."""
+    limits = DeadLetterLimits(settings.spool_dead_max, settings.spool_dead_max_age)
     if settings.redis_url:
         url = settings.redis_url
-        return lambda: RedisSpool.open(url, settings.spool_lease)
-    return lambda: SQLiteSpool.open(settings.spool_path, exclusive=exclusive)
+        return lambda: RedisSpool.open(url, settings.spool_lease, limits)
+    return lambda: SQLiteSpool.open(settings.spool_path, exclusive=exclusive, dead_limits=limits)

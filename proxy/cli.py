@@ -117,14 +117,15 @@ def _with_sandbox(settings: Settings, sandbox_port: int) -> web.Application:
     """The proxy talks to the sandbox in-process; the sandbox is also served for a look inside."""
     from proxy.app import create_app
     from proxy.sandbox.app import build_app
+    from proxy.sandbox.faults import Faults, FaultyTransport
     from proxy.sandbox.seed import demo_sandbox
     from proxy.sandbox.transport import SandboxTransport
 
-    sandbox = demo_sandbox()
-    app = create_app(settings, transport=SandboxTransport(sandbox))
+    sandbox, faults = demo_sandbox(), Faults()  # /__sandbox/faults reaches the proxy's calls too
+    app = create_app(settings, transport=FaultyTransport(SandboxTransport(sandbox), faults))
 
     async def sandbox_site(app: web.Application):
-        runner = web.AppRunner(build_app(sandbox))
+        runner = web.AppRunner(build_app(sandbox, faults))
         await runner.setup()
         await web.TCPSite(runner, settings.host, sandbox_port).start()
         print(f"sandbox (new API) on http://{settings.host}:{sandbox_port}", flush=True)

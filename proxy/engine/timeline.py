@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 import orjson
 
@@ -22,6 +23,11 @@ from proxy.shapes.included import index_included
 from proxy.upstream.messages import Query
 
 _TOKEN_VERSION = 1
+# A `since` is a moment events can have: from the epoch to the last second of year 9999
+# (the last a datetime can name). Anything else (1e309, -inf, NaN, 1e30) is refused here,
+# before it can reach an upstream filter.
+_LATEST = 253_402_300_799
+_INVALID_SINCE = "Invalid value for since: must be a Unix timestamp or a next token."
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +42,12 @@ def position_from(since: str | None, sort: str) -> Position:
         return Position("desc")  # the legacy API always went newest-first without `since`
     text = since.strip()
     try:
-        return Position(sort, int(float(text)))
-    except ValueError:
-        pass
-    return decode_token(text)
+        seconds = Decimal(text)
+    except InvalidOperation:
+        return decode_token(text)
+    if not seconds.is_finite() or not 0 <= seconds <= _LATEST:
+        raise LegacyError(400, _INVALID_SINCE)
+    return Position(sort, int(seconds))
 
 
 def encode_token(position: Position) -> str:
@@ -54,7 +62,7 @@ def decode_token(token: str) -> Position:
             raise ValueError
         return Position(sort, since if isinstance(since, int) else None, cursor)
     except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
-        raise LegacyError(400, "Invalid value for since: must be a Unix timestamp or a next token.") from None
+        raise LegacyError(400, _INVALID_SINCE) from None
 
 
 def paging_query(position: Position, count: int) -> Query:

@@ -9,14 +9,20 @@ Klaviyo would otherwise date it at delivery.
 from __future__ import annotations
 
 import contextvars
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from proxy.shapes.timefmt import iso_from_unix
-from proxy.spool.records import EVENT, Accepted, Spool
+from proxy.spool.records import EVENT, Accepted
 
-current_spool: contextvars.ContextVar[Spool | None] = contextvars.ContextVar("current_spool", default=None)
+
+class Intake(Protocol):
+    async def accept(self, item: Accepted) -> None:
+        """Return once stored durably; raise `SpoolRefused` when the write is not taken."""
+
+
+current_spool: contextvars.ContextVar[Intake | None] = contextvars.ContextVar("current_spool", default=None)
 
 
 def accepted(kind: str, body: dict[str, Any], token: str, received_at_ns: int) -> Accepted:

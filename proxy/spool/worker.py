@@ -76,24 +76,37 @@ class DeliveryWorker:
             log.warning("spool_drain_timeout", seconds=self._settings.drain_timeout)
 
     async def run(self) -> None:
+        failures = 0  # rounds failed in a row: the store (Redis, the disk) is failing
         while True:
             draining = self._stopping.is_set()
             try:
                 delivered = await self._round(draining)
-            except Exception:  # the spool's store is unreachable or failing: keep the worker alive
-                log.exception("spool_round_failed")
-                delivered = False
+            except Exception:  # keep the worker alive; log the first failure, not every retry
+                if failures == 0:
+                    log.exception("spool_round_failed")
+                failures += 1
+                if draining:
+                    return
+                await self._pause(min(self._settings.max_backoff, IDLE_POLL * 2**failures))
+                continue
+            if failures:
+                log.info("spool_store_recovered", failed_rounds=failures)
+                failures = 0
             if draining and not delivered:
                 return
             if not delivered:
-                await self._pause()
+                await self._pause(IDLE_POLL)
 
     async def _round(self, draining: bool) -> bool:
         """Deliver what is due; False when nothing was."""
         now = self._clock()
         claimed = await self._spool.claim(CLAIM_LIMIT, now, now if draining else now - self._settings.linger)
         if claimed:
-            await self.deliver(claimed)
+            renewing = asyncio.create_task(self._renew_while_delivering([stored.id for stored in claimed]))
+            try:
+                await self.deliver(claimed)
+            finally:
+                renewing.cancel()
         await self._report_status()
         return bool(claimed)
 
@@ -107,6 +120,19 @@ class DeliveryWorker:
             for delivery in batching.plan(run, kind, self._private(token), self._thresholds[kind])
         ]
         await asyncio.gather(*(self._send(delivery) for delivery in deliveries))
+
+    async def _renew_while_delivering(self, ids: list[str]) -> None:
+        """Keep the claim on a round's writes while it runs, so a slow upstream does not
+        hand them to another replica (whose delivery would repeat them)."""
+        every = self._spool.renew_every
+        if every is None:
+            return
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self._spool.renew(ids)
+            except Exception as error:  # the store is failing; the round's own calls will say so
+                log.warning("spool_lease_renewal_failed", error=f"{type(error).__name__}: {error}")
 
     def _private(self, token: str) -> bool:
         return self._credentials_for(token).private_key is not None
@@ -155,9 +181,9 @@ class DeliveryWorker:
         for stored in delivery.stored:
             lag.observe(now - stored.item.received_at)
 
-    async def _pause(self) -> None:
+    async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), IDLE_POLL)
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _report_status(self) -> None:
         now = self._clock()

@@ -1,6 +1,7 @@
 """Every failure in the caller's legacy dialect, rendered in one place: a `LegacyError`
-as the family's error body, anything unexpected as its 500 (logged with a traceback,
-never shown to the client)."""
+as the family's error body, a write the spool refused as a 503 (track and identify
+answer `0`), anything unexpected as its 500 (logged with a traceback, never shown to the
+client)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiohttp.typedefs import Handler
 
 from proxy.legacy.errors import LegacyError, render_error
 from proxy.legacy.responses import LegacyResponse
+from proxy.spool.records import SpoolRefused
 from proxy.web.observe import ClientAborted
 from proxy.web.served import served_of
 
@@ -30,6 +32,8 @@ async def legacy_errors(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     except LegacyError as error:
         return to_web(render_error(served.family, error))
+    except SpoolRefused as refused:  # counted and logged by the spool
+        return to_web(render_error(served.family, LegacyError(503, f"The write was not accepted: {refused}.")))
     except (ClientAborted, web.HTTPException):
         raise
     except Exception:

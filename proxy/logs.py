@@ -21,8 +21,9 @@ import structlog
 # keys, tokens or a whole base64 track payload (`data=`), wherever they are quoted.
 _SECRETS = re.compile(
     r"(pk_|sk_)[A-Za-z0-9]{6,}|(Klaviyo-API-Key|Bearer)\s+[^\s'\"]+"
-    r"|(?P<name>\b(?i:api[_-]key|token|company_id|admin_token|data))(?P<sep>['\"]?\s*[:=]\s*['\"]?|%3D|%22%3A%22)"
+    r"|(?P<name>\b(?i:api[_-]key|token|company_id|admin_token))(?P<sep>['\"]?\s*[:=]\s*['\"]?|%3D|%22%3A%22)"
     r"[^\s&'\",}%{\[]+"
+    r"|(?P<form>\bdata(=|%3D))[^\s&'\"]+"
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+(@|%40)[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(\+|%2B)\d{8,15}\b|\b\d{3}[-. ]\d{3}[-. ]\d{4}\b")
@@ -43,8 +44,9 @@ def scrub(value: Any, redact_pii: bool) -> Any:
 
 def _redacted_key(match: re.Match[str]) -> str:
     """Keep the name of a `name=value` pair, so the line still says what was there."""
-    name = match.group("name")
-    return f"{name}{match.group('sep')}[redacted-key]" if name else "[redacted-key]"
+    if match.group("name"):
+        return f"{match.group('name')}{match.group('sep')}[redacted-key]"
+    return f"{match.group('form') or ''}[redacted-key]"
 
 
 class _Stdout(logging.StreamHandler):

@@ -13,6 +13,7 @@ import asyncio
 
 from aiohttp import web
 from aiohttp.http_exceptions import ContentLengthError, HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from proxy.legacy.errors import LegacyError
 from proxy.web.observe import ClientAborted
@@ -30,10 +31,10 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
             return await _bounded(request, limit)
     except TimeoutError:
         raise LegacyError(408, "The request body did not arrive in time.") from None
-    except (ConnectionError, ContentLengthError):
+    except ConnectionError:
         raise ClientAborted from None  # the client hung up halfway through its body
-    except HttpProcessingError:
-        if _gone(request):
+    except (RequestPayloadError, HttpProcessingError) as error:  # aiohttp wraps the parser's error
+        if isinstance(error.__cause__ or error, ContentLengthError) or _gone(request):
             raise ClientAborted from None
         raise LegacyError(400, "The request body does not match its Content-Encoding or Transfer-Encoding.") from None
 

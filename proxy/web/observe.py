@@ -7,6 +7,7 @@ error: it is logged as such and counted with nginx's status 499, and nothing is 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 import time
@@ -53,21 +54,28 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     except ClientAborted:
         served.aborted = True
         response = web.Response(status=CLIENT_CLOSED)  # never reaches anyone: the socket is gone
+    except asyncio.CancelledError:  # a server with handler_cancellation stops the handler instead
+        served.aborted = True
+        _record(request, served, request_id, CLIENT_CLOSED, time.perf_counter() - started)
+        raise
     finally:
         current_calls.reset(token)
-    seconds = time.perf_counter() - started
+    _record(request, served, request_id, response.status, time.perf_counter() - started)
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def _record(request: web.Request, served: served_record.Served, request_id: str, status: int, seconds: float) -> None:
     service = is_service_path(request.path)
     route = served.route or (request.path if service else "(unmapped)")
     if not service:
-        metrics.legacy_request(route, response.status, seconds)
+        metrics.legacy_request(route, status, seconds)
     log.info(
         "client_abort" if served.aborted else "admin_request" if service else "legacy_request",
         request_id=request_id,
         method=request.method,
         route=route,
-        status=response.status,
+        status=status,
         upstream=[{"op": call.operation, "status": call.status, "ms": call.ms} for call in served.calls],
         total_ms=round(seconds * 1000, 2),
     )
-    response.headers["X-Request-Id"] = request_id
-    return response

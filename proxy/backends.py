@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from redis.asyncio import Redis
-
 from proxy.config import Settings
 from proxy.redis_backend.budget import RedisBudget
-from proxy.redis_backend.spool import COMMAND_TIMEOUT, CONNECT_TIMEOUT, RedisSpool
+from proxy.redis_backend.client import connect
+from proxy.redis_backend.spool import RedisSpool
 from proxy.spool.records import DeadLetterLimits, Spool
 from proxy.spool.sqlite import SQLiteSpool
 from proxy.upstream.budget import Budget, LocalBudget
@@ -18,7 +17,7 @@ from proxy.upstream.budget import Budget, LocalBudget
 def budget_for(settings: Settings) -> Budget:
     if not settings.redis_url:
         return LocalBudget()
-    return RedisBudget(Redis.from_url(settings.redis_url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT))
+    return RedisBudget(connect(settings.redis_url))
 
 
 def spool_opener(settings: Settings, *, exclusive: bool = True) -> Callable[[], Awaitable[Spool]]:

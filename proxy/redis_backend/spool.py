@@ -35,6 +35,7 @@ from redis.exceptions import RedisError, ResponseError
 from proxy import metrics
 from proxy.spool.group_commit import GroupCommit
 from proxy.spool.records import Accepted, DeadLetterLimits, SpoolError, SpoolRefused, Status, Stored
+from proxy.redis_backend.client import connect
 from proxy.spool.sqlite import report_dropped
 
 STREAM = "klp:spool:stream"
@@ -44,7 +45,6 @@ DEAD = "klp:spool:dead"
 DEAD_ORDER = "klp:spool:dead:order"  # dead-letter ids scored by when they were buried
 BYTES = "klp:spool:bytes"  # bytes of bodies in the stream and the delayed set
 BYTES_FRESH_FOR = 0.5  # seconds a read of BYTES serves `pending_bytes` before asking again
-CONNECT_TIMEOUT, COMMAND_TIMEOUT = 2.0, 5.0  # an unreachable Redis fails fast, it does not hang
 
 log = structlog.get_logger("proxy.spool")
 
@@ -125,7 +125,7 @@ class RedisSpool:
 
     @classmethod
     async def open(cls, url: str, lease: float, dead_limits: DeadLetterLimits = DeadLetterLimits()) -> RedisSpool:
-        client = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT)
+        client = connect(url)
         try:
             await _create_group(client)
         except RedisError as error:
@@ -279,15 +279,20 @@ class RedisSpool:
 
     async def close(self) -> None:
         """Hand back what this replica read but did not settle, so others need not wait
-        out the lease, then leave the group."""
-        await self._writes.flush()
-        if self._held:
-            pipeline = self._client.pipeline(transaction=True)
-            for stored in self._held.values():
-                pipeline.xadd(STREAM, _fields(stored.item, stored.attempts))
-            await self._settle_with(pipeline, list(self._held))
-        await self._client.xgroup_delconsumer(STREAM, GROUP, self._consumer)
-        await self._client.aclose()
+        out the lease, then leave the group. With Redis unreachable the others take it
+        over after the lease instead: nothing is lost, so shutdown goes on."""
+        try:
+            await self._writes.flush()
+            if self._held:
+                pipeline = self._client.pipeline(transaction=True)
+                for stored in self._held.values():
+                    pipeline.xadd(STREAM, _fields(stored.item, stored.attempts))
+                await self._settle_with(pipeline, list(self._held))
+            await self._client.xgroup_delconsumer(STREAM, GROUP, self._consumer)
+        except RedisError as error:
+            log.warning("spool_close_without_redis", held=len(self._held), error=type(error).__name__)
+        finally:
+            await self._client.aclose()
 
 
 async def _create_group(client: Redis) -> None:

@@ -20,7 +20,7 @@ import structlog
 # Keys by their look, credentials by their header, and the values of parameters that carry
 # keys, tokens or a whole base64 track payload (`data=`), wherever they are quoted.
 _SECRETS = re.compile(
-    r"(pk_|sk_)[A-Za-z0-9]{6,}|(Klaviyo-API-Key|Bearer)\s+[^\s'\"]+"
+    r"pk_[A-Za-z0-9]{6,}|(?<![A-Za-z])sk_[A-Za-z0-9]{6,}|(Klaviyo-API-Key|Bearer)\s+[^\s'\"]+"
     r"|(?P<name>\b(?i:api[_-]key|token|company_id|admin_token))(?P<sep>['\"]?\s*[:=]\s*['\"]?|%3D|%22%3A%22)"
     r"[^\s&'\",}%{\[]+"
     r"|(?P<form>\bdata(=|%3D))[^\s&'\"]+"

@@ -50,9 +50,10 @@ def create_app(
     upstream = UpstreamClient(stack.transport)
     staging = Staging(entries, settings, spec, build_catalog(entries, spec), UsageInventory())
     malformed.answer_in_legacy_shape()
-    # lingering_time=0: a body the proxy stopped reading (too large, refused) is not read
-    # and inflated in the background after the answer; the connection closes instead.
-    app = web.Application(handler_args={"lingering_time": 0})
+    # The proxy inflates compressed bodies itself, within its limits (`proxy.web.body`);
+    # lingering_time=0: a body it stopped reading (too large, refused) is not read on in
+    # the background after the answer; the connection closes instead.
+    app = web.Application(handler_args={"auto_decompress": False, "lingering_time": 0})
     app[SETTINGS], app[UPSTREAM], app[STACK] = settings, upstream, stack
     app[ENGINE] = Engine(entries, settings, upstream)
     app.middlewares.extend(_pipeline(settings, staging))

@@ -44,7 +44,10 @@ async def _forward(request: web.Request, raw_path: str, spec: Spec | None) -> we
     try:
         body = await read_body(request, settings.max_body_bytes, settings.body_timeout)
     except LegacyError as error:
-        return _error(error.status, "invalid", error.message)
+        refused = _error(error.status, "invalid", error.message)
+        if error.status == 413:  # the rest of the body is not read: the connection cannot carry on
+            refused.force_close()
+        return refused
     try:
         answer = await forward(request.app[UPSTREAM], request.method, raw_path, query, request.headers, body, f"{request.method} {template}")
     except TransportError as failure:

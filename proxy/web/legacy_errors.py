@@ -31,7 +31,10 @@ async def legacy_errors(request: web.Request, handler: Handler) -> web.StreamRes
     try:
         return await handler(request)
     except LegacyError as error:
-        return to_web(render_error(served.family, error))
+        response = to_web(render_error(served.family, error))
+        if error.status == 413:  # the rest of the body is not read: the connection cannot carry on
+            response.force_close()
+        return response
     except SpoolRefused as refused:  # counted and logged by the spool
         return to_web(render_error(served.family, LegacyError(503, f"The write was not accepted: {refused}.")))
     except (ClientAborted, web.HTTPException):

@@ -298,3 +298,35 @@ async def test_sandbox_faults_switch_reaches_the_proxy_under_serve_sandbox(aioht
         async with session.delete(faults_url) as cleared:
             assert (await cleared.json())["throttles"] == 0.0
         assert (await proxy.get("/api/v1/metrics", params={"api_key": PRIVATE_KEY})).status == 200
+
+
+def raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()
+
+
+BODY = b'{"list_name": "Compressed"}'
+ENCODED = {
+    "gzip": ("gzip", gzip.compress(BODY), 200),
+    "zlib deflate": ("deflate", zlib.compress(BODY), 200),
+    "raw deflate": ("deflate", raw_deflate(BODY), 200),
+    "gzip, identity": ("gzip, identity", gzip.compress(BODY), 200),
+    "gzip cut short": ("gzip", gzip.compress(BODY)[:-9], 400),
+    "gzip with trailing bytes": ("gzip", gzip.compress(BODY) + b"tail", 400),
+    "brotli": ("br", BODY, 415),
+    "two codings": ("gzip, gzip", gzip.compress(gzip.compress(BODY)), 415),
+}
+
+
+@pytest.mark.parametrize("case", ENCODED, ids=list(ENCODED))
+async def test_compressed_bodies_are_inflated_by_the_proxy_strictly(proxy, contract, case):
+    encoding, body, status = ENCODED[case]
+    response = await proxy.post(
+        "/api/v2/lists", params={"api_key": PRIVATE_KEY}, data=body,
+        headers={"Content-Encoding": encoding, "Content-Type": "application/json"},
+    )
+    assert response.status == status, await response.text()
+    if status == 200:
+        assert "list_id" in await response.json()
+    else:
+        assert set(await response.json()) == {"detail"} and contract.requests == []

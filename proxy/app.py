@@ -9,7 +9,7 @@ from proxy.backends import budget_for, spool_opener
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
 from proxy.mapping.table import Entry, load_table
-from proxy.openapi.spec import Spec, default_spec_path
+from proxy.openapi.spec import Spec, pinned_spec
 from proxy.spool.service import SpoolService
 from proxy.staging.admin import PREFIX, Staging, admin_app
 from proxy.staging.catalog import build_catalog
@@ -45,7 +45,7 @@ def create_app(
             max_connections=settings.upstream_concurrency,
         )
     entries = entries if entries is not None else load_table(settings.mappings_dir)
-    spec = spec or Spec.load(default_spec_path())  # staging names new-API operations by id
+    spec = spec or pinned_spec()
     stack = build_stack(transport, settings, budget_for(settings))
     upstream = UpstreamClient(stack.transport)
     staging = Staging(entries, settings, spec, build_catalog(entries, spec), UsageInventory())

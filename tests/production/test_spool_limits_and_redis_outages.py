@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -40,13 +39,13 @@ class RedisProcess:
     """A redis-server of the test's own, stopped and started again on the same port and
     data directory (append-only file on, as production runs it)."""
 
-    def __init__(self, directory) -> None:
-        self.port, self.directory = free_port(), directory
+    def __init__(self, binary: str, directory) -> None:
+        self.binary, self.port, self.directory = binary, free_port(), directory
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        command = [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                    "--dir", str(self.directory), "--appendonly", "yes", "--appendfsync", "always"]  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         client, deadline = redis.Redis.from_url(self.url), time.monotonic() + 10
@@ -65,8 +64,8 @@ class RedisProcess:
 
 
 @pytest.fixture
-def own_redis(tmp_path):
-    server = RedisProcess(tmp_path)
+def own_redis(redis_binary, tmp_path):
+    server = RedisProcess(redis_binary, tmp_path)
     server.start()
     yield server
     if server.process.poll() is None:

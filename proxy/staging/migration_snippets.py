@@ -36,7 +36,7 @@ class SdkCall:
 
     @property
     def python_group(self) -> str:
-        return self.group.replace(" ", "")
+        return self.group.replace(" ", "_")  # KlaviyoAPI.Data_Privacy
 
     @property
     def node_class(self) -> str:

@@ -31,6 +31,21 @@ def seeded_ids(account: Account) -> dict[str, str]:
     }
 
 
+def placeholder_values(account: Account) -> dict[str, str]:
+    """Values for the id placeholders of migration snippets (`PROFILE_ID`, `LIST_ID`, …)."""
+    ids = seeded_ids(account)
+    return {
+        "PROFILE_ID": ids["person_id"],
+        "EMAIL": ids["profile_email"],
+        "KX": ids["kx"],
+        "METRIC_ID": ids["metric_id"],
+        "LIST_ID": ids["list_id"],
+        "SEGMENT_ID": ids["segment_id"],
+        "CAMPAIGN_ID": ids["campaign_id"],
+        "TEMPLATE_ID": ids["template_id"],
+    }
+
+
 # The made-up ids the mapping examples use, and the seeded id each stands for.
 EXAMPLE_IDS = {
     "LstAbc": "list_id",

@@ -140,6 +140,8 @@ def _python_call(call: SdkCall) -> list[str]:
         lines.append(_py_print(step["show"], 'result["data"]'))
     elif _answers_nothing(call):
         lines.append(f'print("accepted: {call.operation.method} {call.operation.path}")')
+    elif not step.get("save"):
+        lines.append('print(result["data"]["id"])')
     for name, path in step.get("save", {}).items():
         lines.append(f"{name} = result{_py_path(path)}")
     return lines
@@ -237,6 +239,8 @@ def node_snippet(title: str, placeholders: Mapping[str, str], calls: list[SdkCal
             "}",
         ]
     lines += ["", "async function main() {"]
+    if any(not call.step.get("pages") and not _answers_nothing(call) for call in calls):
+        lines.append("  let body;")
     for index, call in enumerate(calls):
         if index:
             lines.append("")
@@ -271,7 +275,7 @@ def _node_call(call: SdkCall, spec: Spec) -> list[str]:
         lines += [f"  for (const resource of body.data) {_js_print(step.get('show', ['id']), 'resource')}"]
         lines += ["  cursor = nextCursor(body);", "} while (cursor);"]
         return lines
-    target = "const { body }" if call.collection or step.get("show") or step.get("save") else "await"
+    target = "await" if _answers_nothing(call) else "body"
     lines += _js_invocation(target, method, args, options)
     if call.collection:
         lines.append(f"for (const resource of body.data) {_js_print(step.get('show', ['id']), 'resource')}")
@@ -279,6 +283,8 @@ def _node_call(call: SdkCall, spec: Spec) -> list[str]:
         lines.append(_js_print(step["show"], "body.data"))
     elif _answers_nothing(call):
         lines.append(f'console.log("accepted: {call.operation.method} {call.operation.path}");')
+    elif not step.get("save"):
+        lines.append("console.log(body.data.id);")
     for name, path in step.get("save", {}).items():
         lines.append(f"const {name} = body{_js_path(path)};")
     return lines
@@ -291,6 +297,8 @@ def _js_invocation(target: str, method: str, args: list[Any], options: dict[str,
     call = f"{method}({', '.join(rendered)})"
     if target == "await":
         text = f"await {call};"
+    elif target == "body":
+        text = f"({{ body }} = await {call});"
     else:
         text = f"{target} = await {call};"
     return text.split("\n")
@@ -316,7 +324,9 @@ def _concrete(spec: Spec, schema: dict[str, Any]) -> dict[str, Any]:
             merged: dict[str, Any] = {"properties": {}}
             for part in schema[combinator]:
                 part = _concrete(spec, part)
-                merged["properties"].update(part.get("properties") or {})
+                for name, item in (part.get("properties") or {}).items():
+                    known = merged["properties"].get(name)
+                    merged["properties"][name] = item if known is None else {"anyOf": [known, item]}
                 merged.setdefault("items", part.get("items"))
             return merged
     return schema

@@ -15,6 +15,7 @@ from proxy.staging.catalog import CatalogEntry
 from proxy.staging.dashboard import render_dashboard
 from proxy.staging.explain import RENDERERS, explain
 from proxy.staging.legacy_openapi import legacy_openapi
+from proxy.staging.migration_page import CONTENT_TYPES, MIGRATION_PLANS, PlanCache
 from proxy.staging.usage import UsageInventory
 
 
@@ -31,15 +32,29 @@ STAGING = web.AppKey("staging", Staging)
 
 
 def add_admin_routes(app: web.Application) -> None:
+    """Needs `app[STAGING]` set."""
+    app[MIGRATION_PLANS] = PlanCache(app[STAGING].entries, app[STAGING].spec)
     app.router.add_get("/__proxy/", _dashboard)
     app.router.add_get("/__proxy/usage", _usage)
     app.router.add_get("/__proxy/openapi.json", _openapi)
     app.router.add_post("/__proxy/explain", _explain)
+    app.router.add_get("/__proxy/migration", _migration)
 
 
 async def _dashboard(request: web.Request) -> web.Response:
     staging = request.app[STAGING]
     return web.Response(text=render_dashboard(staging.inventory.snapshot(), staging.catalog), content_type="text/html")
+
+
+async def _migration(request: web.Request) -> web.Response:
+    """The migration plan: `?format=html|markdown|json`, `?used=1` for the routes this proxy served."""
+    staging = request.app[STAGING]
+    output = request.query.get("format", "html")
+    if output not in CONTENT_TYPES:
+        return _error(400, "format: html, markdown or json")
+    usage = staging.inventory.snapshot() if request.query.get("used") in ("1", "true") else None
+    text = await request.app[MIGRATION_PLANS].render(output, usage)
+    return web.Response(text=text, content_type=CONTENT_TYPES[output], charset="utf-8")
 
 
 async def _usage(request: web.Request) -> web.Response:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from proxy.mapping.table import Entry
@@ -111,18 +111,12 @@ def build_plan(
     usage: list[dict[str, Any]] | None = None,
 ) -> list[RoutePlan]:
     """Every entry; with `usage` (the inventory's snapshot) only the routes it names, most called first."""
-    by_route = _usage_by_route(usage) if usage is not None else None
-    plans = []
-    for entry in entries:
-        if by_route is not None and entry.legacy not in by_route:
-            continue
-        plans.append(_route_plan(entry, spec, beta_spec, by_route.get(entry.legacy, {}) if by_route else {}))
-    if by_route is not None:
-        plans.sort(key=lambda plan: (-plan.usage["calls"], plan.route))
-    return plans
+    plans = [_route_plan(entry, spec, beta_spec) for entry in entries]
+    return plans if usage is None else select_used(plans, usage)
 
 
-def _usage_by_route(usage: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def select_used(plans: list[RoutePlan], usage: list[dict[str, Any]]) -> list[RoutePlan]:
+    """The plans of the routes the inventory names, with their call totals, most called first."""
     totals: dict[str, dict[str, Any]] = {}
     for item in usage:
         total = totals.setdefault(item["route"], {"calls": 0, "statuses": {}, "keys": 0})
@@ -130,10 +124,11 @@ def _usage_by_route(usage: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         total["keys"] += 1
         for status, count in item["statuses"].items():
             total["statuses"][status] = total["statuses"].get(status, 0) + count
-    return totals
+    used = [replace(plan, usage=totals[plan.route]) for plan in plans if plan.route in totals]
+    return sorted(used, key=lambda plan: (-plan.usage["calls"], plan.route))
 
 
-def _route_plan(entry: Entry, spec: Spec, beta_spec: Spec | None, usage: Mapping[str, Any]) -> RoutePlan:
+def _route_plan(entry: Entry, spec: Spec, beta_spec: Spec | None) -> RoutePlan:
     migration = entry.migration
     if not migration:
         raise MigrationError(f"{entry.source}: no migration: block")
@@ -158,7 +153,6 @@ def _route_plan(entry: Entry, spec: Spec, beta_spec: Spec | None, usage: Mapping
         python=python_snippet(title, placeholders, calls),
         node=node_snippet(title, placeholders, calls, spec),
         sandbox=migration.get("sandbox"),
-        usage=usage,
     )
 
 

@@ -214,10 +214,6 @@ def _header(line: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 def _migration_plan(args: argparse.Namespace) -> int:
     from proxy.mapping.table import load_table
     from proxy.openapi.spec import Spec, default_spec_path
@@ -245,3 +241,7 @@ def _read_usage(source: str) -> list[dict]:
     else:
         document = json.loads(Path(source).read_text(encoding="utf-8"))
     return document["routes"]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -241,6 +241,8 @@ def node_snippet(title: str, placeholders: Mapping[str, str], calls: list[SdkCal
     lines += ["", "async function main() {"]
     if any(not call.step.get("pages") and not _answers_nothing(call) for call in calls):
         lines.append("  let body;")
+    if any(call.step.get("pages") for call in calls):
+        lines.append("  let cursor;")
     for index, call in enumerate(calls):
         if index:
             lines.append("")
@@ -270,7 +272,7 @@ def _node_call(call: SdkCall, spec: Spec) -> list[str]:
     method = f"{_node_instance(call.node_class)}.{call.node_method}"
     if step.get("pages"):
         options["pageCursor"] = _Raw("cursor")
-        lines += ["let cursor;", "do {"]
+        lines += ["cursor = undefined;", "do {"]
         lines += ["  " + line for line in _js_invocation("const { body }", method, args, options)]
         lines += [f"  for (const resource of body.data) {_js_print(step.get('show', ['id']), 'resource')}"]
         lines += ["  cursor = nextCursor(body);", "} while (cursor);"]

@@ -34,9 +34,15 @@ def seeded_ids(account: Account) -> dict[str, str]:
 def placeholder_values(account: Account) -> dict[str, str]:
     """Values for the id placeholders of migration snippets (`PROFILE_ID`, `LIST_ID`, …)."""
     ids = seeded_ids(account)
+    # Someone on the newsletter and in the "Pro plan" segment, so membership checks find them.
+    newsletter = next(group for group in account.lists if group.id == ids["list_id"])
+    segment = next(group for group in account.segments if group.id == ids["segment_id"])
+    member = next(
+        profile for profile in account.profiles if profile.id in segment.members and profile.id in newsletter.members
+    )
     return {
         "PROFILE_ID": ids["person_id"],
-        "EMAIL": ids["profile_email"],
+        "EMAIL": member.email,
         "KX": ids["kx"],
         "METRIC_ID": ids["metric_id"],
         "LIST_ID": ids["list_id"],

@@ -43,7 +43,12 @@ def add_admin_routes(app: web.Application) -> None:
 
 async def _dashboard(request: web.Request) -> web.Response:
     staging = request.app[STAGING]
-    return web.Response(text=render_dashboard(staging.inventory.snapshot(), staging.catalog), content_type="text/html")
+    try:
+        page = int(request.query.get("page", "0"))
+    except ValueError:
+        page = 0
+    html = render_dashboard(staging.inventory.snapshot(), staging.catalog, request.query.get("key") or None, page)
+    return web.Response(text=html, content_type="text/html")
 
 
 async def _migration(request: web.Request) -> web.Response:

@@ -146,6 +146,7 @@ async def _serve(request: web.Request) -> web.StreamResponse:
     metrics.legacy_request(route, served.response.status, time.perf_counter() - started)
     operations = [call.operation for call in calls]
     request.app[STAGING].inventory.record(route, served.key, served.response.status, operations, ms)
+    request.app[STAGING].activity.record(route)
     log.info(
         "legacy_request",
         request_id=request_id,

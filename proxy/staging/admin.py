@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 from aiohttp import web
@@ -11,6 +11,7 @@ from proxy.config import Settings
 from proxy.legacy.errors import LegacyError
 from proxy.mapping.table import Entry
 from proxy.openapi.spec import Spec
+from proxy.staging.activity import RouteActivity
 from proxy.staging.catalog import CatalogEntry
 from proxy.staging.dashboard import render_dashboard
 from proxy.staging.explain import RENDERERS, explain
@@ -26,6 +27,7 @@ class Staging:
     spec: Spec | None
     catalog: dict[str, CatalogEntry]
     inventory: UsageInventory
+    activity: RouteActivity = field(default_factory=RouteActivity)
 
 
 STAGING = web.AppKey("staging", Staging)
@@ -47,7 +49,9 @@ async def _dashboard(request: web.Request) -> web.Response:
         page = int(request.query.get("page", "0"))
     except ValueError:
         page = 0
-    html = render_dashboard(staging.inventory.snapshot(), staging.catalog, request.query.get("key") or None, page)
+    html = render_dashboard(
+        staging.inventory.snapshot(), staging.catalog, request.query.get("key") or None, page, staging.activity.series
+    )
     return web.Response(text=html, content_type="text/html")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from html import escape
+from collections.abc import Callable
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
@@ -34,6 +35,7 @@ def render_dashboard(
     catalog: Mapping[str, CatalogEntry],
     key: str | None = None,
     page: int = 0,
+    activity: Callable[[str], list[int]] = lambda route: [],
 ) -> str:
     keys = _busiest_keys(usage)
     if key:
@@ -41,9 +43,10 @@ def render_dashboard(
     routes = _per_route(usage)
     pages = max(1, -(-len(routes) // PAGE_ROWS))
     page = min(max(page, 0), pages - 1)
-    rows = "".join(_row(route, catalog.get(route["route"])) for route in routes[page * PAGE_ROWS : (page + 1) * PAGE_ROWS])
+    shown = routes[page * PAGE_ROWS : (page + 1) * PAGE_ROWS]
+    rows = "".join(_row(route, catalog.get(route["route"]), activity(route["route"])) for route in shown)
     if not rows:
-        rows = '<tr><td colspan="6" class="muted">No legacy calls yet. Point a legacy client here.</td></tr>'
+        rows = '<tr><td colspan="7" class="muted">No legacy calls yet. Point a legacy client here.</td></tr>'
     unused = sorted(set(catalog) - {route["route"] for route in routes})
     options = "".join(
         f'<option value="{escape(fp)}"{" selected" if fp == key else ""}>{escape(fp)}</option>' for fp in keys
@@ -58,7 +61,7 @@ routes</a> has the code that replaces each.</p>
 <form method="get" action="/__proxy/"><label>Key fingerprint <select name="key"><option value="">all keys</option>{options}</select></label>
 <button type="submit">Filter</button></form>
 <table id="usage"><thead><tr><th>Legacy endpoint</th><th class="num">Calls</th><th class="num">Keys</th>
-<th>Last seen (UTC)</th><th>Status mix</th><th>Becomes · what to change</th></tr></thead>
+<th>Last seen (UTC)</th><th title="calls per half hour over the last 24 hours, as seen by the process that drew this page">Last 24 h</th><th>Status mix</th><th>Becomes · what to change</th></tr></thead>
 <tbody>{rows}</tbody></table>
 {_pager(page, pages, key)}
 <h2>Mapped but not used</h2><p class="muted">{", ".join(f"<code>{escape(route)}</code>" for route in unused) or "—"}</p>
@@ -84,7 +87,7 @@ def _per_route(usage: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(routes.values(), key=lambda route: (-route["calls"], route["route"]))
 
 
-def _row(route: dict[str, Any], entry: CatalogEntry | None) -> str:
+def _row(route: dict[str, Any], entry: CatalogEntry | None, series: list[int]) -> str:
     if entry is None:
         becomes = "<span class='muted'>not a mapped legacy route</span>"
     else:
@@ -93,7 +96,7 @@ def _row(route: dict[str, Any], entry: CatalogEntry | None) -> str:
         becomes = f"{links}<br>{_inline(entry.advice)} · {plan}"
     return (
         f"<tr><td><code>{escape(route['route'])}</code></td><td class='num'>{route['calls']}</td>"
-        f"<td class='num'>{route['keys']}</td><td>{escape(route['last_seen'])}</td>"
+        f"<td class='num'>{route['keys']}</td><td>{escape(route['last_seen'])}</td><td>{_sparkline(series)}</td>"
         f"<td>{_status_mix(route['statuses'])}</td><td>{becomes}</td></tr>"
     )
 
@@ -109,6 +112,19 @@ def _status_mix(statuses: dict[str, int]) -> str:
         x += width
     label = " ".join(f"{escape(status)}:{count}" for status, count in sorted(statuses.items()))
     return f'<svg class="mix" width="120" height="10" role="img" aria-label="{label}">{"".join(bars)}</svg><br><span class="muted">{label}</span>'
+
+
+def _sparkline(series: list[int]) -> str:
+    """Calls over time as an inline SVG polyline; no scripts, no external libraries."""
+    if not series:
+        return "<span class='muted'>—</span>"
+    width, height, peak = 120, 20, max(series) or 1
+    step = width / max(len(series) - 1, 1)
+    points = " ".join(f"{index * step:.1f},{height - 1 - (height - 2) * count / peak:.1f}" for index, count in enumerate(series))
+    return (
+        f'<svg class="spark" width="{width}" height="{height}" role="img" aria-label="calls per half hour, peak {max(series)}">'
+        f'<polyline points="{points}" fill="none" stroke="#1565c0" stroke-width="1.5"/></svg>'
+    )
 
 
 def _pager(page: int, pages: int, key: str | None) -> str:

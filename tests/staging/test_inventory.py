@@ -131,3 +131,26 @@ def test_readme_coverage_table_is_current():
     current = text.split("<!-- coverage:start -->\n", 1)[1].split("\n<!-- coverage:end -->", 1)[0]
     expected = coverage_markdown(load_table(Settings().mappings_dir), load_chart())
     assert current == expected, "README coverage table is stale: run `klaviyo-legacy-proxy check --format markdown`"
+
+
+def test_route_activity_keeps_a_bounded_day_of_half_hours():
+    from proxy.staging.activity import BUCKET_SECONDS, BUCKETS, RouteActivity
+
+    now = [1_000_000 * BUCKET_SECONDS]
+    activity = RouteActivity(clock=lambda: now[0])
+    activity.record("GET /api/v1/metrics")
+    activity.record("GET /api/v1/metrics")
+    now[0] += 3 * BUCKET_SECONDS
+    activity.record("GET /api/v1/metrics")
+    series = activity.series("GET /api/v1/metrics")
+    assert len(series) == BUCKETS and series[-4:] == [2, 0, 0, 1]
+    now[0] += BUCKETS * BUCKET_SECONDS
+    assert activity.series("GET /api/v1/metrics") == [0] * BUCKETS
+    assert activity.series("never called") == [0] * BUCKETS
+
+
+async def test_dashboard_draws_calls_over_time(proxy):
+    for _ in range(2):
+        await proxy.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY})
+    html = await (await proxy.get("/__proxy/")).text()
+    assert html.count('<svg class="spark"') == 1 and "peak 2" in html

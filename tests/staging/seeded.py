@@ -22,6 +22,8 @@ def seeded_ids(account: Account) -> dict[str, str]:
         "group_id": lists["Newsletter"],
         "campaign_id": draft.id,
         "sent_campaign_id": campaigns["Sent"].id,
+        "scheduled_campaign_id": campaigns["Scheduled"].id,
+        "public_key": account.public_key,
         "campaign_message_id": account.campaigns.messages_of(draft)[0].id,
         "template_id": reusable.id,
         "person_id": ada.id,
@@ -64,6 +66,7 @@ EXAMPLE_IDS = {
     "QqeQeh": "metric_id",
     "ada@example.com": "profile_email",
     "ada%40example.com": "profile_email",
+    "AbC123": "public_key",
 }
 
 

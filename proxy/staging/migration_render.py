@@ -37,7 +37,7 @@ def render_markdown(plans: list[RoutePlan]) -> str:
     lines += [f"- [ ] [{plan.route}](#{plan.anchor}){_usage_note(plan)}" for plan in plans]
     for plan in plans:
         lines += ["", f'<a id="{plan.anchor}"></a>', "", f"## {plan.route}", ""]
-        lines.append(f"Coverage through the proxy: **{plan.coverage}**.{_usage_note(plan)}")
+        lines.append(f"Coverage through the proxy: **{plan.coverage}**{_usage_note(plan, ' ·')}.")
         lines += ["", "| New-API call | operationId | scopes | rate tier |", "| --- | --- | --- | --- |"]
         for operation in plan.operations:
             scopes = ", ".join(f"`{scope}`" for scope in operation.scopes) or "—"
@@ -56,11 +56,12 @@ def render_markdown(plans: list[RoutePlan]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _usage_note(plan: RoutePlan) -> str:
+def _usage_note(plan: RoutePlan, separator: str = " —") -> str:
     if not plan.usage:
         return ""
+    calls = plan.usage["calls"]
     statuses = ", ".join(f"{status} {count}" for status, count in sorted(plan.usage["statuses"].items()))
-    return f" — {plan.usage['calls']} calls ({statuses})"
+    return f"{separator} {calls} call{'' if calls == 1 else 's'} ({statuses})"
 
 
 def _cell(text: str) -> str:
@@ -106,7 +107,7 @@ def _html_section(plan: RoutePlan) -> str:
     note = f'<p class="muted">What the proxy does meanwhile: {_inline(plan.note)}</p>' if plan.note else ""
     return f"""
 <section id="{plan.anchor}"><h2><code>{escape(plan.route)}</code></h2>
-<p>Coverage through the proxy: <strong>{escape(plan.coverage)}</strong>{escape(_usage_note(plan))}</p>
+<p>Coverage through the proxy: <strong>{escape(plan.coverage)}</strong>{escape(_usage_note(plan, ' ·'))}.</p>
 <table><thead><tr><th>New-API call</th><th>operationId</th><th>Scopes</th><th>Rate tier</th></tr></thead><tbody>{operations}</tbody></table>
 <table><thead><tr><th>Legacy parameter</th><th>Becomes</th></tr></thead><tbody>{params or '<tr><td colspan="2" class="muted">no parameters</td></tr>'}</tbody></table>
 <table><thead><tr><th>Legacy answer field</th><th>In the JSON:API answer</th></tr></thead><tbody>{fields}</tbody></table>

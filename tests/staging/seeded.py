@@ -51,6 +51,7 @@ def placeholder_values(account: Account) -> dict[str, str]:
         "SEGMENT_ID": ids["segment_id"],
         "CAMPAIGN_ID": ids["campaign_id"],
         "TEMPLATE_ID": ids["template_id"],
+        "SENDER_EMAIL": "news@shop.example.com",
     }
 
 

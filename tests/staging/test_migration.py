@@ -251,3 +251,10 @@ async def test_every_field_of_the_legacy_answer_says_where_it_lives(entry, make_
     described = list(BY_ROUTE[entry.legacy].fields)
     missing = sorted(name for name in _answer_fields(document) if not _covered(name, described))
     assert not missing, f"{entry.legacy}: migration.fields lacks {missing}"
+
+
+def test_plan_names_no_email_address_or_phone_number():
+    """Snippets use named placeholders (EMAIL, SENDER_EMAIL), never a real-looking address."""
+    pii = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]{2,}|\+1\d{10}\b")
+    for text in (render_html(PLANS), render_markdown(PLANS), render_json(PLANS)):
+        assert not pii.search(text), pii.search(text).group(0)

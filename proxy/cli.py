@@ -217,7 +217,7 @@ def _header(line: str) -> tuple[str, str]:
 def _migration_plan(args: argparse.Namespace) -> int:
     from proxy.mapping.table import load_table
     from proxy.openapi.spec import Spec, default_spec_path
-    from proxy.staging.migration import build_plan
+    from proxy.staging.migration import MigrationError, build_plan
     from proxy.staging.migration_render import RENDERERS
 
     if args.used and not args.usage:
@@ -226,7 +226,11 @@ def _migration_plan(args: argparse.Namespace) -> int:
     usage = _read_usage(args.usage) if args.used else None
     settings = _settings(args)
     spec, beta = Spec.load(default_spec_path()), Spec.load(default_spec_path(beta=True))
-    plans = build_plan(load_table(settings.mappings_dir), spec, beta, usage)
+    try:
+        plans = build_plan(load_table(settings.mappings_dir), spec, beta, usage)
+    except MigrationError as exc:
+        print(f"klaviyo-legacy-proxy: {exc}", file=sys.stderr)
+        return 2
     sys.stdout.write(RENDERERS[args.format](plans))
     return 0
 

@@ -16,6 +16,7 @@ from proxy.staging.catalog import CatalogEntry
 from proxy.staging.dashboard import render_dashboard
 from proxy.staging.explain import RENDERERS, explain
 from proxy.staging.legacy_openapi import legacy_openapi
+from proxy.staging.migration import MigrationError
 from proxy.staging.migration_page import CONTENT_TYPES, MIGRATION_PLANS, PlanCache
 from proxy.staging.usage import UsageInventory
 
@@ -62,7 +63,10 @@ async def _migration(request: web.Request) -> web.Response:
     if output not in CONTENT_TYPES:
         return _error(400, "format: html, markdown or json")
     usage = staging.inventory.snapshot() if request.query.get("used") in ("1", "true") else None
-    text = await request.app[MIGRATION_PLANS].render(output, usage)
+    try:
+        text = await request.app[MIGRATION_PLANS].render(output, usage)
+    except MigrationError as error:  # a mapping entry without its migration: block
+        return _error(503, str(error))
     return web.Response(text=text, content_type=CONTENT_TYPES[output], charset="utf-8")
 
 

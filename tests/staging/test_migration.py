@@ -258,3 +258,18 @@ def test_plan_names_no_email_address_or_phone_number():
     pii = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]{2,}|\+1\d{10}\b")
     for text in (render_html(PLANS), render_markdown(PLANS), render_json(PLANS)):
         assert not pii.search(text), pii.search(text).group(0)
+
+
+def test_an_entry_without_a_migration_block_is_named_not_a_traceback(tmp_path):
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "metrics.yaml").write_text(
+        "- chart: ['GET /api/v1/metrics → GET /api/metrics']\n  legacy: GET /api/v1/metrics\n  auth: api_key\n"
+        "  calls: [GET /api/metrics]\n  respond: {envelope: page_list}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "proxy.cli", "migration-plan", "--mappings-dir", str(mappings)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2 and "GET /api/v1/metrics" in result.stderr and "no migration: block" in result.stderr
+    assert "Traceback" not in result.stderr

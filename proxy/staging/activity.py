@@ -33,10 +33,12 @@ class RouteActivity:
 
     def series(self, route: str) -> list[int]:
         """Calls per bucket, oldest first, the current (partial) bucket last; zeros when unseen."""
-        if route not in self._counts:
+        counts, last = self._counts.get(route), self._epochs.get(route)
+        if counts is None or last is None:
             return [0] * BUCKETS
-        self._advance(route)
-        return list(self._counts[route])
+        # Read-only (the dashboard draws off the event loop while calls are recorded on it).
+        shift = min(max(self._bucket() - last, 0), BUCKETS)
+        return counts[shift:] + [0] * shift
 
     def _bucket(self) -> int:
         return int(self._clock() // BUCKET_SECONDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import orjson
@@ -50,9 +51,14 @@ async def _dashboard(request: web.Request) -> web.Response:
         page = int(request.query.get("page", "0"))
     except ValueError:
         page = 0
-    html = render_dashboard(
-        staging.inventory.snapshot(), staging.catalog, request.query.get("key") or None, page, staging.activity.series
-    )
+    key = request.query.get("key") or None
+
+    def draw() -> str:
+        # O(keys) through the inventory's snapshot, so off the event loop: a key flood must
+        # not stall the requests the proxy serves. The snapshot copies under the GIL.
+        return render_dashboard(staging.inventory.snapshot(), staging.catalog, key, page, staging.activity.series)
+
+    html = await asyncio.to_thread(draw)
     return web.Response(text=html, content_type="text/html")
 
 

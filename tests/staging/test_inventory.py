@@ -154,3 +154,24 @@ async def test_dashboard_draws_calls_over_time(proxy):
         await proxy.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY})
     html = await (await proxy.get("/__proxy/")).text()
     assert html.count('<svg class="spark"') == 1 and "peak 2" in html
+
+
+async def test_a_dashboard_over_20000_keys_does_not_stall_other_requests(proxy):
+    """The dashboard's O(keys) work runs off the event loop (hardening issue, item 4)."""
+    import asyncio
+    import time
+
+    from proxy.staging.admin import STAGING
+
+    inventory = proxy.server.app[STAGING].inventory
+    for number in range(20_000):
+        inventory.record("GET /api/v1/metrics", f"pk_flood{number:06d}", 200, ["GET /api/metrics"], 1.0)
+    dashboard = asyncio.ensure_future(proxy.get("/__proxy/"))
+    await asyncio.sleep(0.05)  # the dashboard is being drawn
+    started = time.perf_counter()
+    health = await proxy.get("/healthz")
+    waited = time.perf_counter() - started
+    assert health.status == 200 and not dashboard.done()
+    assert waited < 0.15, f"/healthz waited {waited:.3f} s behind the dashboard"
+    assert (await dashboard).status == 200
+

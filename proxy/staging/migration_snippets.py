@@ -266,9 +266,13 @@ def _node_call(call: SdkCall, spec: Spec) -> list[str]:
     step = call.step
     lines = [f"// {line}" for line in _wrap(step["why"])] if step.get("why") else []
     args: list[Any] = [_Raw(step["path"][variable]) for variable in _path_variables(call)]
+    # The Node SDK takes required query parameters (get_campaigns' filter) positionally.
+    required = [p["name"] for p in call.operation.parameters_in("query") if p.get("required")]
+    query = dict(step.get("query", {}))
+    args += [query.pop(name) for name in required]
     if "body" in step:
         args.append(_js_value(_node_body(step["body"], call.operation.request_schema, spec)))
-    options = {camel(name): value for name, value in step.get("query", {}).items()}
+    options = {camel(name): value for name, value in query.items()}
     method = f"{_node_instance(call.node_class)}.{call.node_method}"
     if step.get("pages"):
         options["pageCursor"] = _Raw("cursor")

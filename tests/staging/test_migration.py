@@ -30,7 +30,8 @@ from proxy.staging.migration import build_plan
 from proxy.staging.migration_render import render_html, render_json, render_markdown
 
 ENTRIES = load_table(Settings().mappings_dir)
-PLANS = build_plan(ENTRIES, Spec.load(default_spec_path()), Spec.load(default_spec_path(beta=True)))
+SPEC = Spec.load(default_spec_path())
+PLANS = build_plan(ENTRIES, SPEC, Spec.load(default_spec_path(beta=True)))
 BY_ROUTE = {plan.route: plan for plan in PLANS}
 klaviyo_api = pytest.importorskip("klaviyo_api", reason="the test extra installs klaviyo-api==24.0.0")
 
@@ -273,3 +274,59 @@ def test_an_entry_without_a_migration_block_is_named_not_a_traceback(tmp_path):
     )
     assert result.returncode == 2 and "GET /api/v1/metrics" in result.stderr and "no migration: block" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# The Node SDK has no test_host; this preload points every *Api's basePath at the sandbox.
+_NODE_PRELOAD = """
+const sdk = require('klaviyo-api');
+for (const [name, cls] of Object.entries(sdk)) {
+  if (/Api$/.test(name) && cls && cls.prototype && Object.getOwnPropertyDescriptor(cls.prototype, 'basePath')) {
+    Object.defineProperty(cls.prototype, 'basePath', { get() { return process.env.KLP_TEST_HOST; }, set() {}, configurable: true });
+  }
+}
+"""
+# Reads only: the Node SDK 23.0.0 sends bodies as `application/json`, which the sandbox
+# (following the spec's `application/vnd.api+json`) refuses.
+ENTRY_OF = {entry.legacy: entry for entry in ENTRIES}
+NODE_READS = [
+    plan for plan in RUNNABLE
+    if all(SPEC.by_id(step["operation"]).method == "GET" for step in ENTRY_OF[plan.route].migration["steps"])
+]
+
+
+_NODE_FOOTER = """main().catch((error) => {
+  console.error(error.response ? error.response.data : error);
+  process.exitCode = 1;
+});
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None or _node_sdk_dir() is None, reason="needs node and KLP_NODE_SDK_DIR with klaviyo-api@23.0.0")
+def test_node_read_snippets_run_against_the_sandbox(sandbox_host, tmp_path):
+    """One node process runs every read snippet in turn (loading the SDK once)."""
+    current, host = sandbox_host
+    current.sandbox = demo_sandbox()
+    values = placeholder_values(current.sandbox.accounts[0])
+    files = []
+    for index, plan in enumerate(NODE_READS):
+        code = plan.node
+        for name in plan.placeholders:
+            code = code.replace(f'"YOUR_{name}"', json.dumps(values[name]))
+        assert code.endswith(_NODE_FOOTER), plan.route
+        script = tmp_path / f"snippet{index}.js"
+        script.write_text(code.removesuffix(_NODE_FOOTER) + "module.exports = main;\n")
+        files.append((plan.route, str(script)))
+    runner = tmp_path / "run.js"
+    runner.write_text(
+        _NODE_PRELOAD
+        + "const files = " + json.dumps(files) + ";\n"
+        + "(async () => { for (const [route, file] of files) { console.log('== ' + route);"
+        + " try { await require(file)(); } catch (error) { console.log('FAILED ' + route + ': '"
+        + " + JSON.stringify(error.response ? error.response.data : String(error))); } } })();\n"
+    )
+    env = {**os.environ, "KLAVIYO_API_KEY": DEMO_PRIVATE_KEY, "KLP_TEST_HOST": host, "NODE_PATH": str(_node_sdk_dir() / "node_modules")}
+    result = subprocess.run(["node", str(runner)], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "FAILED" not in result.stdout, [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
+    outputs = result.stdout.split("== ")[1:]
+    assert len(outputs) == len(NODE_READS) and all(len(out.strip().splitlines()) > 1 for out in outputs), result.stdout[-2000:]

@@ -199,9 +199,9 @@ def _py_string(text: str) -> str:
         return whole.group(1)
     if not _INTERPOLATION.search(text):
         return json.dumps(text, ensure_ascii=False)
+    # An f-string: literal braces doubled, then the {NAME} placeholders restored.
     escaped = text.replace("{", "{{").replace("}", "}}")
-    escaped = _INTERPOLATION.sub(lambda m: m.group(0), re.sub(r"\{\{([A-Z][A-Z0-9_]*)\}\}", r"{\1}", escaped))
-    return "f" + json.dumps(escaped, ensure_ascii=False)
+    return "f" + json.dumps(re.sub(r"\{\{([A-Z][A-Z0-9_]*)\}\}", r"{\1}", escaped), ensure_ascii=False)
 
 
 def _py_path(path: str) -> str:

@@ -16,6 +16,7 @@ from proxy import metrics
 from proxy.backends import budget_for, spool_opener
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
+from proxy.handlers.registry import HANDLERS
 from proxy.legacy.errors import LegacyError, render_error
 from proxy.legacy.request import parse_request
 from proxy.legacy.responses import LegacyResponse
@@ -77,7 +78,7 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[UPSTREAM] = upstream
     app[STACK] = stack
-    app[ENGINE] = Engine(entries, settings, upstream)
+    app[ENGINE] = Engine(entries, settings, upstream, HANDLERS)
     app[STAGING] = Staging(entries, settings, spec, build_catalog(entries, spec), UsageInventory())
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)

@@ -90,7 +90,7 @@ async def list_exclusions(ctx: Context) -> LegacyResponse:
 
 
 async def group_kind(ctx: Context, group_id: str) -> str:
-    known = KINDS.setdefault(ctx.upstream, Bounded(KIND_CAPACITY))
+    known = KINDS.setdefault(ctx.client.upstream, Bounded(KIND_CAPACITY))
     kind = known.get(group_id)
     if kind is None:
         kind = await _probe(ctx, group_id)

@@ -12,6 +12,7 @@ import orjson
 
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
+from proxy.handlers.registry import HANDLERS
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import Entry
@@ -54,7 +55,7 @@ async def explain(
     beta: Spec | None = None,
 ) -> Explanation:
     transport = DryRunTransport(spec, beta or beta_spec())
-    engine = Engine(entries, settings, UpstreamClient(transport))
+    engine = Engine(entries, settings, UpstreamClient(transport), HANDLERS)
     parts = urlsplit(target)
     method = method.upper()
     entry, stopped = None, None

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from proxy.engine.dispatch import runner_for
+from proxy.handlers.registry import HANDLERS
 from proxy.mapping.routes import MethodNotAllowed, RouteNotFound, Router
 from proxy.mapping.table import MappingError, load_table
 
@@ -30,7 +31,7 @@ def test_the_shipped_table_loads_and_every_entry_has_a_runner():
     entries = load_table(MAPPINGS)
     assert entries
     for entry in entries:
-        assert runner_for(entry)
+        assert runner_for(entry, HANDLERS)
 
 
 @pytest.mark.parametrize(
@@ -48,23 +49,23 @@ def test_a_bad_entry_names_file_entry_and_field(tmp_path: Path, change, message)
     directory = write(tmp_path, GOOD.replace(*change))
     with pytest.raises(MappingError) as caught:
         for entry in load_table(directory):
-            runner_for(entry)
+            runner_for(entry, HANDLERS)
     assert f"{tmp_path.name}/m.yaml entry 1" in str(caught.value)
     assert message in str(caught.value)
 
 
 def test_unknown_handler_is_reported(tmp_path: Path):
-    text = GOOD.replace("  paginate: page_list\n", "  handler: public.nope\n")
+    text = GOOD.replace("  paginate: page_list\n", "  handler: public.nope\n").replace(", shape: metric.legacy_metric", "")
     (entry,) = load_table(write(tmp_path, text))
     with pytest.raises(MappingError, match="field handler: no handler named 'public.nope'"):
-        runner_for(entry)
+        runner_for(entry, HANDLERS)
 
 
 def test_page_list_needs_its_params(tmp_path: Path):
     text = GOOD.replace("    page: {type: int, default: 0}\n", "")
     (entry,) = load_table(write(tmp_path, text))
     with pytest.raises(MappingError, match="paginate page_list needs page"):
-        runner_for(entry)
+        runner_for(entry, HANDLERS)
 
 
 def test_duplicate_routes_are_rejected(tmp_path: Path):
@@ -110,5 +111,5 @@ SINGLE = """
 def test_path_params_bind_the_call_to_the_legacy_path(tmp_path: Path, change, message):
     (entry,) = load_table(write(tmp_path, SINGLE.replace(*change)))
     with pytest.raises(MappingError) as caught:
-        runner_for(entry)
+        runner_for(entry, HANDLERS)
     assert message in str(caught.value)

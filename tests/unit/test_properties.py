@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
+from proxy.handlers.registry import HANDLERS
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.payload import PayloadError, read_payload
 from proxy.legacy.request import parse_request
@@ -79,7 +80,7 @@ class Accepting:
         pass
 
 
-ENGINE = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(Accepting()))
+ENGINE = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(Accepting()), HANDLERS)
 
 
 @FAST

@@ -7,6 +7,8 @@ from typing import Any, Mapping
 
 from proxy.config import Settings
 from proxy.engine.declared import EntryClient
+from proxy.engine.delivery import Delivery
+from proxy.engine.state import StateStore
 from proxy.legacy.request import LegacyRequest
 from proxy.mapping.table import Entry
 from proxy.path_templates import fill as fill_template
@@ -23,6 +25,8 @@ class Context:
     params: Mapping[str, Any]
     credentials: Credentials
     client: EntryClient  # the upstream, limited to the calls the entry declares
+    delivery: Delivery  # how track and identify writes leave: sent now, spooled, or a dry run
+    state: StateStore  # what a later request relies on (markers, group kinds)
     received_at_ns: int
     settings: Settings
 
@@ -39,6 +43,10 @@ class Context:
 
     async def send(self, call: Call, credentials: Credentials | None = None) -> Reply:
         return await self.client.send(call, credentials)
+
+    async def deliver(self, call: Call, credentials: Credentials) -> None:
+        """A fire-and-forget write, handed to the request's delivery."""
+        await self.delivery.deliver(self.client, call, credentials, self.received_at_ns)
 
     def entry_path_params(self) -> dict[str, str]:
         """The entry's first call's path variables, filled from the legacy path."""

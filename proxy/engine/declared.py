@@ -30,6 +30,10 @@ class EntryClient:
     credentials: Credentials
 
     async def send(self, call: Call, credentials: Credentials | None = None) -> Reply:
+        self.check(call)
+        return await self.upstream.send(call, credentials or self.credentials)
+
+    def check(self, call: Call) -> None:
+        """Refuse a call the entry does not declare (also before a write is spooled)."""
         if not self.entry.declares(call.method, call.path):
             raise UndeclaredCall(self.entry, call)
-        return await self.upstream.send(call, credentials or self.credentials)

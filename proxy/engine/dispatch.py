@@ -11,8 +11,10 @@ import structlog
 from proxy.config import Settings
 from proxy.engine.context import Context
 from proxy.engine.declared import EntryClient, UndeclaredCall
+from proxy.engine.delivery import Delivery, SendNow
 from proxy.engine.failures import legacy_error_for
 from proxy.engine.params import coerce_params
+from proxy.engine.state import MemoryState, StateStore
 from proxy.engine.styles import page_list, single
 from proxy.engine.timeline import timeline
 from proxy.legacy.envelopes import fits
@@ -42,11 +44,26 @@ log = structlog.get_logger("proxy")
 
 
 class Engine:
-    def __init__(self, entries: list[Entry], settings: Settings, upstream: UpstreamClient, handlers: Mapping[str, Runner]):
+    """Serves legacy requests with the services it is built with: each request's context
+    carries them (the upstream limited to its entry, the delivery, the state store, the
+    settings), so swapping one here swaps it for every runner."""
+
+    def __init__(
+        self,
+        entries: list[Entry],
+        settings: Settings,
+        upstream: UpstreamClient,
+        handlers: Mapping[str, Runner],
+        *,
+        delivery: Delivery | None = None,
+        state: StateStore | None = None,
+    ):
         self.router = Router(entries)
         self._runners = {entry.source: runner_for(entry, handlers) for entry in entries}
         self._settings = settings
         self._upstream = upstream
+        self._delivery = delivery or SendNow()
+        self._state = state or MemoryState()
 
     def match(self, method: str, raw_path: str) -> Match:
         try:
@@ -68,6 +85,8 @@ class Engine:
             params=coerce_params(entry.params, request.params),
             credentials=credentials,
             client=EntryClient(self._upstream, entry, credentials),
+            delivery=self._delivery,
+            state=self._state,
             received_at_ns=received_at_ns,
             settings=self._settings,
         )

@@ -12,8 +12,6 @@ from proxy.legacy.payload import PayloadError, read_payload
 from proxy.legacy.responses import LegacyResponse, text_response
 from proxy.shapes.event_input import InvalidPayload, event_body
 from proxy.shapes.profile_input import has_identifier, profile_attributes
-from proxy.spool.intake import accepted, current_spool
-from proxy.spool.records import EVENT, PROFILE
 from proxy.upstream.client import Credentials
 
 # `i=1` asked for a 1×1 transparent GIF instead of the text body (email open pixels).
@@ -27,7 +25,7 @@ async def track(ctx: Context) -> LegacyResponse:
     except InvalidPayload as exc:
         raise LegacyError(400, str(exc)) from None
     path = "/api/events" if ctx.credentials.private_key else "/client/events"
-    await _send_or_spool(ctx, EVENT, path, body, payload)
+    await ctx.deliver(ctx.call("POST", path, body=body), _credentials(ctx, payload))
     return _accepted(ctx)
 
 
@@ -41,18 +39,8 @@ async def identify(ctx: Context) -> LegacyResponse:
         raise LegacyError(400, "properties need $email, $phone_number or $id")
     body = {"data": {"type": "profile", "attributes": attributes}}
     path = "/api/profile-import" if ctx.credentials.private_key else "/client/profiles"
-    await _send_or_spool(ctx, PROFILE, path, body, payload)
+    await ctx.deliver(ctx.call("POST", path, body=body), _credentials(ctx, payload))
     return _accepted(ctx)
-
-
-async def _send_or_spool(ctx: Context, kind: str, path: str, body: dict, payload: dict) -> None:
-    """Send now (answer after Klaviyo's 202), or store durably for the delivery worker."""
-    credentials = _credentials(ctx, payload)
-    spool = current_spool.get()
-    if spool is None:
-        await ctx.send(ctx.call("POST", path, body=body), credentials)
-    else:
-        await spool.accept(accepted(kind, body, credentials.public_key or "", ctx.received_at_ns))
 
 
 def _payload(ctx: Context) -> dict:

@@ -11,7 +11,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import orjson
 
 from proxy.config import Settings
+from proxy.engine.delivery import SendNow
 from proxy.engine.dispatch import Engine
+from proxy.engine.state import MemoryState
 from proxy.handlers.registry import HANDLERS
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.request import parse_request
@@ -55,7 +57,10 @@ async def explain(
     beta: Spec | None = None,
 ) -> Explanation:
     transport = DryRunTransport(spec, beta or beta_spec())
-    engine = Engine(entries, settings, UpstreamClient(transport), HANDLERS)
+    # The real engine with a dry run for every service: writes are "sent now" through a
+    # transport that only records them, whatever the app's delivery (a spool is never
+    # touched), and markers or group kinds it learns stay in its own throwaway store.
+    engine = Engine(entries, settings, UpstreamClient(transport), HANDLERS, delivery=SendNow(), state=MemoryState())
     parts = urlsplit(target)
     method = method.upper()
     entry, stopped = None, None

@@ -9,6 +9,7 @@ from typing import Awaitable, Callable, Mapping
 import structlog
 
 from proxy.config import Settings
+from proxy.engine.auth import request_credentials
 from proxy.engine.context import Context
 from proxy.engine.declared import EntryClient, UndeclaredCall
 from proxy.engine.delivery import Delivery, SendNow
@@ -18,14 +19,14 @@ from proxy.engine.state import MemoryState, StateStore
 from proxy.engine.styles import page_list, single
 from proxy.engine.timeline import timeline
 from proxy.legacy.envelopes import fits
-from proxy.legacy.errors import NOT_FOUND, LegacyError
+from proxy.legacy.errors import NOT_FOUND, LegacyError, LegacyInputError
 from proxy.legacy.request import LegacyRequest
 from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.routes import Match, MethodNotAllowed, RouteNotFound, Router
 from proxy.mapping.table import Entry, MappingError
 from proxy.path_templates import variables
 from proxy.shapes.registry import SHAPES
-from proxy.upstream.client import Credentials, UpstreamClient
+from proxy.upstream.client import UpstreamClient
 from proxy.upstream.errors import UpstreamError
 
 Runner = Callable[[Context], Awaitable[LegacyResponse]]
@@ -36,8 +37,6 @@ _STYLE_ENVELOPES = {"none": "object", "page_list": "page_list", "timeline": "tim
 # Legacy ids are short alphanumerics or ULIDs; anything else cannot exist and must
 # never be spliced into an upstream path or filter.
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-# Keys end up in a header or the query string: nothing but key characters may pass.
-SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _INTERNAL = "An internal error occurred."
 
 log = structlog.get_logger("proxy")
@@ -77,7 +76,7 @@ class Engine:
         entry = match.entry
         if not all(_SAFE_ID.fullmatch(value) for value in match.path_params.values()):
             raise LegacyError(404, NOT_FOUND)
-        credentials = self._credentials(entry, request)
+        credentials = request_credentials(entry.auth, request.api_key, self._settings)
         ctx = Context(
             entry=entry,
             request=request,
@@ -94,6 +93,8 @@ class Engine:
             response = await self._runners[entry.source](ctx)
         except UpstreamError as failure:
             raise legacy_error_for(failure) from None
+        except LegacyInputError as invalid:
+            raise LegacyError(400, str(invalid)) from None
         except UndeclaredCall as breach:
             # The table and the code disagree: refuse rather than do what the entry does not say.
             log.error("undeclared_upstream_call", route=entry.legacy, operation=breach.operation)
@@ -102,23 +103,6 @@ class Engine:
             log.error("envelope_breach", route=entry.legacy, envelope=entry.envelope, status=response.status)
             raise LegacyError(500, _INTERNAL)
         return response
-
-    def _credentials(self, entry: Entry, request: LegacyRequest) -> Credentials:
-        settings = self._settings
-        if entry.auth != "api_key":
-            # Sidecar mode: with a key configured, public calls use the private endpoints.
-            return Credentials(private_key=settings.private_key)
-        inbound = request.api_key
-        if inbound is not None and not SAFE_KEY.fullmatch(inbound):
-            raise LegacyError(403, "The API key specified is invalid.")
-        if settings.allowed_keys and inbound not in settings.allowed_keys:
-            raise LegacyError(403, "The API key specified is invalid.")
-        key = inbound
-        if settings.private_key and (settings.private_key_mode == "always" or not inbound):
-            key = settings.private_key
-        if not key:
-            raise LegacyError(403, "You must specify an API key to make requests.")
-        return Credentials(private_key=key)
 
 
 def runner_for(entry: Entry, handlers: Mapping[str, Runner]) -> Runner:

@@ -7,7 +7,7 @@ from proxy.handlers.lookup import NO_MATCH, find_profile, one_identifier
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.person import legacy_person
-from proxy.shapes.person_input import InvalidUpdate, update_body
+from proxy.shapes.person_input import update_body
 from proxy.upstream.client import Reply
 
 SEARCHABLE = ("email", "phone_number", "external_id")
@@ -16,10 +16,7 @@ SEARCHABLE = ("email", "phone_number", "external_id")
 async def update_person(ctx: Context) -> LegacyResponse:
     """Properties come as query or form fields; PATCH answers the whole updated profile."""
     person_id = ctx.path_params["person_id"]
-    try:
-        body = update_body(person_id, ctx.request.params.items())
-    except InvalidUpdate as exc:
-        raise LegacyError(400, str(exc)) from None
+    body = update_body(person_id, ctx.request.params.items())
     if body is None:
         return _person(await _read(ctx))
     reply = await ctx.send(ctx.call("PATCH", "/api/profiles/{id}", path_params={"id": person_id}, body=body))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import replace
 
+from proxy.engine.auth import with_token
 from proxy.engine.context import Context
-from proxy.engine.dispatch import SAFE_KEY
 from proxy.legacy.errors import LegacyError
-from proxy.legacy.payload import PayloadError, read_payload
+from proxy.legacy.payload import read_payload
 from proxy.legacy.responses import LegacyResponse, text_response
-from proxy.shapes.event_input import InvalidPayload, event_body
+from proxy.shapes.event_input import event_body
 from proxy.shapes.profile_input import has_identifier, profile_attributes
 from proxy.upstream.client import Credentials
 
@@ -19,18 +18,15 @@ _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
 
 
 async def track(ctx: Context) -> LegacyResponse:
-    payload = _payload(ctx)
-    try:
-        body = event_body(payload, ctx.received_at_ns)
-    except InvalidPayload as exc:
-        raise LegacyError(400, str(exc)) from None
+    payload = read_payload(ctx.request)
+    body = event_body(payload, ctx.received_at_ns)
     path = "/api/events" if ctx.credentials.private_key else "/client/events"
     await ctx.deliver(ctx.call("POST", path, body=body), _credentials(ctx, payload))
     return _accepted(ctx)
 
 
 async def identify(ctx: Context) -> LegacyResponse:
-    payload = _payload(ctx)
+    payload = read_payload(ctx.request)
     properties = payload.get("properties")
     if not isinstance(properties, dict):
         raise LegacyError(400, "properties must be an object")
@@ -43,22 +39,8 @@ async def identify(ctx: Context) -> LegacyResponse:
     return _accepted(ctx)
 
 
-def _payload(ctx: Context) -> dict:
-    try:
-        return read_payload(ctx.request)
-    except PayloadError as exc:
-        raise LegacyError(400, str(exc)) from None
-
-
 def _credentials(ctx: Context, payload: dict) -> Credentials:
-    if ctx.credentials.private_key:
-        return ctx.credentials
-    token = payload.get("token")
-    if not isinstance(token, str) or not SAFE_KEY.fullmatch(token.strip()):
-        raise LegacyError(400, "token missing or malformed")
-    if ctx.settings.allowed_keys and token.strip() not in ctx.settings.allowed_keys:
-        raise LegacyError(403, "token not allowed")
-    return replace(ctx.credentials, public_key=token.strip())
+    return with_token(ctx.credentials, payload.get("token"), ctx.settings)
 
 
 def _accepted(ctx: Context) -> LegacyResponse:

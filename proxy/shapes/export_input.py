@@ -21,6 +21,7 @@ from typing import Any, Mapping
 
 import orjson
 
+from proxy.legacy.errors import LegacyInputError
 from proxy.shapes.filter_expr import equals
 
 # The new API's aggregation dimensions (the spec's `by` enum for query_metric_aggregates).
@@ -40,7 +41,7 @@ SUMMABLE = frozenset({"$value", "value"})
 LONGEST = timedelta(days=31)
 
 
-class InvalidExport(ValueError):
+class InvalidExport(LegacyInputError):
     pass
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from proxy.engine.context import Context
+from proxy.engine.steps import Steps
 from proxy.handlers.campaign_reads import CAMPAIGN, read_back
-from proxy.handlers.steps import Steps
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import queued
 from proxy.shapes.campaign_input import cancel_body, schedule_patch, send_job_body

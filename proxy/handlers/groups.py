@@ -3,7 +3,7 @@
 
 A legacy batch is at most BATCH_PAGES upstream pages of 100, read one after another, so
 the proxy holds one page and one batch of small records however large the group is.
-Where a batch stopped is kept behind the opaque integer `marker` (`markers.py`); the
+Where a batch stopped is kept behind the opaque integer `marker` (`proxy.engine.markers`); the
 last batch has none. A legacy group id may name a list or a segment (hazard 7): the
 first call probes, and the answer is remembered.
 """
@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from proxy.engine import markers
 from proxy.engine.context import Context
+from proxy.engine.markers import Resume
 from proxy.handlers.lists import SEGMENT_FIELDS
-from proxy.handlers import markers
-from proxy.handlers.markers import Resume
 from proxy.handlers.resolve import GROUP_MEMBERS
 from proxy.legacy.errors import NOT_FOUND, LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response

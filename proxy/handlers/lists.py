@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from proxy.engine.context import Context
-from proxy.handlers.fanout import collect, gather_bounded
+from proxy.engine.fanout import collect, gather_bounded
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
 from proxy.shapes.lists import legacy_list, list_body, list_summary

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from proxy.engine.context import Context
-from proxy.handlers.fanout import collect, gather_bounded, in_batches
+from proxy.engine.fanout import collect, gather_bounded, in_batches
 from proxy.legacy.errors import LegacyError
 from proxy.shapes.filter_expr import any_of
 from proxy.shapes.member_input import (

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from proxy.engine.auth import with_public_key
 from proxy.engine.context import Context
-from proxy.handlers.fanout import gather_bounded, in_batches
+from proxy.engine.fanout import gather_bounded, in_batches
 from proxy.handlers.members import MEMBERSHIP, write_membership
 from proxy.handlers.resolve import (
     find_members,

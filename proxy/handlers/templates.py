@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from proxy.engine.context import Context
-from proxy.handlers.steps import Steps
+from proxy.engine.steps import Steps
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.revision import BETA_REVISION

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from proxy.engine import markers
+from proxy.engine.markers import MARKER_TTL, MAX_MARKER, Resume
 from proxy.engine.state import MemoryState
-from proxy.handlers import markers
-from proxy.handlers.markers import MARKER_TTL, MAX_MARKER, Resume
 
 RESUME = Resume("/api/v2/group/{group_id}/members/all", "Y6nRLr", "list", 0, "cursor-1")
 

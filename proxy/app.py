@@ -22,6 +22,8 @@ from proxy.legacy.errors import LegacyError, render_error
 from proxy.legacy.request import parse_request
 from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.table import Entry, family_of, load_table
+from proxy.newapi.errors import TransportError, UpstreamTimeout
+from proxy.newapi.transport import Transport
 from proxy.openapi.spec import Spec, default_spec_path
 from proxy.readiness import readiness
 from proxy.spool.service import SpoolService
@@ -30,10 +32,8 @@ from proxy.staging.catalog import build_catalog
 from proxy.staging.passthrough import forward, is_new_api
 from proxy.staging.usage import UsageInventory
 from proxy.upstream.client import CallRecord, UpstreamClient, current_calls
-from proxy.upstream.errors import TransportError, UpstreamTimeout
 from proxy.upstream.http import HTTPTransport
 from proxy.upstream.stack import Stack, build_stack
-from proxy.upstream.transport import Transport
 
 ENGINE = web.AppKey("engine", Engine)
 UPSTREAM = web.AppKey("upstream", UpstreamClient)

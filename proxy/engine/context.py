@@ -11,10 +11,10 @@ from proxy.engine.delivery import Delivery
 from proxy.engine.state import StateStore
 from proxy.legacy.request import LegacyRequest
 from proxy.mapping.table import Entry
+from proxy.newapi.messages import Query
 from proxy.path_templates import fill as fill_template
 from proxy.shapes.filter_expr import escaped
 from proxy.upstream.client import Call, Credentials, Reply
-from proxy.upstream.messages import Query
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,10 +24,10 @@ from proxy.legacy.request import LegacyRequest
 from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.routes import Match, MethodNotAllowed, RouteNotFound, Router
 from proxy.mapping.table import Entry, MappingError
+from proxy.newapi.errors import UpstreamError
 from proxy.path_templates import variables
 from proxy.shapes.registry import SHAPES
 from proxy.upstream.client import UpstreamClient
-from proxy.upstream.errors import UpstreamError
 
 Runner = Callable[[Context], Awaitable[LegacyResponse]]
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from proxy.engine.context import Context
 from proxy.engine.styles import Shape
-from proxy.legacy.envelopes import timeline_envelope
 from proxy.legacy import paging_token
+from proxy.legacy.envelopes import timeline_envelope
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.newapi.messages import Query
 from proxy.shapes.included import index_included
-from proxy.upstream.messages import Query
 
 _TOKEN_VERSION = 1
 

@@ -21,6 +21,8 @@ from proxy.handlers.lists import SEGMENT_FIELDS
 from proxy.handlers.resolve import GROUP_MEMBERS
 from proxy.legacy.errors import NOT_FOUND, LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.newapi.errors import UpstreamRejected
+from proxy.newapi.messages import Query
 from proxy.shapes.filter_expr import equals
 from proxy.shapes.members import (
     list_exclusion,
@@ -29,8 +31,6 @@ from proxy.shapes.members import (
     member_record,
 )
 from proxy.upstream.client import Call
-from proxy.upstream.errors import UpstreamRejected
-from proxy.upstream.messages import Query
 
 BATCH_PAGES = 10  # legacy batches were about 1000 records
 PAGE = (("page[size]", "100"),)

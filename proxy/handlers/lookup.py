@@ -7,8 +7,8 @@ from typing import Any, Mapping
 
 from proxy.engine.context import Context
 from proxy.legacy.errors import LegacyError
+from proxy.newapi.messages import Query
 from proxy.shapes.filter_expr import equals
-from proxy.upstream.messages import Query
 
 NO_MATCH = "There is no profile matching the given parameters."
 

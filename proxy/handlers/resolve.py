@@ -17,6 +17,7 @@ from typing import Any
 from proxy.engine.context import Context
 from proxy.engine.fanout import collect, gather_bounded, in_batches
 from proxy.legacy.errors import LegacyError
+from proxy.newapi.messages import Query
 from proxy.shapes.filter_expr import any_of
 from proxy.shapes.member_input import (
     Identifiers,
@@ -28,7 +29,6 @@ from proxy.shapes.member_input import (
 )
 from proxy.shapes.profile_input import IDENTIFIERS
 from proxy.upstream.client import Call
-from proxy.upstream.messages import Query
 
 LOOKUP_SIZE = 100  # values per any(…) filter: the new API's largest page
 GROUP_MEMBERS = {"list": "/api/lists/{id}/profiles", "segment": "/api/segments/{id}/profiles"}

@@ -3,8 +3,8 @@ the bytes the real API would send."""
 
 from __future__ import annotations
 
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.sandbox.core import Sandbox
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 
 class SandboxTransport:

@@ -18,11 +18,11 @@ from proxy.handlers.registry import HANDLERS
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import Entry
+from proxy.newapi.messages import UpstreamRequest
 from proxy.openapi.spec import Spec, default_spec_path
 from proxy.staging.dryrun import PLACEHOLDER, DryRunTransport
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.http import upstream_url
-from proxy.upstream.messages import UpstreamRequest
 
 PRIVATE_KEY_VARIABLE = "$KLAVIYO_PRIVATE_KEY"
 PUBLIC_KEY_VARIABLE = "$KLAVIYO_PUBLIC_KEY"

@@ -15,10 +15,10 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import orjson
 
+from proxy.newapi.errors import UpstreamRejected, UpstreamServerError, UpstreamThrottled
+from proxy.newapi.messages import Query, UpstreamRequest, UpstreamResponse
+from proxy.newapi.transport import Transport
 from proxy.revision import PINNED_REVISION
-from proxy.upstream.errors import UpstreamRejected, UpstreamServerError, UpstreamThrottled
-from proxy.upstream.messages import Query, UpstreamRequest, UpstreamResponse
-from proxy.upstream.transport import Transport
 
 JSON_API = "application/vnd.api+json"
 _VARIABLE = re.compile(r"\{([a-z_]+)\}")

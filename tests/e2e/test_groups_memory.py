@@ -14,9 +14,9 @@ from proxy.engine.dispatch import Engine
 from proxy.handlers.registry import HANDLERS
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import load_table
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
 from proxy.upstream.client import UpstreamClient
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 MEMBERS = 100_000
 LIST_ID = "BigLst"

@@ -23,10 +23,10 @@ from proxy.engine.dispatch import Engine
 from proxy.handlers.registry import HANDLERS
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import load_table
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.openapi.contract import ContractTransport
 from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
 from proxy.upstream.client import UpstreamClient
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 NO_PUBLIC_KEY = "A public key is required: post with ?a=<public key> or set KLP_PUBLIC_KEY."
 

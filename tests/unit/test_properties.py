@@ -17,11 +17,11 @@ from proxy.legacy.errors import LegacyError
 from proxy.legacy.payload import PayloadError, read_payload
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import load_table
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.openapi.validate import validate_request
 from proxy.shapes.event_input import InvalidPayload, event_body
 from proxy.shapes.person import legacy_person
 from proxy.upstream.client import Call, Credentials, UpstreamClient, build_request
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_scalars = st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)

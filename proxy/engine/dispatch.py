@@ -16,7 +16,7 @@ from proxy.engine.delivery import Delivery, SendNow
 from proxy.engine.failures import legacy_error_for
 from proxy.engine.params import coerce_params
 from proxy.engine.state import MemoryState, StateStore
-from proxy.engine.styles import page_list, single
+from proxy.engine.styles import every, page_list, single
 from proxy.engine.timeline import timeline
 from proxy.legacy.envelopes import fits
 from proxy.legacy.errors import NOT_FOUND, LegacyError, LegacyInputError
@@ -31,9 +31,10 @@ from proxy.upstream.client import UpstreamClient
 
 Runner = Callable[[Context], Awaitable[LegacyResponse]]
 
-STYLES = {"none": single, "page_list": page_list, "timeline": timeline}
+STYLES = {"none": single, "all": every, "page_list": page_list, "timeline": timeline}
 _STYLE_PARAMS = {"page_list": ("page", "count"), "timeline": ("since", "count", "sort")}
-_STYLE_ENVELOPES = {"none": "object", "page_list": "page_list", "timeline": "timeline"}
+# What each style can answer; `empty` (a write with nothing to say) is the one needing no shape.
+_STYLE_ENVELOPES = {"none": ("object", "empty"), "all": ("array",), "page_list": ("page_list",), "timeline": ("timeline",)}
 # Legacy ids are short alphanumerics or ULIDs; anything else cannot exist and must
 # never be spliced into an upstream path or filter.
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -111,7 +112,7 @@ def runner_for(entry: Entry, handlers: Mapping[str, Runner]) -> Runner:
         raise MappingError(problems[0])
     if entry.handler:
         return handlers[entry.handler]
-    return partial(STYLES[entry.paginate], shape=SHAPES[entry.shape or ""])
+    return partial(STYLES[entry.paginate], shape=SHAPES[entry.shape] if entry.shape else None)
 
 
 def binding_problems(entry: Entry, handlers: Mapping[str, Runner]) -> list[str]:
@@ -122,10 +123,12 @@ def binding_problems(entry: Entry, handlers: Mapping[str, Runner]) -> list[str]:
     problems = []
     if len(entry.calls) != 1:
         problems.append(f"{entry.source}: field calls: without a handler an entry makes exactly one call")
-    if entry.shape not in SHAPES:
+    if entry.envelope == "empty" and entry.shape:
+        problems.append(f"{entry.source}: field respond.shape: an empty answer has no shape")
+    elif entry.envelope != "empty" and entry.shape not in SHAPES:
         problems.append(f"{entry.source}: field respond.shape: no shape named {entry.shape!r}")
-    if entry.envelope != _STYLE_ENVELOPES[entry.paginate]:
-        expected = _STYLE_ENVELOPES[entry.paginate]
+    if entry.envelope not in _STYLE_ENVELOPES[entry.paginate]:
+        expected = " or ".join(_STYLE_ENVELOPES[entry.paginate])
         problems.append(f"{entry.source}: field respond.envelope: paginate {entry.paginate} answers {expected}")
     missing = [name for name in _STYLE_PARAMS.get(entry.paginate, ()) if name not in entry.params]
     if missing:

@@ -40,8 +40,6 @@ HANDLERS: dict[str, Runner] = {
     "groups.list_exclusions": groups.list_exclusions,
     "lists.all_groups": lists.all_groups,
     "lists.create_list": lists.create_list,
-    "lists.delete_list": lists.delete_list,
-    "lists.get_lists": lists.get_lists,
     "lists.update_list": lists.update_list,
     "members.add_members": members.add_members,
     "members.check_list_members": members.check_list_members,

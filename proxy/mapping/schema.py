@@ -53,7 +53,10 @@ ENTRY = {
         },
         "filter": {"type": "array", "items": {"type": "string"}},
         "params": {"type": "object", "additionalProperties": PARAM},
-        "paginate": {"enum": ["none", "page_list", "timeline"]},
+        "paginate": {
+            "description": "none: one call; all: every page, as a bare array; page_list: v1 page/count; timeline: since/next",
+            "enum": ["none", "all", "page_list", "timeline"],
+        },
         "respond": {
             "type": "object",
             "additionalProperties": False,

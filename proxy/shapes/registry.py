@@ -15,6 +15,7 @@ Shape = Callable[..., dict[str, Any]]
 SHAPES: dict[str, Shape] = {
     "event.legacy_event": event.legacy_event,
     "lists.list_detail": lists.list_detail,
+    "lists.list_summary": lists.list_summary,
     "metric.legacy_metric": metric.legacy_metric,
     "person.legacy_person": person.legacy_person,
     "template.legacy_template": template.legacy_template,

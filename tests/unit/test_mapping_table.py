@@ -113,3 +113,30 @@ def test_path_params_bind_the_call_to_the_legacy_path(tmp_path: Path, change, me
     with pytest.raises(MappingError) as caught:
         runner_for(entry, HANDLERS)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("paginate: page_list", "paginate: all"), "field respond.envelope: paginate all answers array"),
+        (("respond: {envelope: page_list, shape: metric.legacy_metric}", "respond: {envelope: empty, shape: metric.legacy_metric}"),
+         "field respond.shape: an empty answer has no shape"),
+        (("  paginate: page_list\n", ""), "field respond.envelope: paginate none answers object or empty"),
+        (("calls: [GET /api/metrics]", "calls: [GET /api/metrics, GET /api/events]"), "field calls: without a handler an entry makes exactly one call"),
+    ],
+)  # fmt: skip
+def test_a_handler_less_entry_says_what_its_runner_does(tmp_path: Path, change, message):
+    (entry,) = load_table(write(tmp_path, GOOD.replace(*change)))
+    with pytest.raises(MappingError) as caught:
+        runner_for(entry, HANDLERS)
+    assert message in str(caught.value)
+
+
+def test_a_write_with_an_empty_answer_needs_no_shape_and_takes_none(tmp_path: Path):
+    text = SINGLE.replace("GET /api/v1/person/{person_id}\n", "DELETE /api/v1/person/{person_id}\n")
+    text = text.replace('["GET /api/profiles/{id}"]', '["DELETE /api/profiles/{id}"]')
+    (entry,) = load_table(write(tmp_path, text.replace("{envelope: object, shape: person.legacy_person}", "{envelope: empty}")))
+    assert runner_for(entry, HANDLERS)
+    (entry,) = load_table(write(tmp_path, text.replace("envelope: object", "envelope: empty")))
+    with pytest.raises(MappingError, match="field respond.shape: an empty answer has no shape"):
+        runner_for(entry, HANDLERS)

@@ -14,6 +14,7 @@ from proxy.engine.context import Context
 from proxy.engine.declared import EntryClient, UndeclaredCall
 from proxy.engine.delivery import Delivery, SendNow
 from proxy.engine.failures import legacy_error_for
+from proxy.engine.lookup import lookup
 from proxy.engine.params import coerce_params
 from proxy.engine.state import MemoryState, StateStore
 from proxy.engine.styles import every, page_list, single
@@ -112,7 +113,8 @@ def runner_for(entry: Entry, handlers: Mapping[str, Runner]) -> Runner:
         raise MappingError(problems[0])
     if entry.handler:
         return handlers[entry.handler]
-    return partial(STYLES[entry.paginate], shape=SHAPES[entry.shape] if entry.shape else None)
+    style = lookup if entry.lookup else STYLES[entry.paginate]
+    return partial(style, shape=SHAPES[entry.shape] if entry.shape else None)
 
 
 def binding_problems(entry: Entry, handlers: Mapping[str, Runner]) -> list[str]:
@@ -130,10 +132,22 @@ def binding_problems(entry: Entry, handlers: Mapping[str, Runner]) -> list[str]:
     if entry.envelope not in _STYLE_ENVELOPES[entry.paginate]:
         expected = " or ".join(_STYLE_ENVELOPES[entry.paginate])
         problems.append(f"{entry.source}: field respond.envelope: paginate {entry.paginate} answers {expected}")
+    if entry.lookup:
+        problems += _lookup_problems(entry)
     missing = [name for name in _STYLE_PARAMS.get(entry.paginate, ()) if name not in entry.params]
     if missing:
         problems.append(f"{entry.source}: field params: paginate {entry.paginate} needs {', '.join(missing)}")
     return problems + _path_param_problems(entry)
+
+
+def _lookup_problems(entry: Entry) -> list[str]:
+    problems = []
+    if entry.paginate != "none" or entry.envelope != "object" or str(entry.calls[0]) != "GET /api/profiles":
+        problems.append(f"{entry.source}: field lookup: answers one object from one GET /api/profiles")
+    undeclared = [name for name in entry.lookup if name not in entry.params]
+    if undeclared:
+        problems.append(f"{entry.source}: field lookup: {', '.join(undeclared)} not in params")
+    return problems
 
 
 def _path_param_problems(entry: Entry) -> list[str]:

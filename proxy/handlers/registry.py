@@ -45,8 +45,6 @@ HANDLERS: dict[str, Runner] = {
     "members.check_list_members": members.check_list_members,
     "members.check_segment_members": members.check_segment_members,
     "members.remove_members": members.remove_members,
-    "people.exchange": people.exchange,
-    "people.search": people.search,
     "people.update_person": people.update_person,
     "privacy.deletion_request": privacy.deletion_request,
     "public.identify": public.identify,

@@ -52,6 +52,12 @@ ENTRY = {
             "additionalProperties": {"type": "string"},
         },
         "filter": {"type": "array", "items": {"type": "string"}},
+        "lookup": {
+            "description": "find one profile by whichever one of these legacy params is given: {param: profile field}",
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {"type": "string", "pattern": r"^[a-z_]+$"},
+        },
         "params": {"type": "object", "additionalProperties": PARAM},
         "paginate": {
             "description": "none: one call; all: every page, as a bare array; page_list: v1 page/count; timeline: since/next",

@@ -57,6 +57,7 @@ class Entry:
     query: Mapping[str, str] = field(default_factory=dict)
     path_params: Mapping[str, str] = field(default_factory=dict)
     filter: tuple[str, ...] = ()
+    lookup: Mapping[str, str] = field(default_factory=dict)  # legacy param -> profile field
     params: Mapping[str, Param] = field(default_factory=dict)
     paginate: str = "none"
     note: str = ""
@@ -136,6 +137,7 @@ def _entry(raw: Any, source: str) -> Entry:
         query=MappingProxyType(dict(raw.get("query", {}))),
         path_params=MappingProxyType(dict(raw.get("path_params", {}))),
         filter=tuple(raw.get("filter", ())),
+        lookup=MappingProxyType(dict(raw.get("lookup", {}))),
         params=MappingProxyType(
             {name: _param(name, spec, source) for name, spec in raw.get("params", {}).items()}
         ),

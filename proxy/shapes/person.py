@@ -43,3 +43,8 @@ def legacy_person(resource: Mapping[str, Any], included: Included = {}) -> dict[
 
 def _or_blank(value: Any) -> Any:
     return "" if value is None else value
+
+
+def profile_id(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
+    """The v2 people lookups' answer: only the person's id."""
+    return {"id": resource["id"]}

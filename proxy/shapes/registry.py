@@ -18,5 +18,6 @@ SHAPES: dict[str, Shape] = {
     "lists.list_summary": lists.list_summary,
     "metric.legacy_metric": metric.legacy_metric,
     "person.legacy_person": person.legacy_person,
+    "person.profile_id": person.profile_id,
     "template.legacy_template": template.legacy_template,
 }

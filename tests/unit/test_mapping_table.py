@@ -140,3 +140,32 @@ def test_a_write_with_an_empty_answer_needs_no_shape_and_takes_none(tmp_path: Pa
     (entry,) = load_table(write(tmp_path, text.replace("envelope: object", "envelope: empty")))
     with pytest.raises(MappingError, match="field respond.shape: an empty answer has no shape"):
         runner_for(entry, HANDLERS)
+
+
+LOOKUP = """
+- chart: []
+  beyond_chart: test
+  legacy: GET /api/v2/people/search
+  auth: api_key
+  calls: [GET /api/profiles]
+  params:
+    email: {type: str}
+  lookup: {email: email}
+  respond: {envelope: object, shape: person.profile_id}
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("lookup: {email: email}", "lookup: {email: email, phone: phone_number}"), "field lookup: phone not in params"),
+        (("calls: [GET /api/profiles]", "calls: [GET /api/events]"), "field lookup: answers one object from one GET /api/profiles"),
+    ],
+)
+def test_a_lookup_names_declared_params_and_reads_profiles(tmp_path: Path, change, message):
+    (entry,) = load_table(write(tmp_path, LOOKUP))
+    assert runner_for(entry, HANDLERS)
+    (entry,) = load_table(write(tmp_path, LOOKUP.replace(*change)))
+    with pytest.raises(MappingError) as caught:
+        runner_for(entry, HANDLERS)
+    assert message in str(caught.value)

@@ -27,6 +27,14 @@ def write(tmp_path: Path, text: str) -> Path:
     return tmp_path
 
 
+def binding_error(tmp_path: Path, text: str) -> str:
+    """Why the one entry of `text` loads but cannot be bound to a runner."""
+    (entry,) = load_table(write(tmp_path, text))
+    with pytest.raises(MappingError) as caught:
+        runner_for(entry, HANDLERS)
+    return str(caught.value)
+
+
 def test_the_shipped_table_loads_and_every_entry_has_a_runner():
     entries = load_table(MAPPINGS)
     assert entries
@@ -109,10 +117,7 @@ SINGLE = """
     ],
 )
 def test_path_params_bind_the_call_to_the_legacy_path(tmp_path: Path, change, message):
-    (entry,) = load_table(write(tmp_path, SINGLE.replace(*change)))
-    with pytest.raises(MappingError) as caught:
-        runner_for(entry, HANDLERS)
-    assert message in str(caught.value)
+    assert message in binding_error(tmp_path, SINGLE.replace(*change))
 
 
 @pytest.mark.parametrize(
@@ -126,10 +131,7 @@ def test_path_params_bind_the_call_to_the_legacy_path(tmp_path: Path, change, me
     ],
 )  # fmt: skip
 def test_a_handler_less_entry_says_what_its_runner_does(tmp_path: Path, change, message):
-    (entry,) = load_table(write(tmp_path, GOOD.replace(*change)))
-    with pytest.raises(MappingError) as caught:
-        runner_for(entry, HANDLERS)
-    assert message in str(caught.value)
+    assert message in binding_error(tmp_path, GOOD.replace(*change))
 
 
 def test_a_write_with_an_empty_answer_needs_no_shape_and_takes_none(tmp_path: Path):
@@ -137,9 +139,8 @@ def test_a_write_with_an_empty_answer_needs_no_shape_and_takes_none(tmp_path: Pa
     text = text.replace('["GET /api/profiles/{id}"]', '["DELETE /api/profiles/{id}"]')
     (entry,) = load_table(write(tmp_path, text.replace("{envelope: object, shape: person.legacy_person}", "{envelope: empty}")))
     assert runner_for(entry, HANDLERS)
-    (entry,) = load_table(write(tmp_path, text.replace("envelope: object", "envelope: empty")))
-    with pytest.raises(MappingError, match="field respond.shape: an empty answer has no shape"):
-        runner_for(entry, HANDLERS)
+    shaped = text.replace("envelope: object", "envelope: empty")
+    assert "field respond.shape: an empty answer has no shape" in binding_error(tmp_path, shaped)
 
 
 LOOKUP = """
@@ -165,7 +166,4 @@ LOOKUP = """
 def test_a_lookup_names_declared_params_and_reads_profiles(tmp_path: Path, change, message):
     (entry,) = load_table(write(tmp_path, LOOKUP))
     assert runner_for(entry, HANDLERS)
-    (entry,) = load_table(write(tmp_path, LOOKUP.replace(*change)))
-    with pytest.raises(MappingError) as caught:
-        runner_for(entry, HANDLERS)
-    assert message in str(caught.value)
+    assert message in binding_error(tmp_path, LOOKUP.replace(*change))

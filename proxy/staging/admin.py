@@ -22,7 +22,7 @@ from proxy.staging.usage import UsageInventory
 class Staging:
     entries: list[Entry]
     settings: Settings
-    spec: Spec | None
+    spec: Spec
     catalog: dict[str, CatalogEntry]
     inventory: UsageInventory
 
@@ -61,8 +61,6 @@ async def _explain(request: web.Request) -> web.Response:
         headers = {str(k): str(v) for k, v in (ask.get("headers") or {}).items()}
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         return _error(400, 'Send {"request": "METHOD /path?query", "data"?, "headers"?, "format"?: text|curl|json}.')
-    if staging.spec is None:
-        return _error(503, "explain needs the official spec: set KLAVIYO_OPENAPI_SPEC")
     try:
         explanation = await explain(staging.entries, staging.settings, staging.spec, method, target.strip(), body, headers)
     except LegacyError as error:

@@ -18,7 +18,10 @@ def chromium():
     if executable is None:
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: .ci/run must install Debian's chromium package")
-        pytest.skip("no Chromium on this machine (apt-get install chromium); CI always runs this test")
+        pytest.skip(
+            "no Chromium on PATH (chromium, chromium-browser or google-chrome): install it with "
+            "`apt-get install chromium` (Debian/Ubuntu) to run this test; .ci/run installs it and always runs it"
+        )
     return executable
 
 

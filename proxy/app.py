@@ -8,7 +8,10 @@ from aiohttp import web
 from proxy.backends import budget_for, spool_opener
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
+from proxy.engine.state import MemoryState
+from proxy.handlers.registry import HANDLERS
 from proxy.mapping.table import Entry, load_table
+from proxy.newapi.transport import Transport
 from proxy.openapi.spec import Spec, pinned_spec
 from proxy.spool.service import SpoolService
 from proxy.staging.admin import PREFIX, Staging, admin_app
@@ -20,7 +23,6 @@ from proxy.staging.usage_recording import usage_recording
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.http import HTTPTransport
 from proxy.upstream.stack import build_stack
-from proxy.upstream.transport import Transport
 from proxy.web import malformed
 from proxy.web.admin_access import admin_access
 from proxy.web.legacy_errors import legacy_errors
@@ -55,7 +57,11 @@ def create_app(
     # the background after the answer; the connection closes instead.
     app = web.Application(handler_args={"auto_decompress": False, "lingering_time": 0})
     app[SETTINGS], app[UPSTREAM], app[STACK] = settings, upstream, stack
-    app[ENGINE] = Engine(entries, settings, upstream)
+    delivery = None  # send now
+    if settings.delivery == "spool":
+        delivery = app[SPOOL] = SpoolService(settings, upstream, stack.tiers, spool_opener(settings))
+        app.cleanup_ctx.append(app[SPOOL].lifecycle)
+    app[ENGINE] = Engine(entries, settings, upstream, HANDLERS, delivery=delivery, state=MemoryState())
     app.middlewares.extend(_pipeline(settings, staging))
     add_probe_routes(app)
     if settings.admin and settings.admin_port is None:
@@ -63,10 +69,6 @@ def create_app(
     elif settings.admin:
         app.cleanup_ctx.append(_admin_site(staging))
     app.router.add_route("*", r"/{tail:[\s\S]*}", serve_legacy)  # any path, even with CR/LF
-    if settings.delivery == "spool":
-        app[SPOOL] = SpoolService(settings, upstream, stack.tiers, spool_opener(settings))
-        app.middlewares.append(app[SPOOL].middleware)
-        app.cleanup_ctx.append(app[SPOOL].lifecycle)
     app.on_cleanup.append(_close_upstream)
     return app
 
@@ -75,7 +77,7 @@ def _pipeline(settings: Settings, staging: Staging) -> list:
     """Outermost first; each staging stage only when its setting is on."""
     stages: list = [observe]
     if settings.admin:
-        stages.append(usage_recording(staging.inventory))
+        stages.append(usage_recording(staging))
     stages.append(legacy_errors)
     if settings.deprecation_headers:
         stages.append(deprecation_headers(staging.catalog))

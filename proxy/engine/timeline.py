@@ -7,20 +7,17 @@ skipped or repeated when several share a timestamp.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import orjson
-
 from proxy.engine.context import Context
 from proxy.engine.styles import Shape
+from proxy.legacy import paging_token
 from proxy.legacy.envelopes import timeline_envelope
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.newapi.messages import Query
 from proxy.shapes.included import index_included
-from proxy.upstream.messages import Query
 
 _TOKEN_VERSION = 1
 # A `since` is a moment events can have: from the epoch to the last second of year 9999
@@ -51,17 +48,16 @@ def position_from(since: str | None, sort: str) -> Position:
 
 
 def encode_token(position: Position) -> str:
-    raw = orjson.dumps([_TOKEN_VERSION, position.sort, position.since, position.cursor])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return paging_token.encode(_TOKEN_VERSION, position.sort, position.since, position.cursor)
 
 
 def decode_token(token: str) -> Position:
     try:
-        version, sort, since, cursor = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if version != _TOKEN_VERSION or sort not in ("asc", "desc") or not isinstance(cursor, str):
+        sort, since, cursor = paging_token.decode(token, _TOKEN_VERSION, 3)
+        if sort not in ("asc", "desc") or not isinstance(cursor, str):
             raise ValueError
         return Position(sort, since if isinstance(since, int) else None, cursor)
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+    except ValueError:
         raise LegacyError(400, _INVALID_SINCE) from None
 
 

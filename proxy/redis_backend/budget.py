@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 
 from proxy.openapi.spec import RateLimit
 from proxy.upstream.budget import LANDING_MARGIN, MINUTE, Feedback, windows
-from proxy.upstream.errors import SharedStateUnavailable
+from proxy.newapi.errors import SharedStateUnavailable
 
 log = structlog.get_logger("proxy")
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
+from proxy.newapi.messages import UpstreamRequest
 from proxy.sandbox.core import Sandbox
 from proxy.sandbox.faults import Faults, FaultyTransport
 from proxy.sandbox.transport import SandboxTransport
-from proxy.upstream.errors import UpstreamUnreachable
-from proxy.upstream.messages import UpstreamRequest
+from proxy.newapi.errors import UpstreamUnreachable
 
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
 TRANSPORT_KEY = web.AppKey("transport", FaultyTransport)

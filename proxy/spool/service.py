@@ -10,15 +10,15 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from proxy.config import Settings
+from proxy.engine.declared import EntryClient
 from proxy.spool.admission import AdmittingSpool
 from proxy.spool.batching import bulk_thresholds
-from proxy.spool.intake import current_spool
+from proxy.spool.intake import SPOOLED_KINDS, accepted
 from proxy.spool.records import Spool
 from proxy.spool.worker import DeliveryWorker, WorkerSettings
-from proxy.upstream.client import Credentials, UpstreamClient
+from proxy.upstream.client import Call, Credentials, UpstreamClient
 from proxy.upstream.tiers import TierTable
 
 
@@ -37,6 +37,8 @@ def credentials_for(settings: Settings) -> Callable[[str], Credentials]:
 
 
 class SpoolService:
+    """The spool while the app runs, and the engine's delivery when `delivery=spool`."""
+
     def __init__(
         self, settings: Settings, upstream: UpstreamClient, tiers: TierTable, open_spool: Callable[[], Awaitable[Spool]]
     ) -> None:
@@ -69,14 +71,15 @@ class SpoolService:
             await worker.stop()
             await spool.close()
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Lets track and identify find the spool while it accepts writes."""
-        token = current_spool.set(self._intake)
-        try:
-            return await handler(request)
-        finally:
-            current_spool.reset(token)
+    async def deliver(self, client: EntryClient, call: Call, credentials: Credentials, received_at_ns: int) -> None:
+        """Store the write durably (answered once stored); a write the spool cannot carry,
+        or one arriving while the spool is closed, is sent now."""
+        kind = SPOOLED_KINDS.get(call.path)
+        if self._intake is None or kind is None or call.method != "POST":
+            await client.send(call, credentials)
+            return
+        client.check(call)
+        await self._intake.accept(accepted(kind, call.body, credentials.public_key or "", received_at_ns))
 
     async def health(self) -> dict[str, Any]:
         """What a probe may show: ok or not and the counts, never where the store lives

@@ -12,7 +12,7 @@ from proxy.legacy.errors import LegacyError
 from proxy.openapi.spec import Spec
 from proxy.staging.passthrough import forward, is_new_api
 from proxy.staging.passthrough_access import allowed, passthrough_credential
-from proxy.upstream.errors import TransportError, UpstreamError, UpstreamTimeout
+from proxy.newapi.errors import TransportError, UpstreamError, UpstreamTimeout
 from proxy.web.body import read_body
 from proxy.web.served import served_of
 from proxy.web.state import SETTINGS, UPSTREAM

@@ -1,5 +1,6 @@
 """The usage inventory's place in the pipeline: every legacy and passthrough request
-is recorded (route, key fingerprint, status, the operations it became, latency)."""
+is recorded (route, key fingerprint, status, the operations it became, latency), and
+counted in the route's activity (the dashboard's sparkline)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from proxy.staging.usage import UsageInventory
+from proxy.staging.admin import Staging
 from proxy.web.observe import is_service_path
 from proxy.web.served import served_of
 
 
-def usage_recording(inventory: UsageInventory):
+def usage_recording(staging: Staging):
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if is_service_path(request.path):
@@ -23,7 +24,9 @@ def usage_recording(inventory: UsageInventory):
         served = served_of(request)
         ms = round((time.perf_counter() - started) * 1000, 2)
         operations = [call.operation for call in served.calls]
-        inventory.record(served.route or "(unmapped)", served.key, response.status, operations, ms)
+        route = served.route or "(unmapped)"
+        staging.inventory.record(route, served.key, response.status, operations, ms)
+        staging.activity.record(route)
         return response
 
     return middleware

@@ -20,8 +20,8 @@ from proxy.redis_backend.spool import RedisSpool
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
 from proxy.spool.records import EVENT, Accepted, DeadLetterLimits
 from proxy.spool.sqlite import SQLiteSpool
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
-from proxy.upstream.transport import Transport
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.transport import Transport
 
 NOW = 1_750_000_000.0
 

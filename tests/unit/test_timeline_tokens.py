@@ -24,3 +24,15 @@ def test_next_token_round_trips_sort_bound_and_cursor():
 def test_unknown_since_is_a_legacy_400(since):
     with pytest.raises(LegacyError, match="since"):
         decode_token(since)
+
+
+def test_a_recipients_offset_is_not_a_timeline_token():
+    # Both formats share one codec: a token of one is refused by the other, not misread.
+    from proxy.handlers.campaign_recipients import Offset, decode_offset, encode_offset
+
+    offset = Offset("asc", 2, "cursor-1", 7)
+    assert decode_offset(encode_offset(offset)) == offset
+    with pytest.raises(LegacyError, match="since"):
+        decode_token(encode_offset(offset))
+    with pytest.raises(LegacyError, match="offset"):
+        decode_offset(encode_token(Position("asc", 5, "cursor-1")))

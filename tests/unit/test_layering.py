@@ -22,7 +22,8 @@ UPSTREAM = OPENAPI | {"upstream"}
 ENGINE = SHAPES | UPSTREAM | {"engine"}
 HANDLERS = ENGINE | {"handlers"}
 SPOOL = ENGINE | {"spool"}
-WIRING = HANDLERS | SPOOL | {"redis_backend", "staging", "backends", "readiness", "coverage"}
+WEB = HANDLERS | SPOOL | {"readiness", "web"}  # the HTTP edge: the middleware pipeline's own stages
+WIRING = WEB | {"redis_backend", "staging", "backends", "coverage"}
 
 ALLOWED: dict[str, set[str]] = {
     "newapi": set(),
@@ -35,7 +36,8 @@ ALLOWED: dict[str, set[str]] = {
     "handlers": ENGINE,
     "spool": ENGINE,
     "redis_backend": SPOOL,
-    "staging": HANDLERS,
+    "staging": HANDLERS | WEB,  # its optional stages plug into the pipeline
+    "web": WEB,
     "sandbox": OPENAPI,  # an emulator of the new API: it knows nothing of the proxy
     "backends": SPOOL | {"redis_backend"},
     "readiness": SPOOL,

@@ -14,7 +14,7 @@ from proxy.mapping.table import Entry, load_table
 from proxy.newapi.transport import Transport
 from proxy.openapi.spec import Spec, pinned_spec
 from proxy.spool.service import SpoolService
-from proxy.staging.admin import PREFIX, Staging, admin_app
+from proxy.staging.admin import PREFIX, STAGING, Staging, admin_app
 from proxy.staging.catalog import build_catalog
 from proxy.staging.deprecation_middleware import deprecation_headers
 from proxy.staging.passthrough_middleware import passthrough
@@ -56,7 +56,7 @@ def create_app(
     # lingering_time=0: a body it stopped reading (too large, refused) is not read on in
     # the background after the answer; the connection closes instead.
     app = web.Application(handler_args={"auto_decompress": False, "lingering_time": 0})
-    app[SETTINGS], app[UPSTREAM], app[STACK] = settings, upstream, stack
+    app[SETTINGS], app[UPSTREAM], app[STACK], app[STAGING] = settings, upstream, stack, staging
     delivery = None  # send now
     if settings.delivery == "spool":
         delivery = app[SPOOL] = SpoolService(settings, upstream, stack.tiers, spool_opener(settings))

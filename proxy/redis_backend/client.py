@@ -13,8 +13,8 @@ def connect(url: str) -> Redis:
     Redis is back, gets past connections the restart left dead by reconnecting at once."""
     return Redis.from_url(
         url,
-        socket_connect_timeout=2.0,
-        socket_timeout=5.0,
+        socket_connect_timeout=5.0,
+        socket_timeout=10.0,
         retry=Retry(NoBackoff(), 1),
         retry_on_error=[ConnectionError],
     )

@@ -139,35 +139,32 @@ class ProfileStore:
         return self._by_id.get(profile_id)
 
     def find(self, identifier: str, value: str) -> Profile | None:
-        return self._by_identifier[identifier].get(_index_key(identifier, value))
+        return self._by_identifier[identifier].get(value)
 
     def add(self, profile: Profile) -> None:
         self._by_id[profile.id] = profile
         for identifier in IDENTIFIERS:
             value = getattr(profile, identifier)
             if value is not None:
-                self._by_identifier[identifier][_index_key(identifier, value)] = profile
+                self._by_identifier[identifier][value] = profile
 
     def set_identifier(self, profile: Profile, identifier: str, value: str | None) -> None:
         index = self._by_identifier[identifier]
         old = getattr(profile, identifier)
         if old is not None:
-            index.pop(_index_key(identifier, old), None)
+            index.pop(old, None)
         setattr(profile, identifier, value)
         if value is not None:
-            index[_index_key(identifier, value)] = profile
+            index[value] = profile
 
     def remove(self, profile: Profile) -> None:
         self._by_id.pop(profile.id, None)
         for identifier in IDENTIFIERS:
             value = getattr(profile, identifier)
             if value is not None:
-                self._by_identifier[identifier].pop(_index_key(identifier, value), None)
+                self._by_identifier[identifier].pop(value, None)
 
 
-def _index_key(identifier: str, value: str) -> str:
-    # Klaviyo matches email addresses case-insensitively.
-    return value.lower() if identifier == "email" else value
 
 
 class MetricStore:

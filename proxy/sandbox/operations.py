@@ -72,6 +72,7 @@ BUILT_IN: dict[str, OperationLimits] = {
     "bulk_create_events": OperationLimits(M, None),
     "bulk_import_profiles": OperationLimits(M, None),
     "get_bulk_import_profiles_job": OperationLimits(M, None),
+    "get_errors_for_bulk_import_profiles_job": OperationLimits(M, PageSize(minimum=1, maximum=100, default=20)),
 }
 
 

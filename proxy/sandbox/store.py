@@ -16,6 +16,7 @@ from typing import Any
 
 from proxy.sandbox.campaign_store import CampaignStore
 from proxy.sandbox.groups import GroupStore, MailingList, Segment
+from proxy.sandbox.jobs import JobQueue
 from proxy.sandbox.template_store import TemplateStore
 
 LOCATION_FIELDS = (
@@ -295,16 +296,30 @@ class SuppressionJob:
     skipped_count: int  # emails whose profile already had this suppression
 
 
+@dataclass(frozen=True)
+class ImportFailure:
+    """One profile a bulk import refused, as `GET …/import-errors` reports it."""
+
+    id: str
+    code: str
+    title: str
+    detail: str
+    pointer: str  # into the job's request body
+    original_payload: dict[str, Any]  # the profile resource as the request sent it
+
+
 @dataclass
 class ImportJob:
-    """A bulk profile import; the sandbox runs it at once, so it is always complete."""
+    """A bulk profile import: queued when accepted, complete once it has run."""
 
     id: str
     created_at: float
     total_count: int
-    profile_ids: list[str]  # the created or updated profiles, in request order
     list_ids: list[str]
-    failures: list[str]  # one detail per profile the import refused
+    status: str = "queued"
+    profile_ids: list[str] = field(default_factory=list)  # the created or updated profiles, in request order
+    failures: list[ImportFailure] = field(default_factory=list)  # one per profile the import refused
+    completed_at: float | None = None
 
 
 @dataclass(eq=False)
@@ -320,6 +335,7 @@ class Account:
     segments: GroupStore[Segment] = field(default_factory=GroupStore)
     templates: TemplateStore = field(default_factory=TemplateStore)
     campaigns: CampaignStore = field(default_factory=CampaignStore)
+    jobs: JobQueue = field(default_factory=JobQueue)  # asynchronous work not yet run
 
     def forget(self, profile: Profile) -> None:
         """Delete a profile with its events and group memberships (a data-privacy deletion)."""

@@ -52,13 +52,17 @@ class Sandbox:
         rate_limits: bool = True,
         base_url: str = DEFAULT_BASE_URL,
         ids: IdFactory | None = None,
+        job_delay: float | None = None,
     ) -> None:
         self.spec = spec
         self.beta_spec = beta_spec
         self.base_url = base_url
         self.clock = clock
         self.ids = ids or IdFactory()
-        self._accounts = AccountDirectory(accounts)
+        self.job_delay = job_delay
+        self._accounts = AccountDirectory(())
+        for account in accounts:
+            self.add_account(account)
         self._router = Router(ROUTES)
         self._limits = {route.operation_id: limits_for(route.operation_id, spec, beta_spec) for route in ROUTES}
         self._limiter = FixedWindowLimiter() if rate_limits else None
@@ -71,6 +75,8 @@ class Sandbox:
         return self._accounts.get(public_key)
 
     def add_account(self, account: Account) -> None:
+        if self.job_delay is not None:
+            account.jobs.delay = self.job_delay
         self._accounts.add(account)
 
     async def handle(self, request: UpstreamRequest) -> UpstreamResponse:
@@ -82,6 +88,7 @@ class Sandbox:
             account = self._accounts.authenticate(request)
         except ApiError as error:
             return _failure([error], {})
+        account.jobs.run_due(now)
         limits = self._limits[route.operation_id]
         admission = self._admit(account, route, limits, now)
         if isinstance(admission, Throttled):

@@ -16,6 +16,7 @@ from typing import Any
 
 from proxy.sandbox.campaign_store import CampaignStore
 from proxy.sandbox.groups import GroupStore, MailingList, Segment
+from proxy.sandbox.jobs import JobQueue
 from proxy.sandbox.template_store import TemplateStore
 
 LOCATION_FIELDS = (
@@ -290,12 +291,14 @@ class Window(Sequence[Event]):
 
 @dataclass(eq=False)
 class SuppressionJob:
-    """A bulk suppression job; the sandbox runs it at once, so it is always complete."""
+    """A bulk suppression job: queued when accepted, complete once it has run."""
 
     id: str
     created_at: float
     total_count: int
-    skipped_count: int  # emails whose profile already had this suppression
+    status: str = "queued"
+    skipped_count: int = 0  # emails whose profile already had this suppression
+    completed_at: float | None = None
 
 
 @dataclass
@@ -323,6 +326,7 @@ class Account:
     segments: GroupStore[Segment] = field(default_factory=GroupStore)
     templates: TemplateStore = field(default_factory=TemplateStore)
     campaigns: CampaignStore = field(default_factory=CampaignStore)
+    jobs: JobQueue = field(default_factory=JobQueue)  # asynchronous work not yet run
 
     def forget(self, profile: Profile) -> None:
         """Delete a profile with its events and group memberships (a data-privacy deletion)."""

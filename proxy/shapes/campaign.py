@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from proxy.shapes.included import Included, related_id
-from proxy.shapes.timefmt import legacy_datetime
+from proxy.shapes.timefmt import legacy_datetime, parse_iso
 
 # new status → legacy (status, status_id, status_label). The label is the new status
 # itself: the new API exposes the names the legacy labels used ("Draft", "Sent").
@@ -115,6 +115,23 @@ def recipient_status(campaign: Mapping[str, Any]) -> str:
     """What every recipient's status is, as far as the campaign's state tells: "Sent" once
     it was sent, "Scheduled" while it waits, and so on."""
     return legacy_status((campaign.get("attributes") or {}).get("status"))[0].capitalize()
+
+
+def was_sent(campaign: Mapping[str, Any]) -> bool:
+    """Has the campaign gone out (or is it going out)? Drafts, scheduled and cancelled
+    campaigns reached nobody."""
+    return legacy_status((campaign.get("attributes") or {}).get("status"))[0] in ("sent", "sending")
+
+
+def emailable_at(profile: Mapping[str, Any], send_time: str) -> bool:
+    """Could a marketing email reach the profile at `send_time`? Not if a global email
+    suppression (read with `additional-fields[profile]=subscriptions`) predates it."""
+    sent = parse_iso(send_time)
+    subscriptions = (profile.get("attributes") or {}).get("subscriptions") or {}
+    suppressions = ((subscriptions.get("email") or {}).get("marketing") or {}).get("suppression") or ()
+    return sent is not None and not any(
+        (since := parse_iso(entry.get("timestamp"))) is None or since <= sent for entry in suppressions
+    )
 
 
 def recipients_page(recipients: Sequence[Mapping[str, Any]], next_offset: str | None) -> dict[str, Any]:

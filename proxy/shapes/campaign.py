@@ -54,7 +54,7 @@ def legacy_campaign(
     listings carry `template_id` only, a single campaign also its `template` object."""
     attributes = campaign.get("attributes") or {}
     included, excluded = included_and_excluded(campaign)
-    content = _content(message)
+    content = message_content(message)
     status, status_id, status_label = legacy_status(attributes.get("status"))
     lists = [audiences[i] for i in included if i in audiences]
     shaped: dict[str, Any] = {
@@ -95,6 +95,10 @@ def audience_ids(campaign: Mapping[str, Any]) -> list[str]:
 def included_and_excluded(campaign: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     audiences = (campaign.get("attributes") or {}).get("audiences") or {}
     return list(audiences.get("included") or ()), list(audiences.get("excluded") or ())
+
+
+def excluded_audiences(campaign: Mapping[str, Any]) -> list[str]:
+    return included_and_excluded(campaign)[1]
 
 
 def email_message(messages: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
@@ -143,7 +147,8 @@ def queued(job: Mapping[str, Any]) -> dict[str, Any]:
     return {"status": (job.get("attributes") or {}).get("status") or "queued"}
 
 
-def _content(message: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def message_content(message: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The email message's `definition.content` (subject, sender…), as stored."""
     definition = ((message or {}).get("attributes") or {}).get("definition") or {}
     return definition.get("content") or {}
 

@@ -2,6 +2,7 @@
 vocabulary, the concurrent read, ordered writes that report partial failures, recipients."""
 
 import asyncio
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -319,3 +320,19 @@ async def test_people_who_joined_after_the_send_are_not_recipients(proxy, sandbo
     newsletter.members.add(latecomer.id, spring.send_time + 60)
     after = await ok(await proxy.get(f"/api/v1/campaign/{spring.id}/recipients", params=KEY))
     assert after["data"] == before["data"] and latecomer.id not in {r["customer_id"] for r in after["data"]}
+
+
+async def test_update_writes_the_whole_content_and_keeps_excluded_audiences(proxy, sandbox, contract):
+    """The sandbox replaces a nested object whole (the stricter reading of the spec), so an
+    update that sent only the changed fields would lose the others."""
+    draft = demo_campaign(sandbox, "Weekend sale")
+    outdoor, vip = group_id(sandbox, "Outdoor fans"), group_id(sandbox, "VIP Customers")
+    draft.excluded.append(outdoor)
+    before = await ok(await proxy.get(f"/api/v1/campaign/{draft.id}", params=KEY))
+    updated = await ok(await proxy.put(f"/api/v1/campaign/{draft.id}", params=KEY, data={"list_id": vip, "subject": "Last day"}))
+    assert [item["id"] for item in updated["lists"]] == [vip]
+    assert [item["id"] for item in updated["excluded_lists"]] == [outdoor]
+    assert (updated["subject"], updated["from_email"], updated["from_name"]) == ("Last day", before["from_email"], before["from_name"])
+    (message_patch,) = [json.loads(r.body) for r in contract.requests if r.method == "PATCH" and "campaign-messages" in r.path]
+    content = message_patch["data"]["attributes"]["definition"]["content"]
+    assert {"subject", "from_email", "from_label"} <= set(content)

@@ -22,6 +22,7 @@ _SPECIAL = {
     "$organization": "organization",
     "$title": "title",
     "$image": "image",
+    "$locale": "locale",
 }
 _LOCATION = {
     "$address1": "address1",

@@ -18,11 +18,14 @@ FINISHED = frozenset({"complete", "cancelled"})
 
 
 async def settled(ctx: Context, path: str, job: dict[str, Any]) -> dict[str, Any]:
-    """The job resource once finished, or as it stands when the polling gives up."""
+    """The job resource once finished, or as it stands when the polling gives up. A read
+    that reports no status at all (a dry run's placeholder) ends the wait."""
     for delay in POLL_DELAYS:
         if (job.get("attributes") or {}).get("status") in FINISHED:
             break
         await asyncio.sleep(delay)
         reply = await ctx.send(ctx.call("GET", path, path_params={"job_id": job["id"]}))
         job = (reply.document or {}).get("data") or job
+        if (job.get("attributes") or {}).get("status") is None:
+            break
     return job

@@ -15,7 +15,7 @@ from proxy.sandbox.core import Sandbox, bundled_spec
 from proxy.sandbox.demo_content import add_content
 from proxy.sandbox.demo_groups import add_groups
 from proxy.sandbox.ids import IdFactory
-from proxy.sandbox.store import Account, Consent, Event, Integration, Metric, Profile
+from proxy.sandbox.store import Account, Consent, Event, Integration, Metric, Profile, PushToken
 
 DEMO_PRIVATE_KEY = "pk_demo60jjoqbvml5Shvdx0yAFy2qEboqPAO"  # "pk_" + 34 alphanumerics, as Klaviyo issues
 DEMO_PUBLIC_KEY = "DemoPk"
@@ -82,6 +82,9 @@ def demo_account(now: float) -> Account:
     _add_events(account, rng, ids, metrics, profiles, now)
     add_groups(account, rng, ids, profiles, now)
     add_content(account, ids, now)
+    # One phone with the app: a push token, under a fixed id so the seeded ids stay as they were.
+    grace = profiles[1]
+    grace.push_tokens.append(PushToken("01DEMOPUSHT0KEN0000000000G", "d3m0-ios-token-grace", "ios", "APNs", grace.created))
     return account
 
 

@@ -71,6 +71,19 @@ class Subscriptions:
         return True
 
 
+@dataclass(frozen=True)
+class PushToken:
+    """A mobile push token registered for a profile (read through `include=push-tokens`)."""
+
+    id: str
+    token: str
+    platform: str  # "ios" | "android"
+    vendor: str  # "APNs" | "FCM"
+    created: float
+    enablement_status: str = "AUTHORIZED"
+    background: str = "AVAILABLE"
+
+
 @dataclass(eq=False)
 class Profile:
     id: str
@@ -91,6 +104,7 @@ class Profile:
     properties: dict[str, Any] = field(default_factory=dict)
     last_event_date: float | None = None
     subscriptions: Subscriptions = field(default_factory=Subscriptions)
+    push_tokens: list[PushToken] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -71,12 +71,14 @@ async def test_a_phone_without_sms_consent_is_not_subscribed(proxy, sandbox, con
     assert entry["attributes"] == {"email": "both@example.com", "subscriptions": {"email": {"marketing": {"consent": "SUBSCRIBED"}}}}
 
 
-async def test_subscribing_again_duplicates_nothing(proxy, sandbox):
+async def test_subscribing_again_duplicates_nothing(proxy, sandbox, after_jobs):
     vip = demo_list(sandbox, "VIP Customers")
     payload = {"profiles": [{"email": "again@example.com"}]}
     first = await (await v2(proxy, "POST", f"/api/v2/list/{vip.id}/subscribe", payload)).json()
+    await after_jobs()
     counts = (len(account(sandbox).profiles), len(vip.members))
     assert await (await v2(proxy, "POST", f"/api/v2/list/{vip.id}/subscribe", payload)).json() == first
+    await after_jobs()
     assert (len(account(sandbox).profiles), len(vip.members)) == counts
 
 

@@ -54,7 +54,7 @@ class Subscriber:
 
 
 @dataclass(frozen=True, slots=True)
-class Request:
+class SubscribeEntry:
     """One validated profile entry of a subscribe job, resolved to a profile when it runs."""
 
     profile_id: str | None
@@ -79,14 +79,14 @@ def bulk_subscribe_profiles(call: Call) -> Reply:
     historical = member(attributes, "historical_import", ATTRIBUTES, bool) or False
     mailing_list = _related_list(call, data)
     entries = _profile_entries(attributes, MAX_SUBSCRIBES)
-    requests = [
-        _subscribe_request(call, entry, f"{ATTRIBUTES}/profiles/data/{index}", historical)
+    accepted = [
+        _subscribe_entry(call, entry, f"{ATTRIBUTES}/profiles/data/{index}", historical)
         for index, entry in enumerate(entries)
     ]
 
     def run(now: float) -> None:
-        for request in requests:
-            subscriber = request.subscriber(call, now)
+        for entry in accepted:
+            subscriber = entry.subscriber(call, now)
             if subscriber is not None:
                 _subscribe(subscriber, mailing_list, now, immediately=historical)
 
@@ -99,15 +99,15 @@ def bulk_unsubscribe_profiles(call: Call) -> Reply:
     attributes = member(data, "attributes", "/data", dict, required=True)
     mailing_list = _related_list(call, data)
     entries = _profile_entries(attributes, MAX_UNSUBSCRIBES)
-    requests = []
+    accepted = []
     for index, entry in enumerate(entries):
         entry_at = f"{ATTRIBUTES}/profiles/data/{index}"
         profile_attributes = member(entry, "attributes", entry_at, dict, required=True)
         at = f"{entry_at}/attributes"
-        requests.append((identity.identifiers(profile_attributes, at), _channels(profile_attributes, at, required=True)))
+        accepted.append((identity.identifiers(profile_attributes, at), _channels(profile_attributes, at, required=True)))
 
     def run(now: float) -> None:
-        for found, channels in requests:
+        for found, channels in accepted:
             for profile in identity.matching(call.account.profiles, found):
                 _unsubscribe(profile, channels, mailing_list, now)
 
@@ -212,7 +212,7 @@ def _profile_entries(attributes: Mapping[str, Any], maximum: int) -> list[dict[s
     return entries
 
 
-def _subscribe_request(call: Call, entry: dict[str, Any], at: str, historical: bool) -> Request:
+def _subscribe_entry(call: Call, entry: dict[str, Any], at: str, historical: bool) -> SubscribeEntry:
     """One entry of a subscribe job, validated against the account as it stands: the
     profile (by id, else by its identifiers) must be reachable on every channel named."""
     profile_attributes = member(entry, "attributes", at, dict, required=True)
@@ -235,7 +235,7 @@ def _subscribe_request(call: Call, entry: dict[str, Any], at: str, historical: b
         for field in ("email", "phone_number")
     }
     _check_reachable(reachable, channels, f"{at}/attributes")
-    return Request(profile_id, found, channels)
+    return SubscribeEntry(profile_id, found, channels)
 
 
 def _channels(attributes: Mapping[str, Any], at: str, *, required: bool) -> dict[str, Mapping[str, Any]]:

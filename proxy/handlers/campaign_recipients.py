@@ -43,9 +43,9 @@ from proxy.upstream.client import Call
 
 MEMBERS = {"list": "/api/lists/{id}/profiles", "segment": "/api/segments/{id}/profiles"}
 MEMBER_PAGE_SIZE = 100  # the most a list's or segment's profiles page serves
-# The email and its global suppressions; the spec makes `joined_group_at` a member's
-# required attribute.
-MEMBER_FIELDS = "email,joined_group_at,subscriptions.email.marketing"  # the smallest complete object
+# The email and its global suppressions (`email.marketing` is the smallest complete
+# object that holds them); the spec makes `joined_group_at` a member's required attribute.
+MEMBER_FIELDS = "email,joined_group_at,subscriptions.email.marketing"
 MEMBER_VIEW = (("additional-fields[profile]", "subscriptions"), ("fields[profile]", MEMBER_FIELDS))
 _OFFSET_VERSION = 1
 

@@ -10,6 +10,7 @@ from proxy.engine.context import Context
 from proxy.handlers.fanout import gather_bounded, in_batches
 from proxy.handlers.members import MEMBERSHIP, write_membership
 from proxy.handlers.resolve import (
+    LOOKUP_SIZE,
     find_members,
     requested_identifiers,
     requested_profiles,
@@ -17,9 +18,9 @@ from proxy.handlers.resolve import (
 )
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
+from proxy.shapes.filter_expr import any_of
 from proxy.shapes.member_input import CHECK_LIMIT, LegacyProfile, legacy_profile
 from proxy.shapes.members import check_record, member_record, unique
-from proxy.shapes.filter_expr import any_of
 from proxy.shapes.subscriptions import (
     CHANNELS,
     client_subscription_body,
@@ -47,7 +48,6 @@ EMAIL_SUPPRESSIONS = (
     ("additional-fields[profile]", "subscriptions"),
     ("fields[profile]", "subscriptions.email.marketing"),
 )
-LOOKUP_SIZE = 100
 NOTHING_SUBSCRIBED = (
     "Nothing was subscribed: a phone number is subscribed to SMS only with SMS consent "
     "($consent including sms, or sms_consent), and no email address was given."
@@ -57,7 +57,8 @@ NOTHING_SUBSCRIBED = (
 async def subscribe(ctx: Context) -> LegacyResponse:
     """The members the subscription will put on the list, or `[]` from a double opt-in
     list: nobody joins it before confirming. The job has no status to read, so the answer
-    is a prediction from the profiles' state before the job runs."""
+    is a prediction from the profiles' state (the suppressions that keep someone off are
+    those the job leaves alone, so it does not matter whether it has run yet)."""
     list_id = ctx.path_params["list_id"]
     profiles = requested_profiles(ctx)
     query = (("fields[list]", "opt_in_process"),)

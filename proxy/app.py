@@ -20,7 +20,7 @@ from proxy.legacy.errors import LegacyError, render_error
 from proxy.legacy.request import parse_request
 from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.table import Entry, family_of, load_table
-from proxy.openapi.spec import Spec, default_spec_path
+from proxy.openapi.spec import Spec, pinned_spec
 from proxy.readiness import readiness
 from proxy.spool.service import SpoolService
 from proxy.staging.admin import STAGING, Staging, add_admin_routes
@@ -71,7 +71,7 @@ def create_app(
             max_connections=settings.upstream_concurrency,
         )
     entries = entries if entries is not None else load_table(settings.mappings_dir)
-    spec = spec or _optional_spec()
+    spec = spec or pinned_spec()
     stack = build_stack(transport, settings, budget_for(settings))
     upstream = UpstreamClient(stack.transport)
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -108,11 +108,6 @@ async def _admin_site(app: web.Application):
     await runner.cleanup()
 
 
-def _optional_spec() -> Spec | None:
-    """Staging features name new-API operations by id when the spec is at hand."""
-    return Spec.load(default_spec_path())
-
-
 async def _close_upstream(app: web.Application) -> None:
     await app[UPSTREAM].aclose()
 
@@ -146,6 +141,7 @@ async def _serve(request: web.Request) -> web.StreamResponse:
     metrics.legacy_request(route, served.response.status, time.perf_counter() - started)
     operations = [call.operation for call in calls]
     request.app[STAGING].inventory.record(route, served.key, served.response.status, operations, ms)
+    request.app[STAGING].activity.record(route)
     log.info(
         "legacy_request",
         request_id=request_id,
@@ -193,7 +189,7 @@ def _add_deprecation(staging: Staging, served: Served) -> None:
 
 async def _passthrough(request: web.Request, raw_path: str) -> Served:
     staging = request.app[STAGING]
-    operation = staging.spec.operation(request.method, raw_path) if staging.spec else None
+    operation = staging.spec.operation(request.method, raw_path)
     route = f"passthrough {request.method} {operation.path if operation else raw_path.split('/')[1]}"
     try:
         upstream_response = await forward(

@@ -28,6 +28,12 @@ class Settings:
     port: int = 8080
     upstream: str = "https://a.klaviyo.com"
     sandbox: bool = False
+    # Staging: the keys that get a sandbox account of their own (`Token=pk_…` pairs share
+    # one); none listed, any well-formed key does. sandbox_seed fills new accounts with demo data.
+    sandbox_keys: tuple[tuple[str | None, str | None], ...] = ()
+    sandbox_seed: bool = False
+    tls_cert: Path | None = None  # serve HTTPS with this certificate chain (PEM) ...
+    tls_key: Path | None = None  # ... and its private key (PEM)
     connect_timeout: float = 5.0
     request_timeout: float = 30.0
     upstream_concurrency: int = 64
@@ -46,7 +52,8 @@ class Settings:
     beta_template_send: bool = False  # serve v1 template send through Klaviyo's beta preview-send job
     admin: bool = True  # the /__proxy/ staging pages and APIs
     admin_port: int | None = None  # serve them on this port instead of the main one
-    mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"
+    # The table ships inside the package (in a checkout, proxy/mappings links to mappings/).
+    mappings_dir: Path = (Path(__file__).resolve().parent / "mappings").resolve()
     rate_governor: bool = True  # off only for upstreams without Klaviyo's limits (benchmarks)
     governor_max_wait: float = 5.0  # seconds a request may wait for rate budget before a legacy 429
     retry_budget: float = 2.0  # total seconds of retries for one upstream call; 0 turns retries off
@@ -58,6 +65,28 @@ class Settings:
     token_keys: Mapping[str, str] = field(default_factory=dict)  # public token -> private key, for bulk delivery
     redis_url: str | None = None  # shared rate budget and spool for many replicas (also REDIS_URL)
     spool_lease: float = 60.0  # with Redis: a replica silent this long about a write loses it to another
+    given: frozenset[str] = frozenset()  # the settings a file, the environment or a flag set
+
+    @property
+    def private_key_mode_note(self) -> str | None:
+        """Why the private key mode cannot do what it was set for, if so."""
+        if "private_key_mode" in self.given and not self.private_key:
+            return (f"KLP_PRIVATE_KEY_MODE={self.private_key_mode} has no effect without KLP_PRIVATE_KEY: "
+                    "every request is sent with its own key")
+        if self.private_key_mode == "always" and self.allowed_keys:
+            return ("KLP_PRIVATE_KEY_MODE=always with KLP_ALLOWED_KEYS: a request's own (placeholder) key "
+                    "must still be in the allowed list, or it gets a 403 before the configured key replaces it")
+        return None
+
+    def startup_warnings(self) -> list[str]:
+        """What start-up says once, so a deployment does not find out from failed requests."""
+        warnings = []
+        if not self.sandbox and not self.public_key and not self.private_key:
+            warnings.append("sign-up form posts (/ajax/subscriptions/subscribe) without ?a= get a 400: "
+                            "set KLP_PUBLIC_KEY (the site's public key) or KLP_PRIVATE_KEY")
+        if self.private_key_mode_note:
+            warnings.append(self.private_key_mode_note)
+        return warnings
 
     def __repr__(self) -> str:  # never print the key
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -65,6 +94,7 @@ class Settings:
         shown["allowed_keys"] = f"<{len(self.allowed_keys)} keys>"
         shown["token_keys"] = f"<{len(self.token_keys)} keys>"
         shown["redis_url"] = "<set>" if self.redis_url else None  # may carry a password
+        shown["sandbox_keys"] = f"<{len(self.sandbox_keys)} keys>"
         return f"Settings({shown})"
 
 
@@ -110,6 +140,33 @@ def _token_keys(value: Any) -> Mapping[str, str]:
     if any(not token or not key.startswith("pk_") for token, key in keys.items()):
         raise ValueError("must map public tokens to private keys, e.g. Token=pk_…")
     return MappingProxyType(keys)
+
+
+def _sandbox_keys(value: Any) -> tuple[tuple[str | None, str | None], ...]:
+    """`Token=pk_…` pairs, or a lone `pk_…` or token, comma-separated (environment) or a list (YAML)."""
+    items = value if isinstance(value, list) else str(value).split(",")
+    keys = []
+    for item in (str(item).strip() for item in items):
+        if not item:
+            continue
+        token, separator, private = item.partition("=")
+        if not separator:
+            token, private = (None, item) if item.startswith("pk_") else (item, None)
+        token, private = (token or "").strip() or None, (private or "").strip() or None
+        if (private and not private.startswith("pk_")) or (token and token.startswith("pk_")):
+            raise ValueError("must list public tokens and private keys: Token=pk_…, pk_… or Token")
+        keys.append((token, private))
+    return tuple(keys)
+
+
+def _file(value: str) -> Path | None:
+    text = str(value).strip()
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise ValueError("must be an existing file")
+    return path
 
 
 def _redis_url(value: str) -> str | None:
@@ -173,6 +230,10 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "port": _port,
     "upstream": _url,
     "sandbox": _bool,
+    "sandbox_keys": _sandbox_keys,
+    "sandbox_seed": _bool,
+    "tls_cert": _file,
+    "tls_key": _file,
     "connect_timeout": _positive_float,
     "request_timeout": _positive_float,
     "upstream_concurrency": _positive_int,
@@ -215,15 +276,20 @@ def load_settings(
     environ = os.environ if environ is None else environ
     config_file = config_file or (Path(environ[f"{ENV_PREFIX}CONFIG"]) if environ.get(f"{ENV_PREFIX}CONFIG") else None)
     settings = Settings()
-    if config_file is not None:
-        settings = _apply(settings, _read_yaml(config_file), f"{config_file}")
+    file_values = _read_yaml(config_file) if config_file is not None else {}
+    settings = _apply(settings, file_values, f"{config_file}")
     env_values = {
         name: environ[ENV_PREFIX + name.upper()] for name in _PARSERS if ENV_PREFIX + name.upper() in environ
     }
     if "REDIS_URL" in environ:  # the conventional name, when KLP_REDIS_URL is not given
         env_values.setdefault("redis_url", environ["REDIS_URL"])
     settings = _apply(settings, env_values, "environment", prefix=ENV_PREFIX)
-    settings = _apply(settings, {k: v for k, v in (flags or {}).items() if v is not None}, "command line")
+    given_flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    settings = _apply(settings, given_flags, "command line")
+    given = {name.replace("-", "_") for name in (*file_values, *env_values, *given_flags)}
+    settings = replace(settings, given=frozenset(given))
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise SettingsError("settings tls_cert and tls_key (KLP_TLS_CERT, KLP_TLS_KEY) go together")
     if settings.private_key_mode == "always" and not settings.private_key:
         raise SettingsError("setting private_key_mode=always needs private_key (KLP_PRIVATE_KEY)")
     if settings.workers > 1 and settings.sandbox:
@@ -255,6 +321,6 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, prefix: s
             changes[key] = _PARSERS[key](raw)
         except ValueError as exc:
             reason = "must be a number" if str(exc).startswith(("invalid literal", "could not convert")) else exc
-            shown = "<hidden>" if key in ("private_key", "allowed_keys", "token_keys", "redis_url") else repr(raw)
+            shown = "<hidden>" if key in ("private_key", "allowed_keys", "token_keys", "redis_url", "sandbox_keys") else repr(raw)
             raise SettingsError(f"{origin}: setting {prefix}{key.upper() if prefix else key}={shown}: {reason}") from None
     return replace(settings, **changes)

@@ -8,7 +8,7 @@ from pathlib import Path
 from proxy.engine.dispatch import runner_for
 from proxy.mapping.chart import ChartRow, load_chart
 from proxy.mapping.table import Entry, MappingError, load_table
-from proxy.openapi.spec import Spec, default_spec_path
+from proxy.openapi.spec import Spec, default_spec_path, pinned_spec
 from proxy.revision import BETA_REVISION
 from proxy.upstream.tiers import stale_tiers
 
@@ -59,6 +59,27 @@ def coverage_markdown(entries: list[Entry], rows: list[ChartRow]) -> str:
     return "\n".join(lines)
 
 
+def scopes_report(entries: list[Entry], stable: Spec, beta: Spec) -> str:
+    """The private-key scopes each mapped route needs, from the spec's `x-klaviyo-scopes`.
+
+    `/client/` calls take the public key and need no scope; a route that may call either
+    (track, identify, the sign-up form) needs its scopes only when the proxy sends a private key."""
+    by_route: list[tuple[str, list[str]]] = []
+    for entry in entries:
+        spec = beta if entry.revision == BETA_REVISION else stable
+        scopes: list[str] = []
+        for call in entry.calls:
+            operation = spec.operation(call.method, call.path)
+            if operation is not None and operation.needs_api_key:
+                scopes += [scope for scope in operation.scopes if scope not in scopes]
+        by_route.append((entry.legacy, sorted(scopes)))
+    every = sorted({scope for _, scopes in by_route for scope in scopes})
+    width = max(len(route) for route, _ in by_route)
+    lines = [f"scopes: a private key serving every mapped route needs {len(every)}:", f"  {', '.join(every)}", "by route:"]
+    lines += [f"  {route:<{width}}  {', '.join(scopes) or '(public key only: no scope)'}" for route, scopes in by_route]
+    return "\n".join(lines)
+
+
 def _missing_operations(entries: list[Entry], spec_path: Path) -> list[str]:
     stable = Spec.load(spec_path)
     beta = Spec.load(default_spec_path(beta=True))
@@ -68,7 +89,7 @@ def _missing_operations(entries: list[Entry], spec_path: Path) -> list[str]:
         # needs (its handler sends that one under the pinned revision) may be in either.
         specs = [beta, stable] if entry.revision == BETA_REVISION else [stable]
         for call in entry.calls:
-            if not any(spec is not None and spec.operation(call.method, call.path) for spec in specs):
+            if all(spec.operation(call.method, call.path) is None for spec in specs):
                 problems.append(f"{entry.source}: calls: {call} is not an operation of revision {entry.revision}")
     return problems
 

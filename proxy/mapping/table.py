@@ -61,6 +61,7 @@ class Entry:
     note: str = ""
     coverage: str = "exact"
     example: Mapping[str, Any] = field(default_factory=dict)
+    migration: Mapping[str, Any] = field(default_factory=dict)  # see schema.MIGRATION
 
     @property
     def legacy(self) -> str:
@@ -134,6 +135,7 @@ def _entry(raw: Any, source: str) -> Entry:
         note=raw.get("note", ""),
         coverage=raw.get("coverage", "exact"),
         example=MappingProxyType(dict(raw.get("example", {}))),
+        migration=MappingProxyType(dict(raw.get("migration", {}))),
     )
 
 

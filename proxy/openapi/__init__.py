@@ -11,8 +11,10 @@ from proxy.openapi.spec import (
     PageSize,
     RateLimit,
     Spec,
+    SpecError,
     default_spec_path,
     parse_ratelimit,
+    pinned_spec,
 )
 from proxy.openapi.validate import validate_request, validate_response
 
@@ -24,9 +26,11 @@ __all__ = [
     "PageSize",
     "RateLimit",
     "Spec",
+    "SpecError",
     "default_spec_path",
     "filters",
     "parse_ratelimit",
+    "pinned_spec",
     "validate_request",
     "validate_response",
 ]

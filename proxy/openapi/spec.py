@@ -33,6 +33,20 @@ def default_spec_path(beta: bool = False) -> Path:
     return PACKAGED_SPEC_DIRECTORY / (BETA_FILENAME if beta else STABLE_FILENAME)
 
 
+class SpecError(Exception):
+    """The OpenAPI document cannot be read: one line naming the file and what is wrong."""
+
+
+def pinned_spec(beta: bool = False) -> Spec:
+    """The pinned revision's spec (or its beta spec), loaded once; a missing or unreadable
+    file stops the caller instead of letting anything run unvalidated."""
+    try:
+        return Spec.load(default_spec_path(beta=beta))
+    except SpecError as exc:
+        variable = "KLAVIYO_OPENAPI_BETA_SPEC" if beta else "KLAVIYO_OPENAPI_SPEC"
+        raise SpecError(f"{exc} ({variable} when set, else the packaged copy)") from None
+
+
 @dataclass(frozen=True)
 class RateLimit:
     burst: int  # requests per second
@@ -80,6 +94,7 @@ class Operation:
     responses: dict[str, dict[str, Any] | None] = field(repr=False)
     pre_release: bool
     page_size: PageSize | None
+    scopes: tuple[str, ...] = ()  # x-klaviyo-scopes: what a private key must be granted
 
     def parameter(self, location: str, name: str) -> dict[str, Any] | None:
         return next((p for p in self.parameters if p["in"] == location and p["name"] == name), None)
@@ -108,7 +123,11 @@ class Spec:
 
     @staticmethod
     def load(path: str | os.PathLike[str]) -> Spec:
-        return _load_resolved(Path(path).resolve())
+        try:
+            return _load_resolved(Path(path).resolve())
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"not an OpenAPI document ({exc!r})"
+            raise SpecError(f"OpenAPI document {path}: {reason}") from None
 
     def by_id(self, operation_id: str) -> Operation:
         try:
@@ -237,6 +256,7 @@ def _operation(
         # The spec writes the string "None" for generally available operations.
         pre_release=raw.get("x-klaviyo-pre-release", "None") != "None",
         page_size=_page_size(parameters),
+        scopes=tuple(raw.get("x-klaviyo-scopes") or ()),
     )
 
 

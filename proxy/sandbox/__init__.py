@@ -3,7 +3,7 @@ the official spec: `Sandbox` answers `UpstreamRequest`s, `SandboxTransport` moun
 in-process behind the transport seam, `build_app` serves it over HTTP."""
 
 from proxy.sandbox.app import build_app
-from proxy.sandbox.core import Sandbox, bundled_spec
+from proxy.sandbox.core import Sandbox
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, demo_account, demo_sandbox
 from proxy.sandbox.store import Account
 from proxy.sandbox.transport import SandboxTransport
@@ -15,7 +15,6 @@ __all__ = [
     "Sandbox",
     "SandboxTransport",
     "build_app",
-    "bundled_spec",
     "demo_account",
     "demo_sandbox",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from proxy.revision import BETA_REVISION, PINNED_REVISION
 from proxy.sandbox import errors
+from proxy.sandbox.enrolment import Enrolment
 from proxy.sandbox.store import Account
 from proxy.upstream.messages import UpstreamRequest
 
@@ -25,11 +26,18 @@ def check_revision(request: UpstreamRequest) -> None:
 
 
 class AccountDirectory:
-    def __init__(self, accounts: Iterable[Account]) -> None:
+    def __init__(self, accounts: Iterable[Account], enrolment: Enrolment | None = None) -> None:
         self._by_public_key: dict[str, Account] = {}
         self._by_private_key: dict[str, Account] = {}
+        self._enrolment = enrolment
         for account in accounts:
             self.add(account)
+        for token, private_key in enrolment.listed if enrolment else ():
+            if token not in self._by_public_key and private_key not in self._by_private_key:
+                self.add(enrolment.listed_account(token, private_key, self._taken))
+
+    def _taken(self, public_key: str) -> bool:
+        return public_key in self._by_public_key
 
     def __iter__(self) -> Iterator[Account]:
         return iter(self._by_public_key.values())
@@ -50,7 +58,10 @@ class AccountDirectory:
         authorization = request.header("Authorization")
         if authorization is None or not authorization.startswith(API_KEY_SCHEME):
             raise errors.not_authenticated()
-        account = self._by_private_key.get(authorization.removeprefix(API_KEY_SCHEME).strip())
+        key = authorization.removeprefix(API_KEY_SCHEME).strip()
+        account = self._by_private_key.get(key)
+        if account is None and self._enrolment is not None:
+            account = self._enrolled(self._enrolment.for_private_key(key, self._taken))
         if account is None:
             raise errors.authentication_failed()
         return account
@@ -65,6 +76,13 @@ class AccountDirectory:
         if not company_id:
             raise errors.invalid('The "company_id" parameter is required.', parameter="company_id")
         account = self._by_public_key.get(company_id)
+        if account is None and self._enrolment is not None:
+            account = self._enrolled(self._enrolment.for_public_key(company_id))
         if account is None:
             raise errors.invalid(f"{company_id!r} is not a valid company_id.", parameter="company_id")
+        return account
+
+    def _enrolled(self, account: Account | None) -> Account | None:
+        if account is not None:
+            self.add(account)
         return account

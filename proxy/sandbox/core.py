@@ -15,11 +15,12 @@ from typing import Any
 
 import orjson
 
-from proxy.openapi.spec import Spec, default_spec_path
+from proxy.openapi.spec import Spec, pinned_spec
 from proxy.openapi.validate import validate_request
 from proxy.revision import BETA_REVISION
 from proxy.sandbox import errors
 from proxy.sandbox.access import AccountDirectory, check_revision
+from proxy.sandbox.enrolment import Enrolment
 from proxy.sandbox.errors import ApiError
 from proxy.sandbox.ids import IdFactory
 from proxy.sandbox.jsonapi import MEDIA_TYPE
@@ -36,11 +37,6 @@ VIOLATION_POINTER = re.compile(r"request body (/\S*):")
 VIOLATION_PARAMETER = re.compile(r"(?:query parameter|path parameter|header) '([^']+)'")
 
 
-def bundled_spec(beta: bool = False) -> Spec | None:
-    """The pinned revision's spec (or its beta spec): the packaged copy unless overridden."""
-    return Spec.load(default_spec_path(beta=beta))
-
-
 class Sandbox:
     def __init__(
         self,
@@ -52,19 +48,21 @@ class Sandbox:
         rate_limits: bool = True,
         base_url: str = DEFAULT_BASE_URL,
         ids: IdFactory | None = None,
+        enrolment: Enrolment | None = None,
         job_delay: float | None = None,
     ) -> None:
-        self.spec = spec
-        self.beta_spec = beta_spec
+        # Never without a spec: a sandbox that skipped validation would be kinder than Klaviyo.
+        self.spec = spec or pinned_spec()
+        self.beta_spec = beta_spec or pinned_spec(beta=True)
         self.base_url = base_url
         self.clock = clock
         self.ids = ids or IdFactory()
         self.job_delay = job_delay
-        self._accounts = AccountDirectory(())
+        self._accounts = AccountDirectory((), enrolment)
         for account in accounts:
             self.add_account(account)
         self._router = Router(ROUTES)
-        self._limits = {route.operation_id: limits_for(route.operation_id, spec, beta_spec) for route in ROUTES}
+        self._limits = {route.operation_id: limits_for(route.operation_id, self.spec, self.beta_spec) for route in ROUTES}
         self._limiter = FixedWindowLimiter() if rate_limits else None
 
     @property
@@ -78,6 +76,10 @@ class Sandbox:
         if self.job_delay is not None:
             account.jobs.delay = self.job_delay
         self._accounts.add(account)
+
+    def list_owner(self, list_id: str) -> Account | None:
+        """The account holding a list: a legacy sign-up form named its account by the list alone."""
+        return next((account for account in self._accounts if account.lists.get(list_id) is not None), None)
 
     async def handle(self, request: UpstreamRequest) -> UpstreamResponse:
         now = self.clock()
@@ -113,8 +115,6 @@ class Sandbox:
 
     def _violations(self, request: UpstreamRequest, limits: OperationLimits) -> list[ApiError]:
         spec = self.beta_spec if limits.beta else self.spec
-        if spec is None:
-            return []
         problems = validate_request(spec, request.method, request.path, request.query, request.headers, request.body)
         return [_violation(problem) for problem in problems]
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
-from proxy.sandbox.core import Sandbox, bundled_spec
+from proxy.sandbox.core import Sandbox
 from proxy.sandbox.demo_content import add_content
 from proxy.sandbox.demo_groups import add_groups
+from proxy.sandbox.enrolment import Seeder
 from proxy.sandbox.ids import IdFactory
 from proxy.sandbox.store import Account, Consent, Event, Integration, Metric, Profile, PushToken
 
@@ -65,18 +67,26 @@ EVENT_COUNT = 300
 
 
 def demo_sandbox(**kwargs: Any) -> Sandbox:
-    """A sandbox holding the demo account; keyword arguments go to `Sandbox`, and the
-    pinned spec and its beta spec are loaded unless `spec` / `beta_spec` are given."""
-    kwargs.setdefault("spec", bundled_spec())
-    kwargs.setdefault("beta_spec", bundled_spec(beta=True))
+    """A sandbox holding the demo account; keyword arguments go to `Sandbox`."""
     now = kwargs.get("clock", time.time)()
     return Sandbox([demo_account(now)], **kwargs)
 
 
 def demo_account(now: float) -> Account:
-    rng = random.Random(SEED)
-    ids = IdFactory(rng)
     account = Account(public_key=DEMO_PUBLIC_KEY, private_keys=(DEMO_PRIVATE_KEY,))
+    add_demo_data(account, now)
+    return account
+
+
+def demo_seeder(clock: Callable[[], float] = time.time) -> Seeder:
+    """Fills each account a staging key enrols (`--seed`) with the demo data; the data of
+    each account comes from its own generator, so no two accounts share an id."""
+    return lambda account: add_demo_data(account, clock(), f"{SEED}:{account.public_key}")
+
+
+def add_demo_data(account: Account, now: float, seed: int | str = SEED) -> None:
+    rng = random.Random(seed)
+    ids = IdFactory(rng)
     metrics = _add_metrics(account, ids, now)
     profiles = [_add_profile(account, rng, ids, index, now) for index in range(len(PEOPLE))]
     _add_events(account, rng, ids, metrics, profiles, now)
@@ -85,7 +95,6 @@ def demo_account(now: float) -> Account:
     # One phone with the app: a push token, under a fixed id so the seeded ids stay as they were.
     grace = profiles[1]
     grace.push_tokens.append(PushToken("01DEMOPUSHT0KEN0000000000G", "d3m0-ios-token-grace", "ios", "APNs", grace.created))
-    return account
 
 
 def _add_metrics(account: Account, ids: IdFactory, now: float) -> list[tuple[Metric, int]]:

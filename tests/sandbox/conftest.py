@@ -13,10 +13,10 @@ import orjson
 import pytest
 from sandbox_helpers import next_params
 
-from proxy.openapi.spec import Spec
+from proxy.openapi.spec import Spec, pinned_spec
 from proxy.openapi.validate import validate_response
 from proxy.revision import PINNED_REVISION
-from proxy.sandbox import Account, Sandbox, SandboxTransport, bundled_spec
+from proxy.sandbox import Account, Sandbox, SandboxTransport
 from proxy.sandbox.ids import IdFactory
 from proxy.upstream.messages import UpstreamRequest
 
@@ -62,7 +62,7 @@ class Answer:
 class Client:
     """Requests as the proxy would send them: revision, credentials and media type set."""
 
-    def __init__(self, sandbox: Sandbox, spec: Spec | None, private_key: str, public_key: str) -> None:
+    def __init__(self, sandbox: Sandbox, spec: Spec, private_key: str, public_key: str) -> None:
         self.transport = SandboxTransport(sandbox)
         self.spec = spec
         self.private_key = private_key
@@ -122,16 +122,16 @@ class Client:
         return headers
 
     def _check_against_spec(self, request: UpstreamRequest, status: int, body: bytes) -> None:
-        if self.spec is None or self.spec.operation(request.method, request.path) is None:
+        if self.spec.operation(request.method, request.path) is None:
             return
         problems = validate_response(self.spec, request.method, request.path, status, body)
         assert problems == [], f"{request.method} {request.path} answered off-spec: {problems}"
 
 
 @pytest.fixture(scope="session")
-def loaded_spec() -> Spec | None:
-    """The pinned spec when the checkout has it; the sandbox then validates requests too."""
-    return bundled_spec()
+def loaded_spec() -> Spec:
+    """The pinned spec the sandbox validates requests against."""
+    return pinned_spec()
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def clock() -> SteppedClock:
 
 
 @pytest.fixture
-def sandbox(loaded_spec: Spec | None, clock: SteppedClock) -> Sandbox:
+def sandbox(loaded_spec: Spec, clock: SteppedClock) -> Sandbox:
     accounts = [
         Account(public_key=ACME_PUBLIC_KEY, private_keys=(ACME_PRIVATE_KEY,)),
         Account(public_key=OTHER_PUBLIC_KEY, private_keys=(OTHER_PRIVATE_KEY,)),
@@ -154,7 +154,7 @@ def acme(sandbox: Sandbox) -> Account:
 
 
 @pytest.fixture
-def client_for(loaded_spec: Spec | None) -> Callable[..., Client]:
+def client_for(loaded_spec: Spec) -> Callable[..., Client]:
     """A client for a sandbox a test builds itself; the Acme account's keys unless given."""
 
     def make(sandbox: Sandbox, private_key: str = ACME_PRIVATE_KEY, public_key: str = ACME_PUBLIC_KEY) -> Client:
@@ -169,5 +169,5 @@ def api(sandbox: Sandbox, client_for: Callable[..., Client]) -> Client:
 
 
 @pytest.fixture
-def other_api(sandbox: Sandbox, loaded_spec: Spec | None) -> Client:
+def other_api(sandbox: Sandbox, loaded_spec: Spec) -> Client:
     return Client(sandbox, loaded_spec, OTHER_PRIVATE_KEY, OTHER_PUBLIC_KEY)

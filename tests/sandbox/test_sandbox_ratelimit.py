@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.openapi.spec import RateLimit
+from proxy.openapi.spec import PageSize, RateLimit, pinned_spec
 from proxy.sandbox import Sandbox
-from proxy.sandbox.operations import BUILT_IN, limits_for
+from proxy.sandbox.operations import OperationLimits, limits_for
 from proxy.sandbox.ratelimit import Admitted, FixedWindowLimiter, Throttled
 from proxy.sandbox.resources import ROUTES
 
@@ -80,9 +80,11 @@ def test_a_daily_cap_holds_until_the_next_day():
     assert isinstance(limiter.take("k", daily, now + 86_400), Admitted)
 
 
-def test_built_in_limits_match_the_spec(loaded_spec):
-    if loaded_spec is None:
-        pytest.skip("needs the spec")
-    assert set(BUILT_IN) == {route.operation_id for route in ROUTES}
-    for operation_id, built_in in BUILT_IN.items():
-        assert limits_for(operation_id, loaded_spec) == built_in, operation_id
+def test_limits_are_read_from_the_spec(loaded_spec):
+    beta_spec = pinned_spec(beta=True)
+    assert limits_for("get_events", loaded_spec, beta_spec) == OperationLimits(
+        RateLimit(burst=350, steady=3500, daily=None), PageSize(minimum=1, maximum=1000, default=200)
+    )
+    assert limits_for("create_list", loaded_spec, beta_spec).ratelimit.daily == 150
+    for route in ROUTES:  # every served operation states its tier
+        assert limits_for(route.operation_id, loaded_spec, beta_spec).ratelimit.burst > 0

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from proxy.revision import BETA_REVISION
-from proxy.sandbox import Sandbox, bundled_spec
-from proxy.sandbox.operations import BUILT_IN, limits_for
+from proxy.sandbox import Sandbox
+from proxy.openapi.spec import RateLimit, pinned_spec
+from proxy.sandbox.operations import OperationLimits, limits_for
 from proxy.sandbox.template_language import render, text_version
 from proxy.sandbox.template_store import API_TEMPLATE_CAP, Template
 
@@ -149,7 +150,7 @@ async def test_the_api_created_template_cap(api, acme, clock):
 
 @pytest.fixture
 def beta_sandbox(acme, clock, loaded_spec) -> Sandbox:
-    return Sandbox([acme], spec=loaded_spec, beta_spec=bundled_spec(beta=True), clock=clock)
+    return Sandbox([acme], spec=loaded_spec, beta_spec=pinned_spec(beta=True), clock=clock)
 
 
 def preview_body(template_id: str, recipients=("ada@example.com",), **attributes) -> dict:
@@ -204,7 +205,6 @@ async def test_the_preview_send_allows_one_a_second_and_fifteen_a_minute(beta_sa
     assert statuses.count(202) == 15
 
 
-def test_the_beta_limits_match_the_beta_spec(loaded_spec):
-    beta_spec = bundled_spec(beta=True)
-    assert limits_for(PREVIEW_SEND, loaded_spec, beta_spec) == BUILT_IN[PREVIEW_SEND]
-    assert BUILT_IN[PREVIEW_SEND].beta and BUILT_IN[PREVIEW_SEND].ratelimit.daily == 100
+def test_the_beta_limits_come_from_the_beta_spec(loaded_spec):
+    limits = limits_for(PREVIEW_SEND, loaded_spec, pinned_spec(beta=True))
+    assert limits == OperationLimits(RateLimit(burst=1, steady=15, daily=100), None, beta=True)

@@ -58,9 +58,7 @@ class Sandbox:
         self.clock = clock
         self.ids = ids or IdFactory()
         self.job_delay = job_delay
-        self._accounts = AccountDirectory((), enrolment)
-        for account in accounts:
-            self.add_account(account)
+        self._accounts = AccountDirectory(accounts, enrolment)
         self._router = Router(ROUTES)
         self._limits = {route.operation_id: limits_for(route.operation_id, self.spec, self.beta_spec) for route in ROUTES}
         self._limiter = FixedWindowLimiter() if rate_limits else None
@@ -73,8 +71,6 @@ class Sandbox:
         return self._accounts.get(public_key)
 
     def add_account(self, account: Account) -> None:
-        if self.job_delay is not None:
-            account.jobs.delay = self.job_delay
         self._accounts.add(account)
 
     def list_owner(self, list_id: str) -> Account | None:
@@ -90,6 +86,8 @@ class Sandbox:
             account = self._accounts.authenticate(request)
         except ApiError as error:
             return _failure([error], {})
+        if self.job_delay is not None:  # every account, including those enrolled on the fly
+            account.jobs.delay = self.job_delay
         account.jobs.run_due(now)
         limits = self._limits[route.operation_id]
         admission = self._admit(account, route, limits, now)

@@ -16,10 +16,14 @@ from proxy import metrics
 from proxy.backends import budget_for, spool_opener
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
+from proxy.engine.state import MemoryState
+from proxy.handlers.registry import HANDLERS
 from proxy.legacy.errors import LegacyError, render_error
 from proxy.legacy.request import parse_request
 from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.table import Entry, family_of, load_table
+from proxy.newapi.errors import TransportError, UpstreamTimeout
+from proxy.newapi.transport import Transport
 from proxy.openapi.spec import Spec, pinned_spec
 from proxy.readiness import readiness
 from proxy.spool.service import SpoolService
@@ -28,10 +32,8 @@ from proxy.staging.catalog import build_catalog
 from proxy.staging.passthrough import forward, is_new_api
 from proxy.staging.usage import UsageInventory
 from proxy.upstream.client import CallRecord, UpstreamClient, current_calls
-from proxy.upstream.errors import TransportError, UpstreamTimeout
 from proxy.upstream.http import HTTPTransport
 from proxy.upstream.stack import Stack, build_stack
-from proxy.upstream.transport import Transport
 
 ENGINE = web.AppKey("engine", Engine)
 UPSTREAM = web.AppKey("upstream", UpstreamClient)
@@ -77,7 +79,11 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[UPSTREAM] = upstream
     app[STACK] = stack
-    app[ENGINE] = Engine(entries, settings, upstream)
+    delivery = None  # send now
+    if settings.delivery == "spool":
+        delivery = app[SPOOL] = SpoolService(settings, upstream, stack.tiers, spool_opener(settings))
+        app.cleanup_ctx.append(app[SPOOL].lifecycle)
+    app[ENGINE] = Engine(entries, settings, upstream, HANDLERS, delivery=delivery, state=MemoryState())
     app[STAGING] = Staging(entries, settings, spec, build_catalog(entries, spec), UsageInventory())
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
@@ -87,10 +93,6 @@ def create_app(
     elif settings.admin:
         app.cleanup_ctx.append(_admin_site)
     app.router.add_route("*", r"/{tail:[\s\S]*}", _serve)  # any path, even with CR/LF
-    if settings.delivery == "spool":
-        app[SPOOL] = SpoolService(settings, upstream, stack.tiers, spool_opener(settings))
-        app.middlewares.append(app[SPOOL].middleware)
-        app.cleanup_ctx.append(app[SPOOL].lifecycle)
     app.on_cleanup.append(_close_upstream)
     return app
 

@@ -293,12 +293,13 @@ def _health(args: argparse.Namespace) -> int:
 
 
 def _spool(args: argparse.Namespace) -> int:
+    from proxy.backends import spool_opener
     from proxy.spool.admin import run
     from proxy.spool.records import SpoolError
 
     settings = load_settings({"spool_path": args.spool_path}, config_file=args.config)
     try:
-        print(asyncio.run(run(args.action, settings)))
+        print(asyncio.run(run(args.action, spool_opener(settings, exclusive=False))))
     except SpoolError as exc:
         print(f"klaviyo-legacy-proxy: {exc}", file=sys.stderr)
         return 1

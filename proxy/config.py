@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
@@ -98,32 +98,25 @@ class Settings:
         return f"Settings({shown})"
 
 
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number <= 0:
-        raise ValueError("must be a positive integer")
-    return number
+T = TypeVar("T", int, float)
 
 
-def _port(value: str) -> int:
-    number = int(value)
-    if not 0 <= number <= 65535:
-        raise ValueError("must be a port number 0-65535")
-    return number
+def _number(cast: Callable[[str], T], accept: Callable[[T], bool], requirement: str) -> Callable[[str], T]:
+    """A parser of one numeric setting: `cast`, then refuse what `accept` does not."""
+
+    def parse(value: str) -> T:
+        number = cast(value)
+        if not accept(number):
+            raise ValueError(f"must be {requirement}")
+        return number
+
+    return parse
 
 
-def _positive_float(value: str) -> float:
-    number = float(value)
-    if number <= 0:
-        raise ValueError("must be a positive number of seconds")
-    return number
-
-
-def _seconds(value: str) -> float:
-    number = float(value)
-    if number < 0:
-        raise ValueError("must be a number of seconds, 0 or more")
-    return number
+_positive_int = _number(int, lambda n: n > 0, "a positive integer")
+_port = _number(int, lambda n: 0 <= n <= 65535, "a port number 0-65535")
+_positive_float = _number(float, lambda n: n > 0, "a positive number of seconds")
+_seconds = _number(float, lambda n: n >= 0, "a number of seconds, 0 or more")
 
 
 def _spool_file(value: str) -> Path:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
-from proxy.engine.dispatch import runner_for
+from proxy.engine.dispatch import Runner, binding_problems
+from proxy.handlers.registry import HANDLERS
 from proxy.mapping.chart import ChartRow, load_chart
 from proxy.mapping.table import Entry, MappingError, load_table
 from proxy.openapi.spec import Spec, default_spec_path, pinned_spec
@@ -19,15 +21,21 @@ class Report:
     text: str
 
 
-def check_report(mappings_dir: Path, *, spec_path: Path | None = None, chart_path: Path | None = None) -> Report:
+def check_report(
+    mappings_dir: Path,
+    *,
+    spec_path: Path | None = None,
+    chart_path: Path | None = None,
+    handlers: Mapping[str, Runner] = HANDLERS,
+) -> Report:
     try:
         entries = load_table(mappings_dir)
-        for entry in entries:
-            runner_for(entry)
     except MappingError as exc:
         return Report(False, f"mappings: INVALID — {exc}")
-    lines = [f"mappings: {len(entries)} entries in {mappings_dir} — valid"]
-    problems: list[str] = []
+    unbound = [problem for entry in entries for problem in binding_problems(entry, handlers)]
+    lines = [f"mappings: {len(entries)} entries in {mappings_dir} — {'INVALID' if unbound else 'valid'}"]
+    lines.append(f"handlers: {sum(1 for entry in entries if entry.handler)} entries name one, every one checked")
+    problems: list[str] = list(unbound)
 
     spec_path = spec_path or default_spec_path()
     problems += _missing_operations(entries, spec_path)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from proxy.config import Settings
+from proxy.engine.declared import EntryClient
+from proxy.engine.delivery import Delivery
+from proxy.engine.state import StateStore
 from proxy.legacy.request import LegacyRequest
 from proxy.mapping.table import Entry
+from proxy.newapi.messages import Query
+from proxy.path_templates import fill as fill_template
 from proxy.shapes.filter_expr import escaped
-from proxy.upstream.client import Call, Credentials, Reply, UpstreamClient
-from proxy.upstream.messages import Query
-
-_VARIABLE = re.compile(r"\{([a-z_]+)\}")
+from proxy.upstream.client import Call, Credentials, Reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,9 @@ class Context:
     path_params: Mapping[str, str]
     params: Mapping[str, Any]
     credentials: Credentials
-    upstream: UpstreamClient
+    client: EntryClient  # the upstream, limited to the calls the entry declares
+    delivery: Delivery  # how track and identify writes leave: sent now, spooled, or a dry run
+    state: StateStore  # what a later request relies on (markers, group kinds)
     received_at_ns: int
     settings: Settings
 
@@ -39,11 +42,15 @@ class Context:
         return Call(method, path, path_params or {}, query, body, self.entry.revision)
 
     async def send(self, call: Call, credentials: Credentials | None = None) -> Reply:
-        return await self.upstream.send(call, credentials or self.credentials)
+        return await self.client.send(call, credentials)
+
+    async def deliver(self, call: Call, credentials: Credentials) -> None:
+        """A fire-and-forget write, handed to the request's delivery."""
+        await self.delivery.deliver(self.client, call, credentials, self.received_at_ns)
 
     def entry_path_params(self) -> dict[str, str]:
         """The entry's first call's path variables, filled from the legacy path."""
-        return {name: _VARIABLE.sub(lambda m: self.path_params[m.group(1)], template) for name, template in self.entry.path_params.items()}
+        return {name: fill_template(template, self.path_params) for name, template in self.entry.path_params.items()}
 
     def entry_query(self, *extra_conditions: str) -> Query:
         """The entry's fixed query, its `filter` conditions and any extra ones joined into one."""
@@ -57,7 +64,7 @@ class Context:
 
 def fill(template: str, values: Mapping[str, str]) -> str:
     """Substitute `{name}`; values are escaped so they cannot end a quoted filter string."""
-    return _VARIABLE.sub(lambda m: escaped(values[m.group(1)]), template)
+    return fill_template(template, values, escaped)
 
 
 def join_conditions(conditions: list[str]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from proxy.legacy.errors import NOT_FOUND, LegacyError
-from proxy.upstream.errors import (
+from proxy.newapi.errors import (
     UpstreamError,
     UpstreamRejected,
     UpstreamServerError,

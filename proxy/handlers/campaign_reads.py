@@ -7,8 +7,8 @@ import asyncio
 from typing import Any, Iterable, Mapping
 
 from proxy.engine.context import Context
+from proxy.engine.steps import Steps
 from proxy.engine.styles import walk
-from proxy.handlers.steps import Steps
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import audience_ids, email_message, legacy_campaign

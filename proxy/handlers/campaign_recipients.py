@@ -18,15 +18,12 @@ left since is no longer found.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
-import orjson
-
 from proxy.engine.context import Context
 from proxy.handlers.campaign_reads import audiences_of, campaign_and_message
+from proxy.legacy import paging_token
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import (
@@ -62,18 +59,17 @@ class Offset:
 
 
 def encode_offset(offset: Offset) -> str:
-    raw = orjson.dumps([_OFFSET_VERSION, offset.sort, offset.audience, offset.cursor, offset.skip])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return paging_token.encode(_OFFSET_VERSION, offset.sort, offset.audience, offset.cursor, offset.skip)
 
 
 def decode_offset(token: str) -> Offset:
     try:
-        version, sort, audience, cursor, skip = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        valid = version == _OFFSET_VERSION and sort in ("asc", "desc") and isinstance(cursor, (str, type(None)))
+        sort, audience, cursor, skip = paging_token.decode(token, _OFFSET_VERSION, 4)
+        valid = sort in ("asc", "desc") and isinstance(cursor, (str, type(None)))
         if not valid or not all(isinstance(n, int) and n >= 0 for n in (audience, skip)):
             raise ValueError
         return Offset(sort, audience, cursor, skip)
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+    except ValueError:
         raise LegacyError(400, "Invalid value for offset: use the next_offset of the previous page.") from None
 
 

@@ -7,6 +7,7 @@ so they run as ordered steps and answer with the campaign read back.
 from __future__ import annotations
 
 from proxy.engine.context import Context
+from proxy.engine.steps import Steps
 from proxy.engine.styles import walk
 from proxy.handlers.campaign_reads import (
     CAMPAIGN,
@@ -16,7 +17,6 @@ from proxy.handlers.campaign_reads import (
     read_campaign,
     read_message,
 )
-from proxy.handlers.steps import Steps
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import (

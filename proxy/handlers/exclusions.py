@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 
 from proxy.engine.context import Context
+from proxy.engine.lookup import find_profile
 from proxy.engine.styles import walk
 from proxy.handlers.jobs import settled
-from proxy.handlers.lookup import find_profile
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.exclusion import REASONS, legacy_exclusion, suppressions

@@ -3,7 +3,7 @@
 
 A legacy batch is at most BATCH_PAGES upstream pages of 100, read one after another, so
 the proxy holds one page and one batch of small records however large the group is.
-Where a batch stopped is kept behind the opaque integer `marker` (`markers.py`); the
+Where a batch stopped is kept behind the opaque integer `marker` (`proxy.engine.markers`); the
 last batch has none. A legacy group id may name a list or a segment (hazard 7): the
 first call probes, and the answer is remembered.
 """
@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
+from proxy.engine import markers
 from proxy.engine.context import Context
+from proxy.engine.markers import Resume
 from proxy.handlers.lists import SEGMENT_FIELDS
-from proxy.handlers.markers import MARKERS, Bounded, Resume
 from proxy.handlers.resolve import GROUP_MEMBERS
 from proxy.legacy.errors import NOT_FOUND, LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.newapi.errors import UpstreamRejected
+from proxy.newapi.messages import Query
 from proxy.shapes.filter_expr import any_of, equals
 from proxy.shapes.members import (
     list_exclusion,
@@ -29,9 +31,7 @@ from proxy.shapes.members import (
     member_record,
     push_tokens,
 )
-from proxy.upstream.client import Call, UpstreamClient
-from proxy.upstream.errors import UpstreamRejected
-from proxy.upstream.messages import Query
+from proxy.upstream.client import Call
 
 BATCH_PAGES = 10  # legacy batches were about 1000 records
 PAGE = (("page[size]", "100"),)
@@ -41,10 +41,9 @@ PROBES = (
     ("list", "/api/lists/{id}", ("fields[list]", "name")),
     ("segment", "/api/segments/{id}", ("fields[segment]", SEGMENT_FIELDS)),
 )
-KIND_CAPACITY = 10_000
-# Group id -> "list" or "segment" (ids are never reused), remembered per upstream client
-# so that a dry run (explain) cannot teach the real one.
-KINDS: WeakKeyDictionary[UpstreamClient, Bounded[str, str]] = WeakKeyDictionary()
+# Group id -> "list" or "segment", remembered in the request's state store (ids are never
+# reused, so the answer only expires to bound the store).
+KIND_TTL = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +110,11 @@ async def list_exclusions(ctx: Context) -> LegacyResponse:
 
 
 async def group_kind(ctx: Context, group_id: str) -> str:
-    known = KINDS.setdefault(ctx.upstream, Bounded(KIND_CAPACITY))
-    kind = known.get(group_id)
+    key = f"group-kind:{group_id}"
+    kind = await ctx.state.get(key)
     if kind is None:
         kind = await _probe(ctx, group_id)
-        known.put(group_id, kind)
+        await ctx.state.put(key, kind, KIND_TTL)
     return kind
 
 
@@ -135,7 +134,7 @@ async def _resume(ctx: Context, group_id: str) -> Resume | None:
     marker = ctx.params["marker"]
     if marker is None:
         return None
-    resume = await MARKERS.load(marker)
+    resume = await markers.load(ctx.state, marker)
     if resume is None or (resume.route, resume.group_id) != (ctx.entry.path, group_id):
         raise LegacyError(400, "Invalid value for marker: it is unknown or has expired; start again without one.")
     return resume
@@ -159,5 +158,5 @@ async def _batch(
             step += 1
             if step == len(sources):
                 return json_response(marker_batch(records, None))
-    marker = await MARKERS.save(Resume(ctx.entry.path, group_id, kind, step, cursor))
+    marker = await markers.save(ctx.state, Resume(ctx.entry.path, group_id, kind, step, cursor))
     return json_response(marker_batch(records, marker))

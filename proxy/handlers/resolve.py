@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from proxy.engine.context import Context
-from proxy.handlers.fanout import collect, gather_bounded, in_batches
+from proxy.engine.fanout import collect, gather_bounded, in_batches
 from proxy.legacy.errors import LegacyError
+from proxy.newapi.messages import Query
 from proxy.shapes.filter_expr import any_of
 from proxy.shapes.member_input import (
     Identifiers,
-    InvalidInput,
     LegacyProfile,
     check_count,
     identifiers_from,
@@ -29,7 +29,6 @@ from proxy.shapes.member_input import (
 )
 from proxy.shapes.profile_input import IDENTIFIERS
 from proxy.upstream.client import Call
-from proxy.upstream.messages import Query
 
 LOOKUP_SIZE = 100  # values per any(…) filter: the new API's largest page
 GROUP_MEMBERS = {"list": "/api/lists/{id}/profiles", "segment": "/api/segments/{id}/profiles"}
@@ -40,22 +39,16 @@ Key = tuple[str, str]  # (identifier field, value), emails lower-cased
 
 def requested_identifiers(ctx: Context, limit: int | None = None) -> Identifiers:
     """The identifiers the call names; a legacy 400 when there are none (or too many)."""
-    try:
-        identifiers = identifiers_from(ctx.request.params)
-        if limit is not None:
-            check_count(identifiers, limit)
-    except InvalidInput as exc:
-        raise LegacyError(400, str(exc)) from None
+    identifiers = identifiers_from(ctx.request.params)
+    if limit is not None:
+        check_count(identifiers, limit)
     if not identifiers.given():
         raise LegacyError(400, "At least one of emails, phone_numbers or push_tokens is required.")
     return identifiers
 
 
 def requested_profiles(ctx: Context) -> list[LegacyProfile]:
-    try:
-        return require_identifiers(profiles_from(ctx.request.params))
-    except InvalidInput as exc:
-        raise LegacyError(400, str(exc)) from None
+    return require_identifiers(profiles_from(ctx.request.params))
 
 
 async def find_members(

@@ -3,11 +3,11 @@ form posts to /ajax/subscriptions/subscribe (hazards 10 and 11)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Sequence
 
+from proxy.engine.auth import with_public_key
 from proxy.engine.context import Context
-from proxy.handlers.fanout import gather_bounded, in_batches
+from proxy.engine.fanout import gather_bounded, in_batches
 from proxy.handlers.members import MEMBERSHIP, write_membership
 from proxy.handlers.resolve import (
     LOOKUP_SIZE,
@@ -159,13 +159,4 @@ async def ajax_subscribe(ctx: Context) -> LegacyResponse:
 
 def _public_key(ctx: Context) -> Credentials:
     """The site's public key: the form's `a`, else the configured one."""
-    given = ctx.params["a"]
-    if given and ctx.settings.allowed_keys and given not in ctx.settings.allowed_keys:
-        raise LegacyError(403, "The public key specified is not allowed.")
-    key = given or ctx.settings.public_key
-    if not key and ctx.settings.sandbox:
-        # The embedded sandbox finds the account by the form's list, as the legacy form did.
-        return ctx.credentials
-    if not key:
-        raise LegacyError(400, "A public key is required: post with ?a=<public key> or set KLP_PUBLIC_KEY.")
-    return replace(ctx.credentials, public_key=key)
+    return with_public_key(ctx.credentials, ctx.params["a"], ctx.settings)

@@ -13,10 +13,11 @@ from typing import Any
 
 import orjson
 
+from proxy.legacy.errors import LegacyInputError
 from proxy.legacy.request import LegacyRequest
 
 
-class PayloadError(ValueError):
+class PayloadError(LegacyInputError):
     pass
 
 

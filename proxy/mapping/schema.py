@@ -115,8 +115,17 @@ ENTRY = {
             "additionalProperties": {"type": "string"},
         },
         "filter": {"type": "array", "items": {"type": "string"}},
+        "lookup": {
+            "description": "find one profile by whichever one of these legacy params is given: {param: profile field}",
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {"type": "string", "pattern": r"^[a-z_]+$"},
+        },
         "params": {"type": "object", "additionalProperties": PARAM},
-        "paginate": {"enum": ["none", "page_list", "timeline"]},
+        "paginate": {
+            "description": "none: one call; all: every page, as a bare array; page_list: v1 page/count; timeline: since/next",
+            "enum": ["none", "all", "page_list", "timeline"],
+        },
         "respond": {
             "type": "object",
             "additionalProperties": False,

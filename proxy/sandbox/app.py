@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from proxy.newapi.messages import UpstreamRequest
 from proxy.sandbox.core import Sandbox
-from proxy.upstream.messages import UpstreamRequest
 
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
 

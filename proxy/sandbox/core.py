@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.openapi.spec import Spec, pinned_spec
 from proxy.openapi.validate import validate_request
 from proxy.revision import BETA_REVISION
@@ -29,7 +30,6 @@ from proxy.sandbox.ratelimit import Admitted, FixedWindowLimiter, Throttled
 from proxy.sandbox.resources import ROUTES
 from proxy.sandbox.routing import Call, Reply, Route, Router
 from proxy.sandbox.store import Account
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 # Where a spec violation points, read from the validator's wording.

@@ -11,9 +11,9 @@ import asyncio
 import random
 from dataclasses import asdict, dataclass, fields
 
-from proxy.upstream.errors import UpstreamUnreachable
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
-from proxy.upstream.transport import Transport
+from proxy.newapi.errors import UpstreamUnreachable
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.transport import Transport
 
 _SERVER_ERROR = b'{"errors":[{"id":"fault","status":503,"code":"service_unavailable","title":"Service unavailable","detail":"injected fault"}]}'
 _THROTTLED = b'{"errors":[{"id":"fault","status":429,"code":"throttled","title":"Too many requests","detail":"injected fault"}]}'

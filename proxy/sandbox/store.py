@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
+from proxy.sandbox.by_id import ById
 from proxy.sandbox.campaign_store import CampaignStore
 from proxy.sandbox.groups import GroupStore, MailingList, Segment
 from proxy.sandbox.jobs import JobQueue
@@ -139,19 +140,10 @@ class Event:
         return (self.timestamp, self.id)
 
 
-class ProfileStore:
+class ProfileStore(ById[Profile]):
     def __init__(self) -> None:
-        self._by_id: dict[str, Profile] = {}
+        super().__init__()
         self._by_identifier: dict[str, dict[str, Profile]] = {name: {} for name in IDENTIFIERS}
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-    def __iter__(self) -> Iterator[Profile]:
-        return iter(self._by_id.values())
-
-    def get(self, profile_id: str) -> Profile | None:
-        return self._by_id.get(profile_id)
 
     def find(self, identifier: str, value: str) -> Profile | None:
         return self._by_identifier[identifier].get(_index_key(identifier, value))
@@ -185,20 +177,11 @@ def _index_key(identifier: str, value: str) -> str:
     return value.lower() if identifier == "email" else value
 
 
-class MetricStore:
+class MetricStore(ById[Metric]):
     def __init__(self) -> None:
-        self._by_id: dict[str, Metric] = {}
+        super().__init__()
         self._by_name: dict[tuple[str, str], Metric] = {}
         self._integrations: dict[str, Integration] = {}
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-    def __iter__(self) -> Iterator[Metric]:
-        return iter(self._by_id.values())
-
-    def get(self, metric_id: str) -> Metric | None:
-        return self._by_id.get(metric_id)
 
     def find(self, name: str, integration_name: str) -> Metric | None:
         """Metric names are unique per integration, so "Placed Order" from Shopify and

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
+from proxy.legacy.errors import LegacyInputError
+
 TRUE = frozenset({"true", "1", "yes", "on"})
 MESSAGE_FIELDS = ("subject", "from_email", "from_name", "template_id")
 
 
-class InvalidField(ValueError):
+class InvalidField(LegacyInputError):
     pass
 
 

@@ -12,13 +12,14 @@ from typing import Any, Mapping
 
 import orjson
 
+from proxy.legacy.errors import LegacyInputError
 from proxy.shapes.profile_input import has_identifier, profile_attributes
 from proxy.shapes.timefmt import iso_from_unix
 
 TRACK_ONCE = "__track_once__"
 
 
-class InvalidPayload(ValueError):
+class InvalidPayload(LegacyInputError):
     pass
 
 

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Protocol
 
 import orjson
 
+from proxy.legacy.errors import LegacyInputError
 from proxy.shapes.profile_input import IDENTIFIERS, profile_attributes
 
 FIELDS = ("email", "phone_number", "push_token")
@@ -25,7 +26,7 @@ _NOT_PROPERTIES = ("push_token", "sms_consent")
 _TRUE = ("1", "true", "yes", "on")
 
 
-class InvalidInput(ValueError):
+class InvalidInput(LegacyInputError):
     pass
 
 

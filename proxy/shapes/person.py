@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from proxy.shapes.included import Included
+from proxy.shapes.profile_input import LOCATION
 from proxy.shapes.timefmt import legacy_datetime
 
 _ATTRIBUTES = {
@@ -23,17 +24,6 @@ _ATTRIBUTES = {
 }
 # Written by identify and PUT; shown only when set, the 23 standard keys staying the same.
 _WHEN_SET = {"$image": "image", "$locale": "locale"}
-_LOCATION = {
-    "$address1": "address1",
-    "$address2": "address2",
-    "$city": "city",
-    "$region": "region",
-    "$zip": "zip",
-    "$country": "country",
-    "$timezone": "timezone",
-    "$latitude": "latitude",
-    "$longitude": "longitude",
-}
 
 
 def legacy_person(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
@@ -42,7 +32,7 @@ def legacy_person(resource: Mapping[str, Any], included: Included = {}) -> dict[
     person: dict[str, Any] = {"object": "person", "id": resource["id"]}
     for legacy, new in _ATTRIBUTES.items():
         person[legacy] = _or_blank(attributes.get(new))
-    for legacy, new in _LOCATION.items():
+    for legacy, new in LOCATION.items():
         person[legacy] = _or_blank(location.get(new))
     person["email"] = person["$email"]
     person["first_name"] = person["$first_name"]
@@ -59,3 +49,8 @@ def legacy_person(resource: Mapping[str, Any], included: Included = {}) -> dict[
 
 def _or_blank(value: Any) -> Any:
     return "" if value is None else value
+
+
+def profile_id(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
+    """The v2 people lookups' answer: only the person's id."""
+    return {"id": resource["id"]}

@@ -24,7 +24,8 @@ _SPECIAL = {
     "$image": "image",
     "$locale": "locale",
 }
-_LOCATION = {
+# Legacy location properties → fields of the profile's `location` (both directions).
+LOCATION = {
     "$address1": "address1",
     "$address2": "address2",
     "$city": "city",
@@ -43,8 +44,8 @@ def profile_attributes(properties: Mapping[str, Any], ip: str | None = None) -> 
     location: dict[str, Any] = {}
     custom: dict[str, Any] = {}
     for name, value in properties.items():
-        target = attributes if name in _SPECIAL else location if name in _LOCATION else None
-        field = _SPECIAL.get(name) or _LOCATION.get(name)
+        target = attributes if name in _SPECIAL else location if name in LOCATION else None
+        field = _SPECIAL.get(name) or LOCATION.get(name)
         if target is None or isinstance(value, (list, dict)):
             custom[name] = value  # not a special property, or a value no profile field can hold
         else:

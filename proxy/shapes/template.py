@@ -6,13 +6,14 @@ from typing import Any, Mapping
 
 import orjson
 
+from proxy.legacy.errors import LegacyInputError
 from proxy.shapes.included import Included
 from proxy.shapes.timefmt import legacy_datetime
 
 OBJECT = "email-template"
 
 
-class InvalidRecipients(ValueError):
+class InvalidRecipients(LegacyInputError):
     pass
 
 

@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from proxy.config import Settings
+from proxy.engine.declared import EntryClient
 from proxy.spool.batching import bulk_thresholds
-from proxy.spool.intake import current_spool
+from proxy.spool.intake import SPOOLED_KINDS, accepted
 from proxy.spool.records import Spool
 from proxy.spool.worker import DeliveryWorker, WorkerSettings
-from proxy.upstream.client import Credentials, UpstreamClient
+from proxy.upstream.client import Call, Credentials, UpstreamClient
 from proxy.upstream.tiers import TierTable
 
 
@@ -32,6 +32,8 @@ def credentials_for(settings: Settings) -> Callable[[str], Credentials]:
 
 
 class SpoolService:
+    """The spool while the app runs, and the engine's delivery when `delivery=spool`."""
+
     def __init__(
         self, settings: Settings, upstream: UpstreamClient, tiers: TierTable, open_spool: Callable[[], Awaitable[Spool]]
     ) -> None:
@@ -61,14 +63,15 @@ class SpoolService:
             await worker.stop()
             await spool.close()
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Lets track and identify find the spool while it accepts writes."""
-        token = current_spool.set(self.spool)
-        try:
-            return await handler(request)
-        finally:
-            current_spool.reset(token)
+    async def deliver(self, client: EntryClient, call: Call, credentials: Credentials, received_at_ns: int) -> None:
+        """Store the write durably (answered once stored); a write the spool cannot carry,
+        or one arriving while the spool is closed, is sent now."""
+        kind = SPOOLED_KINDS.get(call.path)
+        if self.spool is None or kind is None or call.method != "POST":
+            await client.send(call, credentials)
+            return
+        client.check(call)
+        await self.spool.accept(accepted(kind, call.body, credentials.public_key or "", received_at_ns))
 
     async def health(self) -> dict[str, Any]:
         if self.spool is None:

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import structlog
 
 from proxy import metrics
+from proxy.newapi.errors import UpstreamError, UpstreamRejected, UpstreamServerError, UpstreamThrottled
 from proxy.spool import batching
 from proxy.spool.batching import Delivery
 from proxy.spool.records import Spool, Stored
 from proxy.upstream.client import Credentials, UpstreamClient
-from proxy.upstream.errors import UpstreamError, UpstreamRejected, UpstreamServerError, UpstreamThrottled
 
 log = structlog.get_logger("proxy.spool")
 

@@ -12,15 +12,18 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import orjson
 
 from proxy.config import Settings
+from proxy.engine.delivery import SendNow
 from proxy.engine.dispatch import Engine
+from proxy.engine.state import MemoryState
+from proxy.handlers.registry import HANDLERS
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import Entry
+from proxy.newapi.messages import UpstreamRequest
 from proxy.openapi.spec import Spec, pinned_spec
 from proxy.staging.dryrun import PLACEHOLDER, DryRunTransport
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.http import upstream_url
-from proxy.upstream.messages import UpstreamRequest
 
 PRIVATE_KEY_VARIABLE = "$KLAVIYO_PRIVATE_KEY"
 PUBLIC_KEY_VARIABLE = "$KLAVIYO_PUBLIC_KEY"
@@ -57,7 +60,10 @@ async def explain(
     beta: Spec | None = None,
 ) -> Explanation:
     transport = DryRunTransport(spec, beta or pinned_spec(beta=True))
-    engine = Engine(entries, settings, UpstreamClient(transport))
+    # The real engine with a dry run for every service: writes are "sent now" through a
+    # transport that only records them, whatever the app's delivery (a spool is never
+    # touched), and markers or group kinds it learns stay in its own throwaway store.
+    engine = Engine(entries, settings, UpstreamClient(transport), HANDLERS, delivery=SendNow(), state=MemoryState())
     parts = urlsplit(target)
     method = method.upper()
     entry, stopped, note = None, None, ""

@@ -8,6 +8,7 @@ import pytest
 from list_helpers import NOT_FOUND, account, demo_list, demo_segment, new_members, v2
 
 from proxy.sandbox.groups import MailingList
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY
 from proxy.sandbox.store import Consent
 
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -165,3 +166,15 @@ async def test_exclusions_page_by_marker_across_both_sources(proxy, sandbox):
     assert [len(b["records"]) for b in (first, second)] == [450, 25]
     assert "marker" not in second
     assert {record["reason"] for b in (first, second) for record in b["records"]} == {"Bounced"}
+
+
+async def test_what_explain_learns_about_a_group_stays_in_its_dry_run(proxy, sandbox, contract):
+    # Explain's dry-run answers say every id is a list; the real store must not learn that.
+    pro = demo_segment(sandbox, "Pro plan")
+    path = f"/api/v2/group/{pro.id}/members/all"
+    explained = await proxy.post("/__proxy/explain", json={"request": f"GET {path}?api_key={DEMO_PRIVATE_KEY}"})
+    assert explained.status == 200
+    assert contract.requests == []
+    body = await batch(proxy, path)
+    assert len(body["records"]) == len(pro.members)
+    assert [r.path for r in contract.requests][:2] == [f"/api/lists/{pro.id}", f"/api/segments/{pro.id}"]

@@ -11,11 +11,12 @@ import orjson
 
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
+from proxy.handlers.registry import HANDLERS
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import load_table
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
 from proxy.upstream.client import UpstreamClient
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 MEMBERS = 100_000
 LIST_ID = "BigLst"
@@ -70,7 +71,7 @@ class HugeList:
 
 async def test_walking_100k_members_holds_one_page_and_one_batch():
     upstream = HugeList()
-    engine = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(upstream))
+    engine = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(upstream), HANDLERS)
     path = f"/api/v2/group/{LIST_ID}/members/all"
     match = engine.match("GET", path)
     seen, marker, batches = 0, None, 0

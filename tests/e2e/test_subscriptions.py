@@ -20,12 +20,13 @@ from list_helpers import (
 
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
+from proxy.handlers.registry import HANDLERS
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import load_table
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.openapi.contract import ContractTransport
 from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
 from proxy.upstream.client import UpstreamClient
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 NO_PUBLIC_KEY = "A public key is required: post with ?a=<public key> or set KLP_PUBLIC_KEY."
 
@@ -155,7 +156,7 @@ class PushTokenMember:
 
 async def test_members_named_by_a_push_token_alone_are_only_taken_off_the_list(spec):
     upstream = ContractTransport(PushTokenMember(), spec)
-    engine = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(upstream))
+    engine = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(upstream), HANDLERS)
     path = "/api/v2/list/LstAbc/subscribe"
     body = orjson.dumps({"api_key": PRIVATE_KEY, "push_tokens": ["device-1"]})
     response = await engine.handle(engine.match("DELETE", path), parse_request("DELETE", path, [], {}, body), 0)

@@ -16,9 +16,9 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.sandbox.app import build_app
 from proxy.sandbox.seed import DEMO_PUBLIC_KEY, demo_sandbox
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,6 +8,8 @@ import pytest
 from doubles import Scripted, answers
 
 from proxy.config import Settings
+from proxy.newapi.errors import UpstreamUnreachable
+from proxy.newapi.messages import UpstreamResponse
 from proxy.openapi.validate import validate_request
 from proxy.revision import PINNED_REVISION
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
@@ -17,8 +19,6 @@ from proxy.spool.service import credentials_for
 from proxy.spool.sqlite import SQLiteSpool
 from proxy.spool.worker import DeliveryWorker, WorkerSettings
 from proxy.upstream.client import UpstreamClient, build_request
-from proxy.upstream.errors import UpstreamUnreachable
-from proxy.upstream.messages import UpstreamResponse
 from proxy.upstream.tiers import load_tiers, tiers_path
 
 TIERS = load_tiers(tiers_path(Settings().mappings_dir))

@@ -7,12 +7,12 @@ import pytest
 from doubles import MIDNIGHT, FakeTime, Scripted, answers
 
 from proxy.config import Settings
+from proxy.newapi.errors import UpstreamThrottled
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.openapi.spec import RateLimit
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY
 from proxy.upstream.budget import Feedback, LocalBudget
-from proxy.upstream.errors import UpstreamThrottled
 from proxy.upstream.governor import GovernedTransport, account_of
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.tiers import load_tiers, tiers_path
 
 TIERS = load_tiers(tiers_path(Settings().mappings_dir))

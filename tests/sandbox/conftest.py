@@ -13,12 +13,12 @@ import orjson
 import pytest
 from sandbox_helpers import next_params
 
+from proxy.newapi.messages import UpstreamRequest
 from proxy.openapi.spec import Spec, pinned_spec
 from proxy.openapi.validate import validate_response
 from proxy.revision import PINNED_REVISION
 from proxy.sandbox import Account, Sandbox, SandboxTransport
 from proxy.sandbox.ids import IdFactory
-from proxy.upstream.messages import UpstreamRequest
 
 ACME_PRIVATE_KEY = "pk_acme" + "A1b2C3d4E5" * 3
 ACME_PUBLIC_KEY = "AcmeCo"

@@ -12,15 +12,16 @@ from hypothesis import strategies as st
 
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
+from proxy.handlers.registry import HANDLERS
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.payload import PayloadError, read_payload
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import load_table
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.openapi.validate import validate_request
 from proxy.shapes.event_input import InvalidPayload, event_body
 from proxy.shapes.person import legacy_person
 from proxy.upstream.client import Call, Credentials, UpstreamClient, build_request
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_scalars = st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
@@ -79,7 +80,7 @@ class Accepting:
         pass
 
 
-ENGINE = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(Accepting()))
+ENGINE = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(Accepting()), HANDLERS)
 
 
 @FAST

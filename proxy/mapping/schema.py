@@ -11,7 +11,7 @@ PARAM = {
     "additionalProperties": False,
     "required": ["type"],
     "properties": {
-        "type": {"enum": ["int", "str", "enum", "json", "since"]},
+        "type": {"enum": ["int", "str", "email", "enum", "json", "since"]},
         "default": {},
         "min": {"type": "integer"},
         "max": {"type": "integer"},

@@ -59,6 +59,8 @@ class Sandbox:
         self.ids = ids or IdFactory()
         self.job_delay = job_delay
         self._accounts = AccountDirectory(accounts, enrolment)
+        for account in self._accounts:
+            self._set_job_delay(account)
         self._router = Router(ROUTES)
         self._limits = {route.operation_id: limits_for(route.operation_id, self.spec, self.beta_spec) for route in ROUTES}
         self._limiter = FixedWindowLimiter() if rate_limits else None
@@ -71,7 +73,12 @@ class Sandbox:
         return self._accounts.get(public_key)
 
     def add_account(self, account: Account) -> None:
+        self._set_job_delay(account)
         self._accounts.add(account)
+
+    def _set_job_delay(self, account: Account) -> None:
+        if self.job_delay is not None:
+            account.jobs.delay = self.job_delay
 
     def list_owner(self, list_id: str) -> Account | None:
         """The account holding a list: a legacy sign-up form named its account by the list alone."""
@@ -86,8 +93,7 @@ class Sandbox:
             account = self._accounts.authenticate(request)
         except ApiError as error:
             return _failure([error], {})
-        if self.job_delay is not None:  # every account, including those enrolled on the fly
-            account.jobs.delay = self.job_delay
+        self._set_job_delay(account)  # accounts enrolled on the fly too
         account.jobs.run_due(now)
         limits = self._limits[route.operation_id]
         admission = self._admit(account, route, limits, now)

@@ -146,35 +146,32 @@ class ProfileStore(ById[Profile]):
         self._by_identifier: dict[str, dict[str, Profile]] = {name: {} for name in IDENTIFIERS}
 
     def find(self, identifier: str, value: str) -> Profile | None:
-        return self._by_identifier[identifier].get(_index_key(identifier, value))
+        return self._by_identifier[identifier].get(value)
 
     def add(self, profile: Profile) -> None:
         self._by_id[profile.id] = profile
         for identifier in IDENTIFIERS:
             value = getattr(profile, identifier)
             if value is not None:
-                self._by_identifier[identifier][_index_key(identifier, value)] = profile
+                self._by_identifier[identifier][value] = profile
 
     def set_identifier(self, profile: Profile, identifier: str, value: str | None) -> None:
         index = self._by_identifier[identifier]
         old = getattr(profile, identifier)
         if old is not None:
-            index.pop(_index_key(identifier, old), None)
+            index.pop(old, None)
         setattr(profile, identifier, value)
         if value is not None:
-            index[_index_key(identifier, value)] = profile
+            index[value] = profile
 
     def remove(self, profile: Profile) -> None:
         self._by_id.pop(profile.id, None)
         for identifier in IDENTIFIERS:
             value = getattr(profile, identifier)
             if value is not None:
-                self._by_identifier[identifier].pop(_index_key(identifier, value), None)
+                self._by_identifier[identifier].pop(value, None)
 
 
-def _index_key(identifier: str, value: str) -> str:
-    # Klaviyo matches email addresses case-insensitively.
-    return value.lower() if identifier == "email" else value
 
 
 class MetricStore(ById[Metric]):
@@ -298,16 +295,30 @@ class SuppressionJob:
     completed_at: float | None = None
 
 
+@dataclass(frozen=True)
+class ImportFailure:
+    """One profile a bulk import refused, as `GET …/import-errors` reports it."""
+
+    id: str
+    code: str
+    title: str
+    detail: str
+    pointer: str  # into the job's request body
+    original_payload: dict[str, Any]  # the profile resource as the request sent it
+
+
 @dataclass
 class ImportJob:
-    """A bulk profile import; the sandbox runs it at once, so it is always complete."""
+    """A bulk profile import: queued when accepted, complete once it has run."""
 
     id: str
     created_at: float
     total_count: int
-    profile_ids: list[str]  # the created or updated profiles, in request order
     list_ids: list[str]
-    failures: list[str]  # one detail per profile the import refused
+    status: str = "queued"
+    profile_ids: list[str] = field(default_factory=list)  # the created or updated profiles, in request order
+    failures: list[ImportFailure] = field(default_factory=list)  # one per profile the import refused
+    completed_at: float | None = None
 
 
 @dataclass(eq=False)

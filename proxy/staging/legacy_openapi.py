@@ -9,7 +9,7 @@ from proxy import __version__
 from proxy.mapping.table import Entry, Param
 from proxy.path_templates import variables
 
-_PARAM_SCHEMAS = {"int": {"type": "integer"}, "str": {"type": "string"}, "json": {"type": "string", "contentMediaType": "application/json"}}
+_PARAM_SCHEMAS = {"int": {"type": "integer"}, "str": {"type": "string"}, "email": {"type": "string"}, "json": {"type": "string", "contentMediaType": "application/json"}}
 _ERRORS = {
     "v1": {"type": "object", "required": ["status", "message"], "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}},
     "v2": {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},

@@ -59,6 +59,7 @@ class Upstream:
 
     def numbers(self, mark: str) -> list[int]:
         (account,) = self.sandbox.accounts
+        account.jobs.run_due(self.sandbox.clock())  # what any read would do first: accepted jobs run
         return [e.event_properties["n"] for e in account.events if e.event_properties.get("run") == mark]
 
 

@@ -25,6 +25,13 @@ async def test_create_returns_the_full_profile(api, clock):
     assert set(data["relationships"]) == {"lists", "segments", "push-tokens", "conversations"}
 
 
+async def test_emails_are_stored_trimmed_and_lower_cased(api):
+    created = await create(api, email="  Grace.Hopper@Example.COM ")
+    assert created["attributes"]["email"] == "grace.hopper@example.com"
+    updated = await api.post("/api/profile-import", profile_body({"email": "GRACE.HOPPER@example.com", "title": "RADM"}))
+    assert (updated.status, updated.data["id"]) == (200, created["id"])
+
+
 async def test_create_refuses_an_identifier_another_profile_has(api):
     existing = await create(api, email="ada@example.com")
     answer = await api.post("/api/profiles", profile_body({"email": "ADA@example.com"}))
@@ -184,7 +191,8 @@ async def test_sorted_cursor_walks(api, people, sort, order):
 @pytest.mark.parametrize(
     ("expression", "expected"),
     [
-        ('equals(email,"A@example.com")', [1]),
+        ('equals(email,"a@example.com")', [1]),
+        ('equals(email,"A@example.com")', []),  # filters compare exactly with the stored (normalised) address
         ("any(email,['a@example.com','b@example.com','nobody@example.com'])", [1, 3]),
         ("equals(phone_number,'+15005550002')", [2]),
         ("equals(external_id,'ext-4')", [4]),

@@ -26,7 +26,7 @@ from proxy.upstream.client import Call, Credentials, UpstreamClient, build_reque
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_scalars = st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
-property_keys = st.sampled_from(["$email", "email", "$phone_number", "$id", "id", "$first_name", "$city", "$latitude", "plan", "$consent", "__track_once__", "$value", "$event_id"]) | st.text(max_size=10)
+property_keys = st.sampled_from(["$email", "email", "$phone_number", "$id", "id", "$first_name", "$city", "$latitude", "plan", "$consent", "__track_once__", "$value", "$event_id", "$exchange_id", "_kx"]) | st.text(max_size=10)
 
 
 @FAST
@@ -65,7 +65,7 @@ track_payloads = st.fixed_dictionaries(
 @given(payload=track_payloads)
 def test_every_accepted_track_payload_becomes_a_spec_valid_event(payload, spec):
     try:
-        body = event_body(payload, 1_700_000_000_000_000_000)
+        body = event_body(payload, 1_700_000_000_000_000_000).body
     except InvalidPayload:
         return
     request = build_request(Call("POST", "/client/events", body=body), Credentials(public_key="DemoPk"))

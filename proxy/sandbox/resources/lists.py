@@ -9,7 +9,7 @@ from typing import Any
 
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, jsonapi
-from proxy.sandbox.filtering import Field, as_seconds, casefold, parse_filter, predicate
+from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.groups import DOUBLE_OPT_IN, SINGLE_OPT_IN, MailingList, Members, Membership, Segment
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
@@ -199,7 +199,7 @@ def member_fields(profiles: ProfileStore) -> dict[str, Field[Membership]]:
 
     return {
         "profile_id": Field(attrgetter("profile_id")),
-        "email": Field(of_profile("email"), fold=casefold),
+        "email": Field(of_profile("email")),  # exact: see proxy.sandbox.identity on emails
         "phone_number": Field(of_profile("phone_number")),
         "_kx": Field(of_profile("kx")),
         # A member matches on its profile's first push token (demo profiles hold one at most).

@@ -9,7 +9,7 @@ from typing import Any
 
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, identity, jsonapi
-from proxy.sandbox.filtering import Field, Predicate, as_seconds, casefold, parse_filter, predicate
+from proxy.sandbox.filtering import Field, Predicate, as_seconds, parse_filter, predicate
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.payload import member, resource_data
@@ -28,7 +28,7 @@ REQUIRED_ONE_OF = ("email", "phone_number", "external_id")
 
 FILTERABLE: dict[str, Field[Profile]] = {
     "id": Field(attrgetter("id")),
-    "email": Field(attrgetter("email"), fold=casefold),
+    "email": Field(attrgetter("email")),  # exact: see proxy.sandbox.identity on emails
     "phone_number": Field(attrgetter("phone_number")),
     "external_id": Field(attrgetter("external_id")),
     "_kx": Field(attrgetter("kx")),

@@ -10,7 +10,7 @@ first call probes, and the answer is remembered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +23,13 @@ from proxy.legacy.errors import NOT_FOUND, LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.newapi.errors import UpstreamRejected
 from proxy.newapi.messages import Query
-from proxy.shapes.filter_expr import equals
+from proxy.shapes.filter_expr import any_of, equals
 from proxy.shapes.members import (
     list_exclusion,
     marker_batch,
     member_exclusion,
     member_record,
+    push_tokens,
 )
 from proxy.upstream.client import Call
 
@@ -47,12 +48,14 @@ KIND_TTL = 7 * 24 * 3600.0
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One upstream listing a bulk reader walks, and the legacy record (if any) per resource."""
+    """One upstream listing a bulk reader walks, and the legacy record (if any) per resource;
+    `complete`, when given, adds to one page's records what the listing cannot carry."""
 
     path: str
     path_params: Mapping[str, str]
     query: Query
     record: Callable[[dict[str, Any]], dict[str, Any] | None]
+    complete: Callable[[Context, list[dict[str, Any]]], Awaitable[None]] | None = None
 
     def call(self, ctx: Context, cursor: str | None) -> Call:
         query = (*self.query, ("page[cursor]", cursor)) if cursor else self.query
@@ -64,8 +67,26 @@ async def all_members(ctx: Context) -> LegacyResponse:
     resume = await _resume(ctx, group_id)
     kind = resume.kind if resume else await group_kind(ctx, group_id)
     fields = ("fields[profile]", "email,phone_number,joined_group_at")
-    members = Source(GROUP_MEMBERS[kind], {"id": group_id}, (*PAGE, fields, *BY_JOINING), member_record)
+    members = Source(GROUP_MEMBERS[kind], {"id": group_id}, (*PAGE, fields, *BY_JOINING), member_record, _add_push_tokens)
     return await _batch(ctx, group_id, kind, [members], resume)
+
+
+async def _add_push_tokens(ctx: Context, records: list[dict[str, Any]]) -> None:
+    """Group members cannot include their push tokens; the profiles listing can, so one
+    more read per page of 100 finds them (the same rate tier as the members page)."""
+    if not records:
+        return
+    query = (
+        ("filter", any_of("id", [record["id"] for record in records])),
+        ("page[size]", "100"),
+        ("include", "push-tokens"),
+        ("fields[profile]", "id"),
+    )
+    reply = await ctx.send(ctx.call("GET", "/api/profiles", query=query))
+    tokens = push_tokens(reply.document or {})
+    for record in records:
+        if record["id"] in tokens:
+            record["push_token"] = tokens[record["id"]]
 
 
 async def list_exclusions(ctx: Context) -> LegacyResponse:
@@ -128,7 +149,10 @@ async def _batch(
     for _ in range(BATCH_PAGES):
         source = sources[step]
         reply = await ctx.send(source.call(ctx, cursor))
-        records += [record for resource in reply.document.get("data") or () if (record := source.record(resource))]
+        page = [record for resource in reply.document.get("data") or () if (record := source.record(resource))]
+        if source.complete is not None:
+            await source.complete(ctx, page)
+        records += page
         cursor = reply.next_cursor
         if cursor is None:
             step += 1

@@ -1,5 +1,5 @@
-"""The opaque continuation tokens the proxy gives legacy clients (a timeline's `next`,
-campaign recipients' `next_offset`): URL-safe base64 of a JSON array whose first item is
+"""The opaque continuation tokens the proxy gives legacy clients (campaign recipients'
+`next_offset`; a timeline's `next` keeps the legacy `<time>-…` form instead): URL-safe base64 of a JSON array whose first item is
 the format's version, so a token from another format or version is refused, not misread."""
 
 from __future__ import annotations

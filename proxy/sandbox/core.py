@@ -93,6 +93,7 @@ class Sandbox:
             account = self._accounts.authenticate(request)
         except ApiError as error:
             return _failure([error], {})
+        self._set_job_delay(account)  # accounts enrolled on the fly too
         account.jobs.run_due(now)
         limits = self._limits[route.operation_id]
         admission = self._admit(account, route, limits, now)

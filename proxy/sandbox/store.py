@@ -72,6 +72,19 @@ class Subscriptions:
         return True
 
 
+@dataclass(frozen=True)
+class PushToken:
+    """A mobile push token registered for a profile (read through `include=push-tokens`)."""
+
+    id: str
+    token: str
+    platform: str  # "ios" | "android"
+    vendor: str  # "APNs" | "FCM"
+    created: float
+    enablement_status: str = "AUTHORIZED"
+    background: str = "AVAILABLE"
+
+
 @dataclass(eq=False)
 class Profile:
     id: str
@@ -92,6 +105,7 @@ class Profile:
     properties: dict[str, Any] = field(default_factory=dict)
     last_event_date: float | None = None
     subscriptions: Subscriptions = field(default_factory=Subscriptions)
+    push_tokens: list[PushToken] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -271,12 +285,14 @@ class Window(Sequence[Event]):
 
 @dataclass(eq=False)
 class SuppressionJob:
-    """A bulk suppression job; the sandbox runs it at once, so it is always complete."""
+    """A bulk suppression job: queued when accepted, complete once it has run."""
 
     id: str
     created_at: float
     total_count: int
-    skipped_count: int  # emails whose profile already had this suppression
+    status: str = "queued"
+    skipped_count: int = 0  # emails whose profile already had this suppression
+    completed_at: float | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Legacy person object (legacy contract §2.1) from a JSON:API `profile`.
 
 Real captures always carry the 23 standard keys, "" when unset, and the custom
-properties flattened alongside them.
+properties flattened alongside them. `$image` and `$locale`, which identify and PUT write
+but which are not among the 23, are shown when the profile has them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ _ATTRIBUTES = {
     "$organization": "organization",
     "$id": "external_id",
 }
+# Written by identify and PUT; shown only when set, the 23 standard keys staying the same.
+_WHEN_SET = {"$image": "image", "$locale": "locale"}
 
 
 def legacy_person(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
@@ -36,6 +39,9 @@ def legacy_person(resource: Mapping[str, Any], included: Included = {}) -> dict[
     person["last_name"] = person["$last_name"]
     person["created"] = legacy_datetime(attributes.get("created"))
     person["updated"] = legacy_datetime(attributes.get("updated"))
+    for legacy, new in _WHEN_SET.items():
+        if attributes.get(new):
+            person[legacy] = attributes[new]
     for name, value in (attributes.get("properties") or {}).items():
         person.setdefault(name, value)
     return person

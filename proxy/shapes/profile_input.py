@@ -34,6 +34,7 @@ _SPECIAL = {
     "$organization": "organization",
     "$title": "title",
     "$image": "image",
+    "$locale": "locale",
 }
 # Legacy location properties → fields of the profile's `location` (both directions).
 LOCATION = {

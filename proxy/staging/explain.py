@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import textwrap
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
@@ -44,6 +45,8 @@ class Explanation:
     entry: str | None
     calls: tuple[PlannedCall, ...]
     stopped: str | None  # the legacy error that ended the plan, if any
+    # The entry's note: what the answer rests on (a prediction, a limit of the new API).
+    note: str = ""
 
 
 async def explain(
@@ -63,16 +66,16 @@ async def explain(
     engine = Engine(entries, settings, UpstreamClient(transport), HANDLERS, delivery=SendNow(), state=MemoryState())
     parts = urlsplit(target)
     method = method.upper()
-    entry, stopped = None, None
+    entry, stopped, note = None, None, ""
     try:
         match = engine.match(method, parts.path)
-        entry = match.entry.source
+        entry, note = match.entry.source, match.entry.note
         request = parse_request(method, parts.path, parse_qsl(parts.query, keep_blank_values=True), headers or {}, body)
         await engine.handle(match, request, time.time_ns())
     except LegacyError as error:
         stopped = f"{error.status} {error.message}"
     calls = tuple(_planned(number, request, settings.upstream) for number, request in enumerate(transport.requests, 1))
-    return Explanation(f"{method} {parts.path}", entry, calls, stopped)
+    return Explanation(f"{method} {parts.path}", entry, calls, stopped, note)
 
 
 def _planned(number: int, request: UpstreamRequest, base_url: str) -> PlannedCall:
@@ -98,6 +101,8 @@ def render_text(explanation: Explanation) -> str:
         lines.append("  (no new-API call)")
     if explanation.stopped:
         lines.append(f"  stops with the legacy answer {explanation.stopped}")
+    if explanation.note:
+        lines += textwrap.wrap(explanation.note, width=100, initial_indent="  note: ", subsequent_indent="        ")
     return "\n".join(lines)
 
 

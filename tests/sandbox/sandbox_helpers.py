@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+# The second seeded account the sandbox tests use beside the demo one.
+ACME_PRIVATE_KEY = "pk_acme" + "A1b2C3d4E5" * 3
+ACME_PUBLIC_KEY = "AcmeCo"
+
 
 def event_body(email: str = "ada@example.com", metric: str = "Placed Order", **attributes: Any) -> dict[str, Any]:
     """An EventCreateQueryV2 document; keyword arguments become event attributes."""

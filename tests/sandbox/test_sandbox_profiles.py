@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sandbox_helpers import event_body, profile_body
 
+from proxy.sandbox.store import Profile, PushToken
+
 
 async def create(api, **attributes) -> dict:
     answer = await api.post("/api/profiles", profile_body(attributes))
@@ -215,3 +217,15 @@ async def test_kx_filter(api, acme):
 async def test_profiles_page_size_is_bounded(api, people):
     assert len((await api.get("/api/profiles", {"page[size]": "100"})).data) == 5
     assert (await api.get("/api/profiles", {"page[size]": "101"})).status == 400
+
+
+async def test_profiles_include_their_push_tokens(api, acme, clock):
+    profile = Profile("01TOKENED", clock.now, clock.now, email="app@example.com")
+    profile.push_tokens.append(PushToken("01PUSH1", "tok-1", "android", "FCM", clock.now))
+    acme.profiles.add(profile)
+    answer = await api.get("/api/profiles", {"filter": 'equals(id,"01TOKENED")', "include": "push-tokens"})
+    assert answer.status == 200
+    (data,) = answer.data
+    assert data["relationships"]["push-tokens"]["data"] == [{"type": "push-token", "id": "01PUSH1"}]
+    (token,) = answer.json["included"]
+    assert (token["type"], token["attributes"]["token"], token["attributes"]["platform"]) == ("push-token", "tok-1", "android")

@@ -46,7 +46,7 @@ async def test_every_mapped_route_explains_without_leaking_the_key(entry, spec, 
 async def test_text_form_is_readable(spec):
     explanation = await explain(ENTRIES, Settings(), spec, "GET", f"/api/v1/metric/ABC/timeline?api_key={DEMO_PRIVATE_KEY}&count=10")
     text = RENDERERS["text"](explanation)
-    assert 'GET https://a.klaviyo.com/api/events?include=metric,profile&filter=equals(metric_id,"ABC")&sort=-timestamp&page[size]=10' in text
+    assert 'GET https://a.klaviyo.com/api/events?include=metric,profile&filter=equals(metric_id,"ABC")&sort=-timestamp&page[size]=11' in text  # one more: the next event's time
     assert "revision: 2026-07-15" in text
     assert "Authorization: Klaviyo-API-Key $KLAVIYO_PRIVATE_KEY" in text
 
@@ -85,6 +85,14 @@ async def test_explain_endpoint(proxy, contract):
     assert contract.requests == [], "explain sends nothing upstream"
     bad = await proxy.post("/__proxy/explain", data=b"nope")
     assert bad.status == 400
+
+
+async def test_explain_states_what_an_answer_rests_on(proxy):
+    """The entry's note: a v2 subscribe answer is a prediction; public identify cannot change identifiers."""
+    subscribe = await proxy.post("/__proxy/explain", json={"request": "POST /api/v2/list/LstAbc/subscribe", "format": "text"})
+    assert "prediction" in await subscribe.text()
+    identify = await proxy.post("/__proxy/explain", json={"request": "GET /api/identify?data=e30=", "format": "text"})
+    assert "cannot change" in await identify.text()
 
 
 TRACK = 'data={"token": "DemoPk", "event": "Explained", "customer_properties": {"$email": "a@b.c"}}'

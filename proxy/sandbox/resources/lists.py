@@ -16,7 +16,7 @@ from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginat
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.profiles import profile_resource
 from proxy.sandbox.routing import Call, Reply, Route
-from proxy.sandbox.store import Profile, ProfileStore
+from proxy.sandbox.store import Profile, ProfileStore, PushToken
 
 ATTRIBUTES = "/data/attributes"
 INCLUDABLE = frozenset({"flow-triggers", "tags"})
@@ -202,10 +202,15 @@ def member_fields(profiles: ProfileStore) -> dict[str, Field[Membership]]:
         "email": Field(of_profile("email")),  # exact: see proxy.sandbox.identity on emails
         "phone_number": Field(of_profile("phone_number")),
         "_kx": Field(of_profile("kx")),
-        # Sandbox profiles hold no push tokens, so no member matches one.
-        "push_token": Field(lambda membership: None),
+        # A member matches on its profile's first push token (demo profiles hold one at most).
+        "push_token": Field(lambda membership: next((t.token for t in _tokens(profiles, membership)), None)),
         "joined_group_at": Field(attrgetter("joined"), fold=as_seconds),
     }
+
+
+def _tokens(profiles: ProfileStore, membership: Membership) -> list[PushToken]:
+    profile = profiles.get(membership.profile_id)
+    return profile.push_tokens if profile is not None else []
 
 
 def _member_candidates(members: Members, profiles: ProfileStore, conditions: list[Condition]) -> Sequence[Membership]:

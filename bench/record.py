@@ -18,10 +18,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from proxy.app import create_app
 from proxy.config import Settings
 from proxy.logs import configure_logging
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.sandbox.core import Sandbox
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY, demo_sandbox
 from proxy.sandbox.transport import SandboxTransport
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.tiers import load_tiers, tiers_path
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "upstream.json"

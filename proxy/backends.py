@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from redis.asyncio import Redis
-
 from proxy.config import Settings
+from proxy.engine.state import IMMUTABLE
 from proxy.redis_backend.budget import RedisBudget
+from proxy.redis_backend.client import connect
 from proxy.redis_backend.spool import RedisSpool
 from proxy.redis_backend.state import RedisValues
 from proxy.redis_backend.usage import RedisUsage
-from proxy.spool.records import Spool
+from proxy.spool.records import DeadLetterLimits, Spool
 from proxy.spool.sqlite import SQLiteSpool
 from proxy.staging.usage import MemoryUsage
 from proxy.state.front import Fronted
@@ -21,13 +21,13 @@ from proxy.state.memory import MemoryValues
 from proxy.state.sqlite import SQLiteFile, SQLiteValues
 from proxy.state.sqlite_budget import SQLiteBudget
 from proxy.state.sqlite_usage import SQLiteUsage
-from proxy.state.store import IMMUTABLE, State
+from proxy.state.store import State
 from proxy.upstream.budget import LocalBudget
 
 
 def state_for(settings: Settings) -> State:
     if settings.redis_url:
-        client = Redis.from_url(settings.redis_url)
+        client = connect(settings.redis_url)
         return State(Fronted(RedisValues(client), IMMUTABLE), RedisBudget(client), RedisUsage(client), "redis")
     if settings.state_path is not None:
         file = SQLiteFile(settings.state_path)
@@ -42,7 +42,8 @@ def memory_state() -> State:
 
 def spool_opener(settings: Settings, *, exclusive: bool = True) -> Callable[[], Awaitable[Spool]]:
     """Opens the configured spool when called; `exclusive` for the delivering process."""
+    limits = DeadLetterLimits(settings.spool_dead_max, settings.spool_dead_max_age)
     if settings.redis_url:
         url = settings.redis_url
-        return lambda: RedisSpool.open(url, settings.spool_lease)
-    return lambda: SQLiteSpool.open(settings.spool_path, exclusive=exclusive)
+        return lambda: RedisSpool.open(url, settings.spool_lease, limits)
+    return lambda: SQLiteSpool.open(settings.spool_path, exclusive=exclusive, dead_limits=limits)

@@ -1,4 +1,4 @@
-"""`klaviyo-legacy-proxy serve | sandbox | check`."""
+"""`klaviyo-legacy-proxy serve | sandbox | check | explain | migration-plan | health | spool`."""
 
 from __future__ import annotations
 
@@ -80,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--mappings-dir")
     explain.add_argument("--spec", type=Path, help="stable OpenAPI file (default: KLAVIYO_OPENAPI_SPEC, else the packaged copy)")
     explain.set_defaults(run=_explain)
+
+    plan = commands.add_parser(
+        "migration-plan", help="per legacy route: the new-API calls, field by field, with SDK code", parents=[config]
+    )
+    plan.add_argument("--used", action="store_true", help="only the routes the usage inventory (--usage) names")
+    plan.add_argument("--usage", help="the inventory: a file or the URL of a running proxy's /__proxy/usage")
+    plan.add_argument("--format", choices=("markdown", "json", "html"), default="markdown")
+    plan.add_argument("--mappings-dir")
+    plan.set_defaults(run=_migration_plan)
 
     health = commands.add_parser(
         "health", help="exit 0 when the proxy configured here (KLP_*, --config) answers /healthz", parents=[config]
@@ -211,13 +220,14 @@ def _with_sandbox(settings: Settings, sandbox_port: int) -> web.Application:
     """The proxy talks to the sandbox in-process; the sandbox is also served for a look inside."""
     from proxy.app import create_app
     from proxy.sandbox.app import build_app
+    from proxy.sandbox.faults import Faults, FaultyTransport
     from proxy.sandbox.transport import SandboxTransport
 
-    sandbox = _staging_sandbox(settings)
-    app = create_app(settings, transport=SandboxTransport(sandbox))
+    sandbox, faults = _staging_sandbox(settings), Faults()  # /__sandbox/faults reaches the proxy's calls too
+    app = create_app(settings, transport=FaultyTransport(SandboxTransport(sandbox), faults))
 
     async def sandbox_site(app: web.Application):
-        runner = web.AppRunner(build_app(sandbox))
+        runner = web.AppRunner(build_app(sandbox, faults))
         await runner.setup()
         try:
             await web.TCPSite(runner, settings.host, sandbox_port).start()
@@ -294,12 +304,13 @@ def _health(args: argparse.Namespace) -> int:
 
 
 def _spool(args: argparse.Namespace) -> int:
+    from proxy.backends import spool_opener
     from proxy.spool.admin import run
     from proxy.spool.records import SpoolError
 
     settings = load_settings({"spool_path": args.spool_path}, config_file=args.config)
     try:
-        print(asyncio.run(run(args.action, settings)))
+        print(asyncio.run(run(args.action, spool_opener(settings, exclusive=False))))
     except SpoolError as exc:
         print(f"klaviyo-legacy-proxy: {exc}", file=sys.stderr)
         return 1
@@ -329,6 +340,39 @@ def _header(line: str) -> tuple[str, str]:
     if not separator:
         raise SettingsError(f"explain: --header {line!r} must look like 'Name: value'")
     return name.strip(), value.strip()
+
+
+def _migration_plan(args: argparse.Namespace) -> int:
+    from proxy.mapping.table import load_table
+    from proxy.openapi.spec import Spec, default_spec_path
+    from proxy.staging.migration import MigrationError, build_plan
+    from proxy.staging.migration_render import RENDERERS
+
+    if args.used and not args.usage:
+        print("klaviyo-legacy-proxy: --used needs --usage FILE|URL (a /__proxy/usage answer)", file=sys.stderr)
+        return 2
+    usage = _read_usage(args.usage) if args.used else None
+    settings = _settings(args)
+    spec, beta = Spec.load(default_spec_path()), Spec.load(default_spec_path(beta=True))
+    try:
+        plans = build_plan(load_table(settings.mappings_dir), spec, beta, usage)
+    except MigrationError as exc:
+        print(f"klaviyo-legacy-proxy: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(RENDERERS[args.format](plans))
+    return 0
+
+
+def _read_usage(source: str) -> list[dict]:
+    import json
+    import urllib.request
+
+    if source.startswith(("http://", "https://")):
+        with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310 - an operator-given URL
+            document = json.load(response)
+    else:
+        document = json.loads(Path(source).read_text(encoding="utf-8"))
+    return document["routes"]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
@@ -53,6 +53,8 @@ class Settings:
     beta_template_send: bool = False  # serve v1 template send through Klaviyo's beta preview-send job
     admin: bool = True  # the /__proxy/ staging pages and APIs
     admin_port: int | None = None  # serve them on this port instead of the main one
+    admin_token: str | None = None  # without it, /__proxy/ and /metrics serve loopback callers only
+    passthrough: bool = True  # forward requests written for the new API (strangler mode)
     # The table ships inside the package (in a checkout, proxy/mappings links to mappings/).
     mappings_dir: Path = (Path(__file__).resolve().parent / "mappings").resolve()
     rate_governor: bool = True  # off only for upstreams without Klaviyo's limits (benchmarks)
@@ -70,6 +72,9 @@ class Settings:
     # `load_settings` puts it beside the spool unless told otherwise (KLP_STATE_PATH=memory).
     state_path: Path | None = None
     spool_lease: float = 60.0  # with Redis: a replica silent this long about a write loses it to another
+    spool_max_bytes: int = 512 * 1024 * 1024  # pending write bodies; past it track/identify answer 0
+    spool_dead_max: int = 10_000  # dead letters kept; the oldest are dropped past it
+    spool_dead_max_age: float = 7 * 86_400.0  # seconds a dead letter is kept
     given: frozenset[str] = frozenset()  # the settings a file, the environment or a flag set
 
     @property
@@ -99,36 +104,30 @@ class Settings:
         shown["allowed_keys"] = f"<{len(self.allowed_keys)} keys>"
         shown["token_keys"] = f"<{len(self.token_keys)} keys>"
         shown["redis_url"] = "<set>" if self.redis_url else None  # may carry a password
+        shown["admin_token"] = "<set>" if self.admin_token else None
         shown["sandbox_keys"] = f"<{len(self.sandbox_keys)} keys>"
         return f"Settings({shown})"
 
 
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number <= 0:
-        raise ValueError("must be a positive integer")
-    return number
+T = TypeVar("T", int, float)
 
 
-def _port(value: str) -> int:
-    number = int(value)
-    if not 0 <= number <= 65535:
-        raise ValueError("must be a port number 0-65535")
-    return number
+def _number(cast: Callable[[str], T], accept: Callable[[T], bool], requirement: str) -> Callable[[str], T]:
+    """A parser of one numeric setting: `cast`, then refuse what `accept` does not."""
+
+    def parse(value: str) -> T:
+        number = cast(value)
+        if not accept(number):
+            raise ValueError(f"must be {requirement}")
+        return number
+
+    return parse
 
 
-def _positive_float(value: str) -> float:
-    number = float(value)
-    if number <= 0:
-        raise ValueError("must be a positive number of seconds")
-    return number
-
-
-def _seconds(value: str) -> float:
-    number = float(value)
-    if number < 0:
-        raise ValueError("must be a number of seconds, 0 or more")
-    return number
+_positive_int = _number(int, lambda n: n > 0, "a positive integer")
+_port = _number(int, lambda n: 0 <= n <= 65535, "a port number 0-65535")
+_positive_float = _number(float, lambda n: n > 0, "a positive number of seconds")
+_seconds = _number(float, lambda n: n >= 0, "a number of seconds, 0 or more")
 
 
 def _spool_file(value: str) -> Path:
@@ -228,6 +227,13 @@ def _key_list(value: Any) -> frozenset[str]:
     return frozenset(item.strip() for item in items if str(item).strip())
 
 
+def _admin_token(value: str) -> str | None:
+    text = str(value).strip()
+    if text and len(text) < 16:
+        raise ValueError("must be at least 16 characters")
+    return text or None
+
+
 def _directory(value: str) -> Path:
     path = Path(str(value)).expanduser()
     if not path.is_dir():
@@ -262,6 +268,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "beta_template_send": _bool,
     "admin": _bool,
     "admin_port": _port,
+    "admin_token": _admin_token,
+    "passthrough": _bool,
     "mappings_dir": _directory,
     "rate_governor": _bool,
     "governor_max_wait": _seconds,
@@ -275,6 +283,9 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "token_keys": _token_keys,
     "redis_url": _redis_url,
     "spool_lease": _positive_float,
+    "spool_max_bytes": _positive_int,
+    "spool_dead_max": _positive_int,
+    "spool_dead_max_age": _positive_float,
 }
 
 
@@ -339,6 +350,6 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str, prefix: s
             changes[key] = _PARSERS[key](raw)
         except ValueError as exc:
             reason = "must be a number" if str(exc).startswith(("invalid literal", "could not convert")) else exc
-            shown = "<hidden>" if key in ("private_key", "allowed_keys", "token_keys", "redis_url", "sandbox_keys") else repr(raw)
+            shown = "<hidden>" if key in ("private_key", "allowed_keys", "token_keys", "redis_url", "sandbox_keys", "admin_token") else repr(raw)
             raise SettingsError(f"{origin}: setting {prefix}{key.upper() if prefix else key}={shown}: {reason}") from None
     return replace(settings, **changes)

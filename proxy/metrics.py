@@ -33,6 +33,11 @@ SPOOL_DEAD_LETTERED = Counter("klp_spool_dead_lettered", "Spooled writes upstrea
 SPOOL_DELIVERY_LAG = Histogram(
     "klp_spool_delivery_lag_seconds", "From acceptance to upstream's 202", ["kind"], buckets=_SLOW
 )
+SPOOL_REFUSED = Counter(
+    "klp_spool_refused", "Writes the spool refused (undeliverable, spool full, store unreachable); answered 0", ["kind", "reason"]
+)
+SPOOL_DEAD_DROPPED = Counter("klp_spool_dead_dropped", "Dead letters dropped past the count or age limit", ["limit"])
+SPOOL_BYTES = Gauge("klp_spool_pending_bytes", "Bytes of write bodies waiting for delivery")
 SPOOL_DEPTH = Gauge("klp_spool_depth", "Writes waiting for delivery")
 SPOOL_OLDEST_SECONDS = Gauge("klp_spool_oldest_age_seconds", "Age of the oldest write waiting for delivery")
 SPOOL_DEAD = Gauge("klp_spool_dead_letters", "Writes in the dead-letter table")

@@ -21,6 +21,9 @@ LEAKS = re.compile(
     r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]{2,}|\+1\d{10}\b"
 )
 _leaks: list[str] = []
+# Log events that mean a mapping entry and its code disagree: the engine answers a
+# legacy 500 in production, and any test whose request logged one fails.
+CONTRACT_BREACHES = re.compile(r'"event":\s*"(undeclared_upstream_call|envelope_breach)"')
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -35,6 +38,24 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         for line in text.splitlines():
             if line.startswith("{") and LEAKS.search(line):
                 _leaks.append(f"{report.nodeid}: {line[:300]}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.passed:
+        return
+    breaches = [
+        line
+        for section, text in report.sections
+        if section.startswith("Captured std")
+        for line in text.splitlines()
+        if CONTRACT_BREACHES.search(line)
+    ]
+    if breaches:
+        report.outcome = "failed"
+        report.longrepr = "a request broke its mapping entry's contract:\n" + "\n".join(breaches[:10])
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

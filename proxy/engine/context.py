@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from proxy.config import Settings
+from proxy.engine.declared import EntryClient
+from proxy.engine.delivery import Delivery
 from proxy.engine.generations import touched
+from proxy.engine.state import KeyValue
 from proxy.legacy.request import LegacyRequest
 from proxy.mapping.table import Entry
+from proxy.newapi.messages import Query
+from proxy.path_templates import fill as fill_template
 from proxy.shapes.filter_expr import escaped
-from proxy.state.store import State
-from proxy.upstream.client import Call, Credentials, Reply, UpstreamClient
-from proxy.upstream.messages import Query
-
-_VARIABLE = re.compile(r"\{([a-z_]+)\}")
+from proxy.upstream.client import Call, Credentials, Reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +25,11 @@ class Context:
     path_params: Mapping[str, str]
     params: Mapping[str, Any]
     credentials: Credentials
-    upstream: UpstreamClient
+    client: EntryClient  # the upstream, limited to the calls the entry declares
+    delivery: Delivery  # how track and identify writes leave: sent now, spooled, or a dry run
+    state: KeyValue  # markers, group kinds, page walks, lookups: shared by workers and replicas
     received_at_ns: int
     settings: Settings
-    state: State  # markers, page walks, lookups: shared by workers and replicas
     account: str  # the credentials' account fingerprint, which cached state is kept per
 
     def call(
@@ -44,14 +45,18 @@ class Context:
 
     async def send(self, call: Call, credentials: Credentials | None = None) -> Reply:
         try:
-            return await self.upstream.send(call, credentials or self.credentials)
+            return await self.client.send(call, credentials)
         finally:
             if call.method != "GET":  # even a failed write may have changed something
-                await touched(self.state.values, self.account, call.path)
+                await touched(self.state, self.account, call.path)
+
+    async def deliver(self, call: Call, credentials: Credentials) -> None:
+        """A fire-and-forget write, handed to the request's delivery."""
+        await self.delivery.deliver(self.client, call, credentials, self.received_at_ns)
 
     def entry_path_params(self) -> dict[str, str]:
         """The entry's first call's path variables, filled from the legacy path."""
-        return {name: _VARIABLE.sub(lambda m: self.path_params[m.group(1)], template) for name, template in self.entry.path_params.items()}
+        return {name: fill_template(template, self.path_params) for name, template in self.entry.path_params.items()}
 
     def entry_query(self, *extra_conditions: str) -> Query:
         """The entry's fixed query, its `filter` conditions and any extra ones joined into one."""
@@ -65,7 +70,7 @@ class Context:
 
 def fill(template: str, values: Mapping[str, str]) -> str:
     """Substitute `{name}`; values are escaped so they cannot end a quoted filter string."""
-    return _VARIABLE.sub(lambda m: escaped(values[m.group(1)]), template)
+    return fill_template(template, values, escaped)
 
 
 def join_conditions(conditions: list[str]) -> str:

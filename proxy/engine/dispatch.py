@@ -2,45 +2,69 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from functools import partial
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Mapping
+
+import structlog
 
 from proxy.config import Settings
+from proxy.engine.auth import request_credentials
 from proxy.engine.context import Context
+from proxy.engine.declared import EntryClient, UndeclaredCall
+from proxy.engine.delivery import Delivery, SendNow
 from proxy.engine.failures import legacy_error_for
+from proxy.engine.lookup import lookup
 from proxy.engine.params import coerce_params
-from proxy.engine.styles import page_list, single
+from proxy.engine.state import KeyValue
+from proxy.engine.styles import every, page_list, single
 from proxy.engine.timeline import timeline
-from proxy.legacy.errors import NOT_FOUND, LegacyError
+from proxy.legacy.envelopes import fits
+from proxy.legacy.errors import NOT_FOUND, LegacyError, LegacyInputError
 from proxy.legacy.request import LegacyRequest
 from proxy.legacy.responses import LegacyResponse
 from proxy.mapping.routes import Match, MethodNotAllowed, RouteNotFound, Router
 from proxy.mapping.table import Entry, MappingError
-from proxy.state.store import State
+from proxy.newapi.errors import UpstreamError
+from proxy.path_templates import variables
+from proxy.shapes.registry import SHAPES
 from proxy.upstream.accounts import Accounts
-from proxy.upstream.client import Credentials, UpstreamClient
-from proxy.upstream.errors import UpstreamError
+from proxy.upstream.client import UpstreamClient
 
 Runner = Callable[[Context], Awaitable[LegacyResponse]]
 
-STYLES = {"none": single, "page_list": page_list, "timeline": timeline}
+STYLES = {"none": single, "all": every, "page_list": page_list, "timeline": timeline}
 _STYLE_PARAMS = {"page_list": ("page", "count"), "timeline": ("since", "count", "sort")}
+# What each style can answer; `empty` (a write with nothing to say) is the one needing no shape.
+_STYLE_ENVELOPES = {"none": ("object", "empty"), "all": ("array",), "page_list": ("page_list",), "timeline": ("timeline",)}
 # Legacy ids are short alphanumerics or ULIDs; anything else cannot exist and must
 # never be spliced into an upstream path or filter.
-_VARIABLE = re.compile(r"\{([a-z_]+)\}")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-# Keys end up in a header or the query string: nothing but key characters may pass.
-SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_INTERNAL = "An internal error occurred."
+
+log = structlog.get_logger("proxy")
 
 
 class Engine:
-    def __init__(self, entries: list[Entry], settings: Settings, upstream: UpstreamClient, state: State):
+    """Serves legacy requests with the services it is built with: each request's context
+    carries them (the upstream limited to its entry, the delivery, the state store, the
+    settings), so swapping one here swaps it for every runner."""
+
+    def __init__(
+        self,
+        entries: list[Entry],
+        settings: Settings,
+        upstream: UpstreamClient,
+        handlers: Mapping[str, Runner],
+        *,
+        state: KeyValue,
+        delivery: Delivery | None = None,
+    ):
         self.router = Router(entries)
-        self._runners = {entry.source: runner_for(entry) for entry in entries}
+        self._runners = {entry.source: runner_for(entry, handlers) for entry in entries}
         self._settings = settings
         self._upstream = upstream
+        self._delivery = delivery or SendNow()
         self._state = state
         self._accounts = Accounts(settings.token_keys)
 
@@ -56,69 +80,88 @@ class Engine:
         entry = match.entry
         if not all(_SAFE_ID.fullmatch(value) for value in match.path_params.values()):
             raise LegacyError(404, NOT_FOUND)
-        credentials = self._credentials(entry, request)
+        credentials = request_credentials(entry.auth, request.api_key, self._settings)
         ctx = Context(
             entry=entry,
             request=request,
             path_params=match.path_params,
             params=coerce_params(entry.params, request.params),
             credentials=credentials,
-            upstream=self._upstream,
+            client=EntryClient(self._upstream, entry, credentials),
+            delivery=self._delivery,
+            state=self._state,
             received_at_ns=received_at_ns,
             settings=self._settings,
-            state=self._state,
             account=self._accounts.of_credentials(credentials),
         )
         try:
-            return await self._runners[entry.source](ctx)
+            response = await self._runners[entry.source](ctx)
         except UpstreamError as failure:
             raise legacy_error_for(failure) from None
-
-    def _credentials(self, entry: Entry, request: LegacyRequest) -> Credentials:
-        settings = self._settings
-        if entry.auth != "api_key":
-            # Sidecar mode: with a key configured, public calls use the private endpoints.
-            return Credentials(private_key=settings.private_key)
-        inbound = request.api_key
-        if inbound is not None and not SAFE_KEY.fullmatch(inbound):
-            raise LegacyError(403, "The API key specified is invalid.")
-        if settings.allowed_keys and inbound not in settings.allowed_keys:
-            raise LegacyError(403, "The API key specified is invalid.")
-        key = inbound
-        if settings.private_key and (settings.private_key_mode == "always" or not inbound):
-            key = settings.private_key
-        if not key:
-            raise LegacyError(403, "You must specify an API key to make requests.")
-        return Credentials(private_key=key)
+        except LegacyInputError as invalid:
+            raise LegacyError(400, str(invalid)) from None
+        except UndeclaredCall as breach:
+            # The table and the code disagree: refuse rather than do what the entry does not say.
+            log.error("undeclared_upstream_call", route=entry.legacy, operation=breach.operation)
+            raise LegacyError(500, _INTERNAL) from None
+        if not fits(entry.envelope, response):
+            log.error("envelope_breach", route=entry.legacy, envelope=entry.envelope, status=response.status)
+            raise LegacyError(500, _INTERNAL)
+        return response
 
 
-def runner_for(entry: Entry) -> Runner:
+def runner_for(entry: Entry, handlers: Mapping[str, Runner]) -> Runner:
+    problems = binding_problems(entry, handlers)
+    if problems:
+        raise MappingError(problems[0])
     if entry.handler:
-        return _named(entry, "handler", "proxy.handlers", entry.handler)
-    shape = _named(entry, "respond.shape", "proxy.shapes", entry.shape or "")
+        return handlers[entry.handler]
+    style = lookup if entry.lookup else STYLES[entry.paginate]
+    return partial(style, shape=SHAPES[entry.shape] if entry.shape else None)
+
+
+def binding_problems(entry: Entry, handlers: Mapping[str, Runner]) -> list[str]:
+    """Why the entry cannot run as written (empty when it can), each naming entry and field."""
+    if entry.handler:
+        known = entry.handler in handlers
+        return [] if known else [f"{entry.source}: field handler: no handler named {entry.handler!r}"]
+    problems = []
+    if len(entry.calls) != 1:
+        problems.append(f"{entry.source}: field calls: without a handler an entry makes exactly one call")
+    if entry.envelope == "empty" and entry.shape:
+        problems.append(f"{entry.source}: field respond.shape: an empty answer has no shape")
+    elif entry.envelope != "empty" and entry.shape not in SHAPES:
+        problems.append(f"{entry.source}: field respond.shape: no shape named {entry.shape!r}")
+    if entry.envelope not in _STYLE_ENVELOPES[entry.paginate]:
+        expected = " or ".join(_STYLE_ENVELOPES[entry.paginate])
+        problems.append(f"{entry.source}: field respond.envelope: paginate {entry.paginate} answers {expected}")
+    if entry.lookup:
+        problems += _lookup_problems(entry)
     missing = [name for name in _STYLE_PARAMS.get(entry.paginate, ()) if name not in entry.params]
     if missing:
-        raise MappingError(f"{entry.source}: field params: paginate {entry.paginate} needs {', '.join(missing)}")
-    _check_path_params(entry)
-    return partial(STYLES[entry.paginate], shape=shape)
+        problems.append(f"{entry.source}: field params: paginate {entry.paginate} needs {', '.join(missing)}")
+    return problems + _path_param_problems(entry)
 
 
-def _check_path_params(entry: Entry) -> None:
+def _lookup_problems(entry: Entry) -> list[str]:
+    problems = []
+    if entry.paginate != "none" or entry.envelope != "object" or str(entry.calls[0]) != "GET /api/profiles":
+        problems.append(f"{entry.source}: field lookup: answers one object from one GET /api/profiles")
+    undeclared = [name for name in entry.lookup if name not in entry.params]
+    if undeclared:
+        problems.append(f"{entry.source}: field lookup: {', '.join(undeclared)} not in params")
+    return problems
+
+
+def _path_param_problems(entry: Entry) -> list[str]:
     """Every variable of the call's path is bound, and only to variables of the legacy path."""
-    needed = set(_VARIABLE.findall(entry.calls[0].path))
+    needed = set(variables(entry.calls[0].path))
     if needed != set(entry.path_params):
-        raise MappingError(f"{entry.source}: field path_params: must bind exactly {sorted(needed) or 'nothing'}")
-    legacy = set(_VARIABLE.findall(entry.path))
+        return [f"{entry.source}: field path_params: must bind exactly {sorted(needed) or 'nothing'}"]
+    legacy = set(variables(entry.path))
+    problems = []
     for name, template in entry.path_params.items():
-        unknown = set(_VARIABLE.findall(template)) - legacy
+        unknown = set(variables(template)) - legacy
         if unknown:
-            raise MappingError(f"{entry.source}: field path_params.{name}: {sorted(unknown)} not in {entry.path}")
-
-
-def _named(entry: Entry, field: str, package: str, name: str) -> Callable:
-    """`module.function` inside `package`, or a MappingError naming the entry's field."""
-    module_name, _, function_name = name.rpartition(".")
-    try:
-        return getattr(importlib.import_module(f"{package}.{module_name}"), function_name)
-    except (ImportError, AttributeError, ValueError):
-        raise MappingError(f"{entry.source}: field {field}: no {field.split('.')[-1]} named {name!r}") from None
+            problems.append(f"{entry.source}: field path_params.{name}: {sorted(unknown)} not in {entry.path}")
+    return problems

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from proxy.legacy.errors import NOT_FOUND, LegacyError
-from proxy.upstream.errors import (
+from proxy.newapi.errors import (
+    SharedStateUnavailable,
     UpstreamError,
     UpstreamRejected,
     UpstreamServerError,
@@ -19,6 +20,9 @@ def legacy_error_for(failure: UpstreamError) -> LegacyError:
         return LegacyError(
             429, f"Request was throttled. Expected available in {seconds} {unit}.", {"Retry-After": str(seconds)}
         )
+    if isinstance(failure, SharedStateUnavailable):
+        retry = str(failure.retry_after)
+        return LegacyError(503, "The proxy's shared rate budget is unavailable. Try again later.", {"Retry-After": retry})
     if isinstance(failure, UpstreamTimeout):
         return LegacyError(504, "Klaviyo did not answer in time. Try again later.")
     if isinstance(failure, UpstreamServerError):

@@ -10,7 +10,7 @@ are seen when the cache's short TTL runs out.
 
 from __future__ import annotations
 
-from proxy.state.store import KeyValue
+from proxy.engine.state import KeyValue
 
 GENERATIONS = "gen:"
 GENERATION_TTL = 7 * 86_400.0  # far beyond any cache it guards: a lapsed number restarts at 0 safely

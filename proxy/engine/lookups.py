@@ -29,13 +29,13 @@ async def looked_up(ctx: Context, family: str, kind: str, ids: Iterable[str], fe
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return {}
-    prefix = f"{LOOKUPS}{ctx.account}:{family}:{await generation(ctx.state.values, ctx.account, family)}:{kind}:"
-    cached = await ctx.state.values.get_many([prefix + value for value in wanted])
+    prefix = f"{LOOKUPS}{ctx.account}:{family}:{await generation(ctx.state, ctx.account, family)}:{kind}:"
+    cached = await ctx.state.get_many([prefix + value for value in wanted])
     found = {value: orjson.loads(raw) for value, raw in zip(wanted, cached) if raw is not None}
     missing = [value for value in wanted if value not in found]
     if missing:
         fetched = await fetch(missing)
         for value in missing:
             found[value] = fetched.get(value)
-            await ctx.state.values.put(prefix + value, orjson.dumps(found[value]), ttl)
+            await ctx.state.put(prefix + value, orjson.dumps(found[value]), ttl)
     return {value: found[value] for value in wanted if found[value] is not None}

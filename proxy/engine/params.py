@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import orjson
-
+from proxy.legacy import exact_json
 from proxy.legacy.errors import LegacyError
 from proxy.mapping.table import Param
+from proxy.newapi.emails import normal_email
 
 
 _LARGEST = 2**53 - 1  # exact in every JSON reader (JavaScript too); page × count still fits 64 bits
@@ -46,9 +46,11 @@ def _coerce(param: Param, raw: Any) -> Any:
         if not isinstance(raw, str):
             return raw
         try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            return exact_json.loads(raw)
+        except exact_json.InvalidJson:
             raise LegacyError(400, f"Invalid value for {param.name}: not valid JSON.") from None
+    if param.type == "email":  # one spelling of an address on every path (see profile_input)
+        return normal_email(str(raw))
     return str(raw)
 
 

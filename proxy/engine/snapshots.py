@@ -38,6 +38,8 @@ SNAPSHOT_BYTES = 16 * 1024 * 1024  # legacy items kept per snapshot; pages past 
 # to leave it out. Items must be JSON: they are kept in the state store.
 Item = Callable[[dict[str, Any], Included], Any]
 
+EVERY = 2**63  # a window past any listing's end: the whole of it
+
 
 @dataclass
 class Snapshot:
@@ -50,14 +52,14 @@ class Snapshot:
 async def page_window(ctx: Context, call: Call, item: Item, start: int, stop: int) -> tuple[list[Any], int]:
     """The legacy items [start, stop) of the listing `call` begins, and their total."""
     name = await _name(ctx, call)
-    saved = await ctx.state.values.get(name)
+    saved = await ctx.state.get(name)
     snapshot = Snapshot(**orjson.loads(saved)) if saved else Snapshot()
     in_hand: dict[int, list[Any]] = {}
     if not snapshot.done:
         await _walk_to_end(ctx, call, item, name, snapshot, in_hand, start, stop)
     pages = _pages_overlapping(snapshot.counts, start, stop)
     missing = [page for page in pages if page not in in_hand]
-    for page, kept in zip(missing, await ctx.state.values.get_many([f"{name}:{page}" for page in missing])):
+    for page, kept in zip(missing, await ctx.state.get_many([f"{name}:{page}" for page in missing])):
         in_hand[page] = orjson.loads(kept) if kept is not None else await _read_page(ctx, call, item, snapshot.cursors[page])
     first = sum(snapshot.counts[: pages[0]]) if pages else 0
     items = [value for page in pages for value in in_hand[page]]
@@ -83,7 +85,7 @@ async def _walk_to_end(
             snapshot.done = True
             break
         snapshot.cursors.append(reply.next_cursor)
-    await ctx.state.values.put(name, orjson.dumps(asdict(snapshot)), WALK_TTL)
+    await ctx.state.put(name, orjson.dumps(asdict(snapshot)), WALK_TTL)
 
 
 async def _keep(ctx: Context, name: str, page: int, items: list[Any], snapshot: Snapshot) -> None:
@@ -94,7 +96,7 @@ async def _keep(ctx: Context, name: str, page: int, items: list[Any], snapshot: 
     if snapshot.kept_bytes + len(encoded) > SNAPSHOT_BYTES:
         return
     snapshot.kept_bytes += len(encoded)
-    await ctx.state.values.put(f"{name}:{page}", encoded, WALK_TTL)
+    await ctx.state.put(f"{name}:{page}", encoded, WALK_TTL)
 
 
 async def _read_page(ctx: Context, call: Call, item: Item, cursor: str | None) -> list[Any]:
@@ -125,6 +127,6 @@ def _at(call: Call, cursor: str | None) -> Call:
 
 async def _name(ctx: Context, call: Call) -> str:
     family = family_read(call.path)
-    number = await generation(ctx.state.values, ctx.account, family)
+    number = await generation(ctx.state, ctx.account, family)
     listing = orjson.dumps([ctx.entry.source, call.method, call.path, sorted(call.path_params.items()), list(call.query)])
     return f"{WALKS}{ctx.account}:{family}:{number}:{hashlib.sha256(listing).hexdigest()[:32]}"

@@ -1,4 +1,5 @@
-"""Runners for what mapping YAML can say on its own: one call, or a v1 `$list` page.
+"""Runners for what mapping YAML can say on its own: one call (a by-id read, or a write
+answered with an empty body), a whole collection as a bare array, or a v1 `$list` page.
 
 A runner takes a `Context` and returns a `LegacyResponse`; named handlers have the same
 signature, so the engine does not care which it got.
@@ -9,20 +10,33 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Callable
 
 from proxy.engine.context import Context
-from proxy.engine.snapshots import page_window
+from proxy.engine.snapshots import EVERY, page_window
 from proxy.legacy.envelopes import page_envelope
-from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.legacy.responses import LegacyResponse, empty_response, json_response
 from proxy.shapes.included import index_included
 from proxy.upstream.client import Call
 
 Shape = Callable[..., dict[str, Any]]
 
 
-async def single(ctx: Context, shape: Shape) -> LegacyResponse:
+async def single(ctx: Context, shape: Shape | None) -> LegacyResponse:
+    """One call; an unknown id is the engine's usual 404. Without a shape (envelope
+    `empty`) the answer is the legacy empty 200."""
     target = ctx.entry.calls[0]
     call = ctx.call(target.method, target.path, path_params=ctx.entry_path_params(), query=ctx.entry_query())
     document = (await ctx.send(call)).document or {}
+    if shape is None:
+        return empty_response()
     return json_response(shape(document["data"], index_included(document)))
+
+
+async def every(ctx: Context, shape: Shape) -> LegacyResponse:
+    """Every resource of the collection, following its cursors, as a bare legacy array;
+    the walk is kept as a snapshot (`proxy.engine.snapshots`) like a page list's."""
+    target = ctx.entry.calls[0]
+    first = ctx.call(target.method, target.path, query=ctx.entry_query())
+    whole, _ = await page_window(ctx, first, shape, 0, EVERY)
+    return json_response(whole)
 
 
 async def page_list(ctx: Context, shape: Shape) -> LegacyResponse:

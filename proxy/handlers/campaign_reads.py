@@ -8,8 +8,8 @@ from typing import Any, Iterable, Mapping
 
 from proxy.engine.context import Context
 from proxy.engine.lookups import looked_up
+from proxy.engine.steps import Steps
 from proxy.engine.styles import walk
-from proxy.handlers.steps import Steps
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import audience_ids, email_message, legacy_campaign
@@ -71,9 +71,14 @@ async def _every(ctx: Context, path: str, condition: str) -> list[Mapping[str, A
 
 async def message_id(ctx: Context, steps: Steps, campaign_id: str) -> str:
     """The id of the campaign's email message, which subject, sender and template live on."""
+    return str((await read_message(ctx, steps, campaign_id))["id"])
+
+
+async def read_message(ctx: Context, steps: Steps, campaign_id: str) -> Mapping[str, Any]:
+    """The campaign's email message resource."""
     call = ctx.call("GET", MESSAGES, path_params={"id": campaign_id})
     reply = await steps.send(f"read the message of campaign {campaign_id}", call)
     message = email_message(reply.document.get("data") or [])
     if message is None:
         raise LegacyError(400, f"Campaign {campaign_id} has no email message.")
-    return str(message["id"])
+    return message

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from proxy.engine.context import Context
+from proxy.engine.steps import Steps
 from proxy.handlers.campaign_reads import CAMPAIGN, read_back
-from proxy.handlers.steps import Steps
-from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import queued
-from proxy.shapes.campaign_input import (
-    InvalidField,
-    cancel_body,
-    schedule_patch,
-    send_job_body,
-)
+from proxy.shapes.campaign_input import cancel_body, schedule_patch, send_job_body
 
 SEND_JOBS = "/api/campaign-send-jobs"
 
@@ -27,10 +21,7 @@ async def send(ctx: Context) -> LegacyResponse:
 async def schedule(ctx: Context) -> LegacyResponse:
     """A static send strategy at `send_time`, then a send job, which waits for that time."""
     campaign_id = ctx.path_params["campaign_id"]
-    try:
-        patch = schedule_patch(campaign_id, ctx.params["send_time"])
-    except InvalidField as exc:
-        raise LegacyError(400, str(exc)) from None
+    patch = schedule_patch(campaign_id, ctx.params["send_time"])
     steps = Steps(ctx)
     set_time = ctx.call("PATCH", CAMPAIGN, path_params={"id": campaign_id}, body=patch)
     await steps.send(f"set the send time of campaign {campaign_id}", set_time)

@@ -8,22 +8,24 @@ from __future__ import annotations
 
 from proxy.engine.context import Context
 from proxy.engine.snapshots import page_window
+from proxy.engine.steps import Steps
 from proxy.handlers.campaign_reads import (
     CAMPAIGN,
     audiences_of,
     message_id,
     read_back,
     read_campaign,
+    read_message,
 )
-from proxy.handlers.steps import Steps
 from proxy.legacy.envelopes import page_envelope
-from proxy.shapes.included import Included
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import (
     audience_ids,
     campaign_messages,
     email_message,
+    excluded_audiences,
     legacy_campaign,
+    message_content,
 )
 from proxy.shapes.campaign_input import (
     assign_body,
@@ -33,6 +35,7 @@ from proxy.shapes.campaign_input import (
     message_patch,
     touches_message,
 )
+from proxy.shapes.included import Included
 from proxy.upstream.client import Call
 
 CAMPAIGNS = "/api/campaigns"
@@ -68,19 +71,25 @@ async def create(ctx: Context) -> LegacyResponse:
 
 
 async def update(ctx: Context) -> LegacyResponse:
-    """Each resource the given fields touch is changed, campaign first, then its message."""
+    """Each resource the given fields touch is changed, campaign first, then its message.
+    Nested objects are written whole, read first and merged: the audiences when `list_id`
+    changes, the message's `content` when the subject or sender does."""
     campaign_id = ctx.path_params["campaign_id"]
     steps = Steps(ctx)
-    patch = campaign_patch(campaign_id, ctx.params)
+    excluded: list[str] = []
+    if ctx.params["list_id"]:
+        read = ctx.call("GET", CAMPAIGN, path_params={"id": campaign_id})
+        excluded = excluded_audiences((await steps.send(f"read campaign {campaign_id}", read)).document["data"])
+    patch = campaign_patch(campaign_id, ctx.params, excluded)
     if patch is not None:
         await steps.send(f"update campaign {campaign_id}", _patch(ctx, CAMPAIGN, campaign_id, patch))
     if touches_message(ctx.params):
-        message = await message_id(ctx, steps, campaign_id)
-        content = message_patch(message, ctx.params)
+        message = await read_message(ctx, steps, campaign_id)
+        content = message_patch(message["id"], ctx.params, message_content(message))
         if content is not None:
-            await steps.send("update the subject and sender", _patch(ctx, "/api/campaign-messages/{id}", message, content))
+            await steps.send("update the subject and sender", _patch(ctx, "/api/campaign-messages/{id}", message["id"], content))
         if ctx.params["template_id"]:
-            await _assign_template(ctx, steps, campaign_id, message)
+            await _assign_template(ctx, steps, campaign_id, message["id"])
     return await read_back(ctx, steps, campaign_id)
 
 
@@ -89,8 +98,9 @@ async def clone(ctx: Context) -> LegacyResponse:
     source_id = ctx.path_params["campaign_id"]
     steps = Steps(ctx)
     call = ctx.call("POST", "/api/campaign-clone", body=clone_body(source_id, ctx.params["name"]))
-    clone_id = (await steps.send(f"clone campaign {source_id}", call)).document["data"]["id"]
-    patch = campaign_patch(clone_id, {"list_id": ctx.params["list_id"]})
+    cloned = (await steps.send(f"clone campaign {source_id}", call)).document["data"]
+    clone_id = cloned["id"]
+    patch = campaign_patch(clone_id, {"list_id": ctx.params["list_id"]}, excluded_audiences(cloned))
     if patch is not None:
         await steps.send(f"set the list of clone {clone_id}", _patch(ctx, CAMPAIGN, clone_id, patch))
     return await read_back(ctx, steps, clone_id)

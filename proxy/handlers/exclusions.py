@@ -10,9 +10,12 @@ requested page in memory) and keeps the scan as a page-walk snapshot
 
 from __future__ import annotations
 
+import logging
+
 from proxy.engine.context import Context
+from proxy.engine.lookup import find_profile
 from proxy.engine.snapshots import page_window
-from proxy.handlers.lookup import find_profile
+from proxy.handlers.jobs import settled
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.exclusion import REASONS, legacy_exclusion, suppressions
@@ -24,6 +27,8 @@ PAGE_SIZE = "100"  # the most GET /api/profiles serves per page
 # The email and its suppressions, nothing else (email.marketing is the smallest complete object).
 VIEW = (("additional-fields[profile]", "subscriptions"), ("fields[profile]", "email,subscriptions.email.marketing"))
 SUPPRESSION_JOB = "profile-suppression-bulk-create-job"
+SUPPRESSION_JOBS = "/api/profile-suppression-bulk-create-jobs"
+log = logging.getLogger(__name__)
 
 
 async def list_exclusions(ctx: Context) -> LegacyResponse:
@@ -38,12 +43,17 @@ async def list_exclusions(ctx: Context) -> LegacyResponse:
 
 
 async def exclude(ctx: Context) -> LegacyResponse:
-    """Suppress by email; a profile that already has a global suppression is left alone."""
+    """Suppress by email; a profile that already has a global suppression is left alone.
+    `num_excluded` is what the suppression job reports done, read back from the job."""
     email = ctx.params["email"]
     profile = await find_profile(ctx, "email", email, VIEW)
     if profile is not None and suppressions(profile):
         return json_response({"already_excluded": True, "num_excluded": 0})
     entry = {"type": "profile", "attributes": {"email": email}}
     body = {"data": {"type": SUPPRESSION_JOB, "attributes": {"profiles": {"data": [entry]}}}}
-    await ctx.send(ctx.call("POST", "/api/profile-suppression-bulk-create-jobs", body=body))
-    return json_response({"already_excluded": False, "num_excluded": 1})
+    accepted = await ctx.send(ctx.call("POST", SUPPRESSION_JOBS, body=body))
+    job = await settled(ctx, SUPPRESSION_JOBS + "/{job_id}", accepted.document["data"])
+    attributes = job.get("attributes") or {}
+    if attributes.get("status") != "complete":
+        log.warning("suppression job %s still %s: answering what it has done so far", job["id"], attributes.get("status"))
+    return json_response({"already_excluded": False, "num_excluded": attributes.get("completed_count") or 0})

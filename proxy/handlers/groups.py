@@ -3,7 +3,7 @@
 
 A legacy batch is at most BATCH_PAGES upstream pages of 100, read one after another, so
 the proxy holds one page and one batch of small records however large the group is.
-Where a batch stopped is kept behind the opaque integer `marker` (`markers.py`, in the
+Where a batch stopped is kept behind the opaque integer `marker` (`proxy.engine.markers`, in the
 state store, so any worker, replica or later process continues the walk); the last
 batch has none. A legacy group id may name a list or a segment (hazard 7): the
 first call probes, and the answer is remembered.
@@ -11,28 +11,29 @@ first call probes, and the answer is remembered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from proxy.engine import markers
 from proxy.engine.context import Context
+from proxy.engine.markers import Resume
+from proxy.engine.state import GROUP_KINDS
 from proxy.handlers.lists import SEGMENT_FIELDS
-from proxy.handlers import markers
-from proxy.handlers.markers import Resume
 from proxy.handlers.resolve import GROUP_MEMBERS
 from proxy.legacy.errors import NOT_FOUND, LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
-from proxy.shapes.filter_expr import equals
+from proxy.newapi.errors import UpstreamRejected
+from proxy.newapi.messages import Query
+from proxy.shapes.filter_expr import any_of, equals
 from proxy.shapes.members import (
     list_exclusion,
     marker_batch,
     member_exclusion,
     member_record,
+    push_tokens,
 )
-from proxy.state.store import GROUP_KINDS
 from proxy.upstream.client import Call
-from proxy.upstream.errors import UpstreamRejected
-from proxy.upstream.messages import Query
 
 BATCH_PAGES = 10  # legacy batches were about 1000 records
 PAGE = (("page[size]", "100"),)
@@ -42,18 +43,21 @@ PROBES = (
     ("list", "/api/lists/{id}", ("fields[list]", "name")),
     ("segment", "/api/segments/{id}", ("fields[segment]", SEGMENT_FIELDS)),
 )
-# Group id -> "list" or "segment", remembered in the state store: ids are never reused.
-KIND_TTL = 7 * 86_400.0
+# Group id -> "list" or "segment", remembered in the request's state store (ids are never
+# reused, so the answer only expires to bound the store).
+KIND_TTL = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One upstream listing a bulk reader walks, and the legacy record (if any) per resource."""
+    """One upstream listing a bulk reader walks, and the legacy record (if any) per resource;
+    `complete`, when given, adds to one page's records what the listing cannot carry."""
 
     path: str
     path_params: Mapping[str, str]
     query: Query
     record: Callable[[dict[str, Any]], dict[str, Any] | None]
+    complete: Callable[[Context, list[dict[str, Any]]], Awaitable[None]] | None = None
 
     def call(self, ctx: Context, cursor: str | None) -> Call:
         query = (*self.query, ("page[cursor]", cursor)) if cursor else self.query
@@ -65,8 +69,26 @@ async def all_members(ctx: Context) -> LegacyResponse:
     resume = await _resume(ctx, group_id)
     kind = resume.kind if resume else await group_kind(ctx, group_id)
     fields = ("fields[profile]", "email,phone_number,joined_group_at")
-    members = Source(GROUP_MEMBERS[kind], {"id": group_id}, (*PAGE, fields, *BY_JOINING), member_record)
+    members = Source(GROUP_MEMBERS[kind], {"id": group_id}, (*PAGE, fields, *BY_JOINING), member_record, _add_push_tokens)
     return await _batch(ctx, group_id, kind, [members], resume)
+
+
+async def _add_push_tokens(ctx: Context, records: list[dict[str, Any]]) -> None:
+    """Group members cannot include their push tokens; the profiles listing can, so one
+    more read per page of 100 finds them (the same rate tier as the members page)."""
+    if not records:
+        return
+    query = (
+        ("filter", any_of("id", [record["id"] for record in records])),
+        ("page[size]", "100"),
+        ("include", "push-tokens"),
+        ("fields[profile]", "id"),
+    )
+    reply = await ctx.send(ctx.call("GET", "/api/profiles", query=query))
+    tokens = push_tokens(reply.document or {})
+    for record in records:
+        if record["id"] in tokens:
+            record["push_token"] = tokens[record["id"]]
 
 
 async def list_exclusions(ctx: Context) -> LegacyResponse:
@@ -91,11 +113,11 @@ async def list_exclusions(ctx: Context) -> LegacyResponse:
 
 async def group_kind(ctx: Context, group_id: str) -> str:
     key = f"{GROUP_KINDS}{ctx.account}:{group_id}"
-    known = await ctx.state.values.get(key)
+    known = await ctx.state.get(key)
     if known is not None:
         return known.decode()
     kind = await _probe(ctx, group_id)
-    await ctx.state.values.put(key, kind.encode(), KIND_TTL)
+    await ctx.state.put(key, kind.encode(), KIND_TTL)
     return kind
 
 
@@ -115,7 +137,7 @@ async def _resume(ctx: Context, group_id: str) -> Resume | None:
     marker = ctx.params["marker"]
     if marker is None:
         return None
-    resume = await markers.load(ctx.state.values, marker)
+    resume = await markers.load(ctx.state, marker)
     if resume is None or (resume.route, resume.group_id, resume.account) != (ctx.entry.path, group_id, ctx.account):
         raise LegacyError(400, "Invalid value for marker: it is unknown or has expired; start again without one.")
     return resume
@@ -130,11 +152,14 @@ async def _batch(
     for _ in range(BATCH_PAGES):
         source = sources[step]
         reply = await ctx.send(source.call(ctx, cursor))
-        records += [record for resource in reply.document.get("data") or () if (record := source.record(resource))]
+        page = [record for resource in reply.document.get("data") or () if (record := source.record(resource))]
+        if source.complete is not None:
+            await source.complete(ctx, page)
+        records += page
         cursor = reply.next_cursor
         if cursor is None:
             step += 1
             if step == len(sources):
                 return json_response(marker_batch(records, None))
-    marker = await markers.save(ctx.state.values, Resume(ctx.entry.path, group_id, kind, step, cursor, ctx.account))
+    marker = await markers.save(ctx.state, Resume(ctx.entry.path, group_id, kind, step, cursor, ctx.account))
     return json_response(marker_batch(records, marker))

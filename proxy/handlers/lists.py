@@ -1,29 +1,22 @@
-"""Lists themselves: the v2 listing and writes, and the old v1 listing of lists and
-segments. (Reading one list needs no handler: it is plain mapping YAML.)"""
+"""Lists themselves: the v2 writes with a body, and the old v1 listing of lists and
+segments. (Reading, listing and deleting lists need no handler: they are plain mapping YAML.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from proxy.engine.context import Context
-from proxy.engine.snapshots import page_window
-from proxy.handlers.fanout import gather_bounded
+from proxy.engine.fanout import gather_bounded
+from proxy.engine.snapshots import EVERY, page_window
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
-from proxy.shapes.lists import legacy_list, list_body, list_summary
+from proxy.shapes.lists import legacy_list, list_body
 
 LIST = "/api/lists/{id}"
-EVERY = 2**63  # a window past any listing's end: the whole of it
 # Both listings take at most ten per page; creation order is the legacy order.
 LISTING = (("page[size]", "10"), ("sort", "created"))
 # The spec requires the three flags in every segment, sparse fieldsets or not.
 SEGMENT_FIELDS = "name,created,updated,is_active,is_processing,is_starred"
-
-
-async def get_lists(ctx: Context) -> LegacyResponse:
-    call = ctx.call("GET", "/api/lists", query=(("fields[list]", "name"), *LISTING))
-    summaries, _ = await page_window(ctx, call, lambda resource, _: list_summary(resource), 0, EVERY)
-    return json_response(summaries)
 
 
 async def create_list(ctx: Context) -> LegacyResponse:
@@ -34,11 +27,6 @@ async def create_list(ctx: Context) -> LegacyResponse:
 async def update_list(ctx: Context) -> LegacyResponse:
     body = list_body(ctx.params["list_name"], ctx.path_params["list_id"])
     await ctx.send(ctx.call("PATCH", LIST, path_params=_list(ctx), body=body))
-    return empty_response()
-
-
-async def delete_list(ctx: Context) -> LegacyResponse:
-    await ctx.send(ctx.call("DELETE", LIST, path_params=_list(ctx)))
     return empty_response()
 
 

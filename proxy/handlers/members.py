@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from proxy.engine.context import Context
-from proxy.handlers.fanout import gather_bounded, in_batches
+from proxy.engine.fanout import gather_bounded, in_batches
 from proxy.handlers.resolve import (
     find_members,
     requested_identifiers,

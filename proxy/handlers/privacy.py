@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from proxy.engine.context import Context
-from proxy.handlers.lookup import NO_MATCH, find_profile, one_identifier
+from proxy.engine.lookup import NO_MATCH, find_profile, one_identifier
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 

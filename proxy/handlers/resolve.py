@@ -14,48 +14,52 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
+
 from proxy.engine.context import Context
-from proxy.handlers.fanout import collect, gather_bounded, in_batches
+from proxy.engine.fanout import collect, gather_bounded, in_batches
 from proxy.legacy.errors import LegacyError
+from proxy.newapi.messages import Query
 from proxy.shapes.filter_expr import any_of
 from proxy.shapes.member_input import (
     Identifiers,
-    InvalidInput,
+    PROFILE_KEYS,
     LegacyProfile,
     check_count,
     identifiers_from,
+    merge_same_people,
     profiles_from,
     require_identifiers,
+    without_own_id,
 )
-from proxy.shapes.profile_input import IDENTIFIERS
+from proxy.newapi.emails import normal_email
 from proxy.upstream.client import Call
-from proxy.upstream.messages import Query
+
+log = structlog.get_logger("proxy.lists")
 
 LOOKUP_SIZE = 100  # values per any(…) filter: the new API's largest page
 GROUP_MEMBERS = {"list": "/api/lists/{id}/profiles", "segment": "/api/segments/{id}/profiles"}
 FOUND_FIELDS = "email,phone_number,external_id"
 
-Key = tuple[str, str]  # (identifier field, value), emails lower-cased
+Key = tuple[str, str]  # (identifier field, value), emails normalised
 
 
 def requested_identifiers(ctx: Context, limit: int | None = None) -> Identifiers:
     """The identifiers the call names; a legacy 400 when there are none (or too many)."""
-    try:
-        identifiers = identifiers_from(ctx.request.params)
-        if limit is not None:
-            check_count(identifiers, limit)
-    except InvalidInput as exc:
-        raise LegacyError(400, str(exc)) from None
+    identifiers = identifiers_from(ctx.request.params)
+    if limit is not None:
+        check_count(identifiers, limit)
     if not identifiers.given():
         raise LegacyError(400, "At least one of emails, phone_numbers or push_tokens is required.")
     return identifiers
 
 
 def requested_profiles(ctx: Context) -> list[LegacyProfile]:
-    try:
-        return require_identifiers(profiles_from(ctx.request.params))
-    except InvalidInput as exc:
-        raise LegacyError(400, str(exc)) from None
+    profiles = require_identifiers(profiles_from(ctx.request.params))
+    for index, profile in enumerate(profiles):
+        for moved in profile.degraded:  # the field's name only: its value may be PII
+            log.warning("unusable_field_kept_as_property", field=f"profiles[{index}].{moved.field}", property=moved.moved_to)
+    return profiles
 
 
 async def find_members(
@@ -72,14 +76,18 @@ async def find_members(
 
 
 async def resolve_profiles(ctx: Context, profiles: Sequence[LegacyProfile]) -> list[dict[str, Any]]:
-    """The profile resource of each legacy profile, in order. Profiles that only name
-    themselves are looked up; the others, and those not found, are upserted
-    (`POST /api/profile-import`), which also writes their properties."""
-    found = await _find_profiles(ctx, {profile.key for profile in profiles if profile.only_identifies})
-    writes = {profile.key: profile for profile in profiles if not profile.only_identifies or profile.key not in found}
-    written = await gather_bounded(_upsert(ctx, profile) for profile in writes.values())
-    resolved = {**found, **dict(zip(writes, written))}
-    return [resolved[profile.key] for profile in profiles]
+    """The profile resource of each legacy profile, in order. Entries about one person are
+    merged into one write first. Profiles that only name themselves (or carry a bare `id`,
+    which is dropped when it is the found profile's own id) are looked up; the others, and
+    those not found, are upserted (`POST /api/profile-import`), which also writes their
+    properties."""
+    people, person_of = merge_same_people(profiles)
+    found = await _find_profiles(ctx, {p.key for p in people if p.only_identifies or p.klaviyo_id})
+    people = [without_own_id(person, found.get(person.key, {}).get("id")) for person in people]
+    writes = [index for index, person in enumerate(people) if not person.only_identifies or person.key not in found]
+    written = await gather_bounded(_upsert(ctx, people[index]) for index in writes)
+    resolved = {index: found.get(person.key) for index, person in enumerate(people)} | dict(zip(writes, written))
+    return [resolved[person] for person in person_of]
 
 
 async def _find_profiles(ctx: Context, keys: set[Key]) -> dict[Key, dict[str, Any]]:
@@ -103,8 +111,8 @@ async def _find_profiles(ctx: Context, keys: set[Key]) -> dict[Key, dict[str, An
 
 def _keys(resource: dict[str, Any]) -> list[Key]:
     attributes = resource.get("attributes") or {}
-    present = [(name, value) for name in IDENTIFIERS if (value := attributes.get(name))]
-    return [(name, value.lower() if name == "email" else value) for name, value in present]
+    present = [(name, value) for name in PROFILE_KEYS if (value := attributes.get(name))]
+    return [(name, normal_email(value) if name == "email" else value) for name, value in present]
 
 
 async def _upsert(ctx: Context, profile: LegacyProfile) -> dict[str, Any]:

@@ -3,13 +3,14 @@ form posts to /ajax/subscriptions/subscribe (hazards 10 and 11)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Sequence
 
+from proxy.engine.auth import with_public_key
 from proxy.engine.context import Context
-from proxy.handlers.fanout import gather_bounded, in_batches
+from proxy.engine.fanout import gather_bounded, in_batches
 from proxy.handlers.members import MEMBERSHIP, write_membership
 from proxy.handlers.resolve import (
+    LOOKUP_SIZE,
     find_members,
     requested_identifiers,
     requested_profiles,
@@ -17,13 +18,16 @@ from proxy.handlers.resolve import (
 )
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
+from proxy.shapes.filter_expr import any_of
 from proxy.shapes.member_input import CHECK_LIMIT, LegacyProfile, legacy_profile
 from proxy.shapes.members import check_record, member_record, unique
 from proxy.shapes.subscriptions import (
     CHANNELS,
     client_subscription_body,
+    consenting_fields,
     is_subscribed,
     job_body,
+    subscribing_reaches_email,
     subscription_entry,
     unsubscription_entry,
 )
@@ -40,33 +44,67 @@ CONSENT = (
 )
 # Sign-up form fields that steer the post rather than describe the person.
 FORM_CONTROLS = frozenset({"g", "a", "$fields", "$list_fields"})
+EMAIL_SUPPRESSIONS = (
+    ("additional-fields[profile]", "subscriptions"),
+    ("fields[profile]", "subscriptions.email.marketing"),
+)
+NOTHING_SUBSCRIBED = (
+    "Nothing was subscribed: a phone number is subscribed to SMS only with SMS consent "
+    "($consent including sms, or sms_consent), and no email address was given."
+)
 
 
 async def subscribe(ctx: Context) -> LegacyResponse:
-    """Subscribed members, or `[]` from a double opt-in list: nobody joins it before confirming."""
+    """The members the subscription will put on the list, or `[]` from a double opt-in
+    list: nobody joins it before confirming. The job has no status to read, so the answer
+    is a prediction from the profiles' state (the suppressions that keep someone off are
+    those the job leaves alone, so it does not matter whether it has run yet)."""
     list_id = ctx.path_params["list_id"]
     profiles = requested_profiles(ctx)
     query = (("fields[list]", "opt_in_process"),)
     found = await ctx.send(ctx.call("GET", LIST, path_params={"id": list_id}, query=query))
-    subscribed = await subscribe_profiles(ctx, list_id, profiles)
     single_opt_in = found.document["data"]["attributes"].get("opt_in_process") == "single_opt_in"
-    return json_response(subscribed if single_opt_in else [])
+    consenting = await subscribe_profiles(ctx, list_id, profiles)
+    if not single_opt_in:
+        return json_response([])
+    return json_response(await _joining(ctx, consenting))
 
 
-async def subscribe_profiles(ctx: Context, list_id: str, profiles: Sequence[LegacyProfile]) -> list[dict[str, Any]]:
+async def subscribe_profiles(
+    ctx: Context, list_id: str, profiles: Sequence[LegacyProfile]
+) -> list[tuple[dict[str, Any], LegacyProfile]]:
     """Find or create the profiles, then give each one's consent in bulk jobs scoped to the
-    list; the member records of those who consented to something."""
+    list; the profiles (resource, request) that consented to something."""
     resources = await resolve_profiles(ctx, profiles)
     consenting = [
-        (resource, entry)
+        (resource, entry, profile)
         for resource, profile in zip(resources, profiles)
         if (entry := subscription_entry(resource["id"], profile)) is not None
     ]
     await gather_bounded(
-        ctx.send(ctx.call("POST", SUBSCRIBE_JOB, body=job_body("create", list_id, [entry for _, entry in batch])))
+        ctx.send(ctx.call("POST", SUBSCRIBE_JOB, body=job_body("create", list_id, [entry for _, entry, _ in batch])))
         for batch in in_batches(consenting, SUBSCRIBES_PER_JOB)
     )
-    return unique(member_record(resource) for resource, _ in consenting)
+    return [(resource, profile) for resource, _, profile in consenting]
+
+
+async def _joining(ctx: Context, consenting: list[tuple[dict[str, Any], LegacyProfile]]) -> list[dict[str, Any]]:
+    """Member records of those the job will subscribe on some channel: a profile that
+    consents by email only and holds a suppression the job does not lift (a bounce, an
+    invalid address) is left out."""
+    email_only = [resource["id"] for resource, profile in consenting if consenting_fields(profile) == ["email"]]
+    calls = [
+        ctx.call("GET", "/api/profiles", query=(("filter", any_of("id", batch)), ("page[size]", str(LOOKUP_SIZE)), *EMAIL_SUPPRESSIONS))
+        for batch in in_batches(email_only, LOOKUP_SIZE)
+    ]
+    replies = await gather_bounded(ctx.send(call) for call in calls)
+    blocked = {
+        resource["id"]
+        for reply in replies
+        for resource in (reply.document or {}).get("data") or ()
+        if not subscribing_reaches_email(resource)
+    }
+    return unique(member_record(resource) for resource, _ in consenting if resource["id"] not in blocked)
 
 
 async def check_subscriptions(ctx: Context) -> LegacyResponse:
@@ -104,6 +142,10 @@ async def ajax_subscribe(ctx: Context) -> LegacyResponse:
     profile = legacy_profile(form)
     if not (profile.attributes.get("email") or profile.attributes.get("phone_number")):
         raise LegacyError(400, "An email address is required.")
+    if not consenting_fields(profile):
+        # The form would subscribe nobody (a phone number without SMS consent): nothing is
+        # sent, and the form hears that it failed rather than a success that did nothing.
+        raise LegacyError(400, NOTHING_SUBSCRIBED)
     if ctx.credentials.private_key:
         await subscribe_profiles(ctx, list_id, [profile])
     else:
@@ -117,13 +159,4 @@ async def ajax_subscribe(ctx: Context) -> LegacyResponse:
 
 def _public_key(ctx: Context) -> Credentials:
     """The site's public key: the form's `a`, else the configured one."""
-    given = ctx.params["a"]
-    if given and ctx.settings.allowed_keys and given not in ctx.settings.allowed_keys:
-        raise LegacyError(403, "The public key specified is not allowed.")
-    key = given or ctx.settings.public_key
-    if not key and ctx.settings.sandbox:
-        # The embedded sandbox finds the account by the form's list, as the legacy form did.
-        return ctx.credentials
-    if not key:
-        raise LegacyError(400, "A public key is required: post with ?a=<public key> or set KLP_PUBLIC_KEY.")
-    return replace(ctx.credentials, public_key=key)
+    return with_public_key(ctx.credentials, ctx.params["a"], ctx.settings)

@@ -6,15 +6,15 @@ and clone name the template in the body, not the path (hazard 19).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from proxy.engine.context import Context
-from proxy.handlers.steps import Steps
+from proxy.engine.steps import Steps
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
-from proxy.revision import BETA_REVISION
+from proxy.revision import BETA_REVISION, PINNED_REVISION
 from proxy.shapes.template import (
-    InvalidRecipients,
     legacy_template,
     queued_send,
     rendered_template,
@@ -70,17 +70,18 @@ async def send(ctx: Context) -> LegacyResponse:
             f"through the beta template preview send (revision {BETA_REVISION}) when {BETA_SETTING}=true.",
         )
     template_id = ctx.path_params["template_id"]
-    try:
-        recipients = send_recipients(ctx.params["to"])
-    except InvalidRecipients as exc:
-        raise LegacyError(400, str(exc)) from None
+    recipients = send_recipients(ctx.params["to"])
+    # The beta revision has no template read: the GA one names the template (and an
+    # unknown one is a 404 before anything is queued).
+    read = replace(ctx.call("GET", TEMPLATE, path_params={"id": template_id}), revision=PINNED_REVISION)
+    template = (await ctx.send(read)).document["data"]
     job = {
         "type": "template-preview-send-job",
         "attributes": {"recipients": recipients, "context": _context(ctx)},
         "relationships": {"template": {"data": {"type": "template", "id": template_id}}},
     }
     reply = await ctx.send(ctx.call("POST", "/api/template-preview-send-jobs", body={"data": job}))
-    return json_response(queued_send(template_id, reply.document["data"]))
+    return json_response(queued_send(template, reply.document["data"]))
 
 
 def _context(ctx: Context) -> dict[str, Any]:

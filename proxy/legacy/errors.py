@@ -23,6 +23,11 @@ class LegacyError(Exception):
         self.headers = dict(headers or {})
 
 
+class LegacyInputError(ValueError):
+    """What the client sent cannot be used. Readers of legacy input raise a subclass; the
+    engine catches them in one place and answers a legacy 400 with the message."""
+
+
 def render_error(family: str, error: LegacyError) -> LegacyResponse:
     if family == "public":
         return text_response("0")

@@ -11,12 +11,13 @@ import base64
 import binascii
 from typing import Any
 
-import orjson
+from proxy.legacy import exact_json
 
+from proxy.legacy.errors import LegacyInputError
 from proxy.legacy.request import LegacyRequest
 
 
-class PayloadError(ValueError):
+class PayloadError(LegacyInputError):
     pass
 
 
@@ -38,8 +39,8 @@ def _decode(raw: str) -> dict[str, Any]:
     if not text.startswith("{"):
         text = _unbase64(text)
     try:
-        payload = orjson.loads(text)
-    except orjson.JSONDecodeError:
+        payload = exact_json.loads(text)
+    except exact_json.InvalidJson:
         raise PayloadError("data is not valid JSON") from None
     if not isinstance(payload, dict):
         raise PayloadError("data is not a JSON object")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl
 
-import orjson
+from proxy.legacy import exact_json
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from proxy.legacy.errors import LegacyError
@@ -56,8 +56,8 @@ def _body_fields(body: bytes) -> tuple[list[tuple[str, Any]], Any]:
         return [], None
     if text[:1] in (b"{", b"["):
         try:
-            document = orjson.loads(text)
-        except orjson.JSONDecodeError:
+            document = exact_json.loads(text)
+        except exact_json.InvalidJson:
             raise LegacyError(400, "The request body is not valid JSON.") from None
         fields = list(document.items()) if isinstance(document, dict) else []
         return fields, document

@@ -8,8 +8,8 @@ from typing import Mapping
 from urllib.parse import unquote
 
 from proxy.mapping.table import Entry
+from proxy.path_templates import VARIABLE
 
-_VARIABLE = re.compile(r"\{([a-z_]+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class Router:
 
 def _compile(template: str) -> re.Pattern[str]:
     pattern, last = "", 0
-    for variable in _VARIABLE.finditer(template):
+    for variable in VARIABLE.finditer(template):
         pattern += re.escape(template[last : variable.start()]) + f"(?P<{variable.group(1)}>[^/]+)"
         last = variable.end()
     pattern += re.escape(template[last:]) + "/?"

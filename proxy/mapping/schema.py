@@ -11,13 +11,76 @@ PARAM = {
     "additionalProperties": False,
     "required": ["type"],
     "properties": {
-        "type": {"enum": ["int", "str", "enum", "json", "since"]},
+        "type": {"enum": ["int", "str", "email", "enum", "json", "since"]},
         "default": {},
         "min": {"type": "integer"},
         "max": {"type": "integer"},
         "values": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         "required": {"type": "boolean"},
         "doc": {"type": "string"},
+    },
+}
+
+_PLACEHOLDER = r"^[A-Z][A-Z0-9_]*$"
+
+MIGRATION_STEP = {
+    "description": "one SDK call of the migration snippet, language-neutral",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["operation"],
+    "properties": {
+        "operation": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$", "description": "the spec's operationId"},
+        "why": {"type": "string", "description": "a comment above the call"},
+        "path": {
+            "description": "path variable -> placeholder or saved name",
+            "type": "object",
+            "additionalProperties": {"type": "string", "pattern": _PLACEHOLDER},
+        },
+        "query": {
+            "description": "query parameter (as the spec names it) -> value; {NAME} interpolates",
+            "type": "object",
+            "additionalProperties": {"type": ["string", "integer", "array"]},
+        },
+        "body": {"type": "object", "description": "the JSON:API document; {NAME} interpolates"},
+        "pages": {"type": "boolean", "description": "follow links.next to the last page"},
+        "show": {"type": "array", "items": {"type": "string"}, "description": "paths printed per resource"},
+        "save": {
+            "description": "NAME -> path in the answer, kept for later steps",
+            "type": "object",
+            "propertyNames": {"pattern": _PLACEHOLDER},
+            "additionalProperties": {"type": "string"},
+        },
+    },
+}
+
+MIGRATION = {
+    "description": "what a caller changes to call the new API directly (migration-plan)",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["params", "fields", "differences", "steps"],
+    "properties": {
+        "params": {
+            "description": "every legacy parameter -> what it becomes",
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+        },
+        "fields": {
+            "description": "every legacy answer field -> where it lives in the JSON:API answer",
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+        },
+        "differences": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+        "placeholders": {
+            "description": "id placeholders of the snippet -> what to put there",
+            "type": "object",
+            "propertyNames": {"pattern": _PLACEHOLDER},
+            "additionalProperties": {"type": "string"},
+        },
+        "sandbox": {
+            "description": "why the test suite cannot run the snippet against the sandbox (absent: it runs)",
+            "type": "string",
+        },
+        "steps": {"type": "array", "minItems": 1, "items": MIGRATION_STEP},
     },
 }
 
@@ -52,8 +115,17 @@ ENTRY = {
             "additionalProperties": {"type": "string"},
         },
         "filter": {"type": "array", "items": {"type": "string"}},
+        "lookup": {
+            "description": "find one profile by whichever one of these legacy params is given: {param: profile field}",
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {"type": "string", "pattern": r"^[a-z_]+$"},
+        },
         "params": {"type": "object", "additionalProperties": PARAM},
-        "paginate": {"enum": ["none", "page_list", "timeline"]},
+        "paginate": {
+            "description": "none: one call; all: every page, as a bare array; page_list: v1 page/count; timeline: since/next",
+            "enum": ["none", "all", "page_list", "timeline"],
+        },
         "respond": {
             "type": "object",
             "additionalProperties": False,
@@ -78,5 +150,6 @@ ENTRY = {
                 "body": {"type": "string"},
             },
         },
+        "migration": MIGRATION,
     },
 }

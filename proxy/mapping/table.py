@@ -11,6 +11,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from proxy.mapping.schema import ENTRY
+from proxy.path_templates import operation_key
 from proxy.revision import PINNED_REVISION
 
 _VALIDATOR = Draft202012Validator(ENTRY)
@@ -56,11 +57,13 @@ class Entry:
     query: Mapping[str, str] = field(default_factory=dict)
     path_params: Mapping[str, str] = field(default_factory=dict)
     filter: tuple[str, ...] = ()
+    lookup: Mapping[str, str] = field(default_factory=dict)  # legacy param -> profile field
     params: Mapping[str, Param] = field(default_factory=dict)
     paginate: str = "none"
     note: str = ""
     coverage: str = "exact"
     example: Mapping[str, Any] = field(default_factory=dict)
+    migration: Mapping[str, Any] = field(default_factory=dict)  # see schema.MIGRATION
 
     @property
     def legacy(self) -> str:
@@ -70,6 +73,11 @@ class Entry:
     def family(self) -> str:
         """Which legacy error dialect this route speaks."""
         return family_of(self.path)
+
+    def declares(self, method: str, path: str) -> bool:
+        """Whether `calls:` names this new-API operation (path variables may be named differently)."""
+        wanted = operation_key(method, path)
+        return any(operation_key(call.method, call.path) == wanted for call in self.calls)
 
 
 def family_of(path: str) -> str:
@@ -112,6 +120,9 @@ def _entry(raw: Any, source: str) -> Entry:
         raise MappingError(f"{source}: field chart: empty; name a chart row or say why in beyond_chart")
     methods, path = raw["legacy"].split(" ", 1)
     respond = raw["respond"]
+    if "handler" in raw and "shape" in respond:
+        # Only the engine's own runners use `respond.shape`; a handler builds its answer itself.
+        raise MappingError(f"{source}: field respond.shape: a handler entry builds its own answer; remove it")
     return Entry(
         source=source,
         methods=tuple(methods.split("|")),
@@ -127,6 +138,7 @@ def _entry(raw: Any, source: str) -> Entry:
         query=MappingProxyType(dict(raw.get("query", {}))),
         path_params=MappingProxyType(dict(raw.get("path_params", {}))),
         filter=tuple(raw.get("filter", ())),
+        lookup=MappingProxyType(dict(raw.get("lookup", {}))),
         params=MappingProxyType(
             {name: _param(name, spec, source) for name, spec in raw.get("params", {}).items()}
         ),
@@ -134,6 +146,7 @@ def _entry(raw: Any, source: str) -> Entry:
         note=raw.get("note", ""),
         coverage=raw.get("coverage", "exact"),
         example=MappingProxyType(dict(raw.get("example", {}))),
+        migration=MappingProxyType(dict(raw.get("migration", {}))),
     )
 
 

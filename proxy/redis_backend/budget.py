@@ -7,10 +7,15 @@ so replicas whose clocks differ still agree on the windows.
 
 from __future__ import annotations
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from proxy.openapi.spec import RateLimit
 from proxy.upstream.budget import LANDING_MARGIN, MINUTE, Feedback, windows
+from proxy.newapi.errors import SharedStateUnavailable
+
+log = structlog.get_logger("proxy")
 
 PREFIX = "klp:rate:"
 
@@ -79,14 +84,25 @@ class RedisBudget:
         self._observe = client.register_script(_OBSERVE)
 
     async def reserve(self, key: str, limit: RateLimit, now: float) -> float:
+        """Without Redis no call is sent: the budget other replicas share cannot be checked
+        (`SharedStateUnavailable`, a legacy 503 with `Retry-After`). Redis's client
+        reconnects by itself on the next call once Redis is back."""
         pairs = [str(number) for pair in windows(limit) for number in pair]
-        return float(await self._reserve(keys=[PREFIX + key], args=[str(LANDING_MARGIN), *pairs]))
+        try:
+            return float(await self._reserve(keys=[PREFIX + key], args=[str(LANDING_MARGIN), *pairs]))
+        except RedisError as error:
+            raise SharedStateUnavailable(f"rate budget: {type(error).__name__}") from None
 
     async def observe(self, key: str, limit: RateLimit, feedback: Feedback, now: float) -> None:
+        """A correction lost to a Redis outage is only a correction: the call it came
+        from already succeeded, so the failure is logged, not raised."""
         if feedback == Feedback():
             return
         values = (feedback.retry_after, feedback.limit, feedback.remaining, feedback.reset)
-        await self._observe(keys=[PREFIX + key], args=[*("" if v is None else str(v) for v in values), str(limit.steady)])
+        try:
+            await self._observe(keys=[PREFIX + key], args=[*("" if v is None else str(v) for v in values), str(limit.steady)])
+        except RedisError as error:
+            log.warning("rate_budget_feedback_lost", error=type(error).__name__)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from proxy.newapi.errors import SharedStateUnavailable
 
 PREFIX = "klp:state:"
 
@@ -15,24 +19,39 @@ class RedisValues:
         self._client = client
 
     async def get(self, key: str) -> bytes | None:
-        return await self._client.get(PREFIX + key)
+        with _outage():
+            return await self._client.get(PREFIX + key)
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        return list(await self._client.mget([PREFIX + key for key in keys])) if keys else []
+        with _outage():
+            return list(await self._client.mget([PREFIX + key for key in keys])) if keys else []
 
     async def put(self, key: str, value: bytes, ttl: float) -> None:
-        await self._client.set(PREFIX + key, value, px=_ms(ttl))
+        with _outage():
+            await self._client.set(PREFIX + key, value, px=_ms(ttl))
 
     async def put_new(self, key: str, value: bytes, ttl: float) -> bool:
-        return bool(await self._client.set(PREFIX + key, value, px=_ms(ttl), nx=True))
+        with _outage():
+            return bool(await self._client.set(PREFIX + key, value, px=_ms(ttl), nx=True))
 
     async def bump(self, key: str, ttl: float) -> int:
-        async with self._client.pipeline(transaction=True) as pipe:
-            number, _ = await pipe.incr(PREFIX + key).pexpire(PREFIX + key, _ms(ttl)).execute()
+        with _outage():
+            async with self._client.pipeline(transaction=True) as pipe:
+                number, _ = await pipe.incr(PREFIX + key).pexpire(PREFIX + key, _ms(ttl)).execute()
         return int(number)
 
     async def aclose(self) -> None:
         """The connection is closed by the budget that shares it."""
+
+
+@contextmanager
+def _outage() -> Iterator[None]:
+    """Redis unreachable: the engine answers the legacy 503 (`proxy.engine.failures`), as
+    for the shared rate budget; a marker or snapshot is never silently lost."""
+    try:
+        yield
+    except RedisError as error:
+        raise SharedStateUnavailable(f"state store: {type(error).__name__}") from None
 
 
 def _ms(seconds: float) -> int:

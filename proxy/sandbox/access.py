@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from proxy.newapi.messages import UpstreamRequest
 from proxy.revision import BETA_REVISION, PINNED_REVISION
 from proxy.sandbox import errors
 from proxy.sandbox.enrolment import Enrolment
 from proxy.sandbox.store import Account
-from proxy.upstream.messages import UpstreamRequest
 
 KNOWN_REVISIONS = frozenset({PINNED_REVISION, BETA_REVISION})
 API_KEY_SCHEME = "Klaviyo-API-Key "

@@ -1,19 +1,35 @@
-"""The sandbox over HTTP, for `make demo` and offline staging."""
+"""The sandbox over HTTP, for `make demo` and offline staging.
+
+`/__sandbox/faults` switches the faults of `proxy.sandbox.faults` on and off while it
+runs, so staging users can rehearse 429 storms and outages: `GET` shows them, `POST` a
+JSON object of changes (`{"throttles": 1, "retry_after": 5}`), `DELETE` clears them. They
+apply to every request this app forwards and, under `serve --sandbox`, to the proxy's
+own in-process calls too (both share one `Faults`).
+"""
 
 from __future__ import annotations
 
+import orjson
 from aiohttp import web
 
+from proxy.newapi.messages import UpstreamRequest
 from proxy.sandbox.core import Sandbox
-from proxy.upstream.messages import UpstreamRequest
+from proxy.sandbox.faults import Faults, FaultyTransport
+from proxy.sandbox.transport import SandboxTransport
+from proxy.newapi.errors import UpstreamUnreachable
 
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
+TRANSPORT_KEY = web.AppKey("transport", FaultyTransport)
 
 
-def build_app(sandbox: Sandbox) -> web.Application:
+def build_app(sandbox: Sandbox, faults: Faults | None = None) -> web.Application:
     app = web.Application()
     app[SANDBOX_KEY] = sandbox
+    app[TRANSPORT_KEY] = FaultyTransport(SandboxTransport(sandbox), faults or Faults())
     app.router.add_get("/__sandbox/state", state)
+    app.router.add_get("/__sandbox/faults", show_faults)
+    app.router.add_post("/__sandbox/faults", change_faults)
+    app.router.add_delete("/__sandbox/faults", clear_faults)
     app.router.add_route("*", "/{tail:.*}", forward)
     return app
 
@@ -27,8 +43,35 @@ async def forward(request: web.Request) -> web.Response:
         headers=dict(request.headers),
         body=await request.read() or None,
     )
-    response = await request.app[SANDBOX_KEY].handle(upstream)
+    try:
+        response = await request.app[TRANSPORT_KEY].send(upstream)
+    except UpstreamUnreachable:  # an injected reset: the connection drops without an answer
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=502)
     return web.Response(status=response.status, headers=response.headers, body=response.body)
+
+
+async def show_faults(request: web.Request) -> web.Response:
+    return web.json_response(request.app[TRANSPORT_KEY].faults.as_dict())
+
+
+async def change_faults(request: web.Request) -> web.Response:
+    faults = request.app[TRANSPORT_KEY].faults
+    try:
+        changes = orjson.loads(await request.read())
+        if not isinstance(changes, dict):
+            raise TypeError
+        faults.update(**{str(name): value for name, value in changes.items()})
+    except (orjson.JSONDecodeError, TypeError, ValueError) as error:
+        detail = str(error) if isinstance(error, ValueError) and "fault" in str(error) else "send a JSON object of fault: value"
+        return web.json_response({"error": detail, "faults": faults.as_dict()}, status=400)
+    return web.json_response(faults.as_dict())
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    request.app[TRANSPORT_KEY].faults.clear()
+    return web.json_response(request.app[TRANSPORT_KEY].faults.as_dict())
 
 
 async def state(request: web.Request) -> web.Response:

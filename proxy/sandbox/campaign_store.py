@@ -7,9 +7,10 @@ settle lazily: whoever reads a campaign first asks it to catch up with the clock
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from proxy.sandbox.by_id import ById
 
 # How long the sandbox takes to deliver a campaign once it starts sending.
 SEND_SECONDS = 60
@@ -85,19 +86,10 @@ class Campaign:
         self.updated = now
 
 
-class CampaignStore:
+class CampaignStore(ById[Campaign]):
     def __init__(self) -> None:
-        self._campaigns: dict[str, Campaign] = {}
+        super().__init__()
         self._messages: dict[str, CampaignMessage] = {}
-
-    def __len__(self) -> int:
-        return len(self._campaigns)
-
-    def __iter__(self) -> Iterator[Campaign]:
-        return iter(self._campaigns.values())
-
-    def get(self, campaign_id: str) -> Campaign | None:
-        return self._campaigns.get(campaign_id)
 
     def message(self, message_id: str) -> CampaignMessage | None:
         return self._messages.get(message_id)
@@ -106,7 +98,7 @@ class CampaignStore:
         return [self._messages[message_id] for message_id in campaign.message_ids]
 
     def add(self, campaign: Campaign, messages: list[CampaignMessage]) -> None:
-        self._campaigns[campaign.id] = campaign
+        self._by_id[campaign.id] = campaign
         for message in messages:
             self._messages[message.id] = message
         campaign.message_ids = [message.id for message in messages]

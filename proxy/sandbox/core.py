@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.openapi.spec import Spec, pinned_spec
 from proxy.openapi.validate import validate_request
 from proxy.revision import BETA_REVISION
@@ -29,7 +30,6 @@ from proxy.sandbox.ratelimit import Admitted, FixedWindowLimiter, Throttled
 from proxy.sandbox.resources import ROUTES
 from proxy.sandbox.routing import Call, Reply, Route, Router
 from proxy.sandbox.store import Account
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 # Where a spec violation points, read from the validator's wording.
@@ -49,6 +49,7 @@ class Sandbox:
         base_url: str = DEFAULT_BASE_URL,
         ids: IdFactory | None = None,
         enrolment: Enrolment | None = None,
+        job_delay: float | None = None,
     ) -> None:
         # Never without a spec: a sandbox that skipped validation would be kinder than Klaviyo.
         self.spec = spec or pinned_spec()
@@ -56,7 +57,10 @@ class Sandbox:
         self.base_url = base_url
         self.clock = clock
         self.ids = ids or IdFactory()
+        self.job_delay = job_delay
         self._accounts = AccountDirectory(accounts, enrolment)
+        for account in self._accounts:
+            self._set_job_delay(account)
         self._router = Router(ROUTES)
         self._limits = {route.operation_id: limits_for(route.operation_id, self.spec, self.beta_spec) for route in ROUTES}
         self._limiter = FixedWindowLimiter() if rate_limits else None
@@ -69,7 +73,12 @@ class Sandbox:
         return self._accounts.get(public_key)
 
     def add_account(self, account: Account) -> None:
+        self._set_job_delay(account)
         self._accounts.add(account)
+
+    def _set_job_delay(self, account: Account) -> None:
+        if self.job_delay is not None:
+            account.jobs.delay = self.job_delay
 
     def list_owner(self, list_id: str) -> Account | None:
         """The account holding a list: a legacy sign-up form named its account by the list alone."""
@@ -84,6 +93,8 @@ class Sandbox:
             account = self._accounts.authenticate(request)
         except ApiError as error:
             return _failure([error], {})
+        self._set_job_delay(account)  # accounts enrolled on the fly too
+        account.jobs.run_due(now)
         limits = self._limits[route.operation_id]
         admission = self._admit(account, route, limits, now)
         if isinstance(admission, Throttled):

@@ -8,12 +8,13 @@ switch at `/__sandbox/faults`.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from dataclasses import asdict, dataclass, fields
 
-from proxy.upstream.errors import UpstreamUnreachable
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
-from proxy.upstream.transport import Transport
+from proxy.newapi.errors import UpstreamUnreachable
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.transport import Transport
 
 _SERVER_ERROR = b'{"errors":[{"id":"fault","status":503,"code":"service_unavailable","title":"Service unavailable","detail":"injected fault"}]}'
 _THROTTLED = b'{"errors":[{"id":"fault","status":429,"code":"throttled","title":"Too many requests","detail":"injected fault"}]}'
@@ -34,13 +35,30 @@ class Faults:
             setattr(self, spec.name, spec.default)
 
     def update(self, **changes: float) -> None:
-        for name, value in changes.items():
-            if name not in {spec.name for spec in fields(self)}:
-                raise ValueError(f"unknown fault {name!r}")
-            setattr(self, name, type(getattr(self, name))(value))
+        """All changes or none: each must be a known fault with a finite value, 0 or more,
+        and a share at most 1."""
+        checked = {name: self._checked(name, value) for name, value in changes.items()}
+        for name, value in checked.items():
+            setattr(self, name, value)
+
+    def _checked(self, name: str, value: object) -> float:
+        if name not in {spec.name for spec in fields(self)}:
+            raise ValueError(f"unknown fault {name!r}")
+        kind = type(getattr(self, name))
+        try:
+            number = kind(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not math.isfinite(number) or number < 0 or (name in _SHARES and number > 1):
+            limits = "between 0 and 1" if name in _SHARES else "a number, 0 or more"
+            raise ValueError(f"fault {name!r} must be {limits}")
+        return number
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+
+_SHARES = frozenset({"server_errors", "resets", "throttles", "truncated"})
 
 
 class FaultyTransport:

@@ -1,7 +1,7 @@
 """Evaluating parsed `filter=` conditions against stored records.
 
 Each resource declares the fields it can be filtered on: how to read the field from a
-record and how to fold values before comparing (e.g. emails compare case-insensitively).
+record and how to fold values before comparing (e.g. times compare as instants).
 Which operators an operation allows is the spec's business (`filters.check`); here every
 operator that makes sense for the value is evaluated.
 """
@@ -46,10 +46,6 @@ def as_seconds(value: Any) -> float:
     if isinstance(value, str):
         return parse_datetime(value).timestamp()
     return as_number(value)
-
-
-def casefold(value: Any) -> str:
-    return value.lower() if isinstance(value, str) else value
 
 
 @dataclass(frozen=True, slots=True)

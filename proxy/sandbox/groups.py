@@ -9,10 +9,12 @@ shows as `joined_group_at` and sorts by.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
+
+from proxy.sandbox.by_id import ById
 
 DOUBLE_OPT_IN = "double_opt_in"
 SINGLE_OPT_IN = "single_opt_in"
@@ -97,19 +99,7 @@ class Group(Protocol):
 G = TypeVar("G", bound=Group)
 
 
-class GroupStore(Generic[G]):
-    def __init__(self) -> None:
-        self._by_id: dict[str, G] = {}
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-    def __iter__(self) -> Iterator[G]:
-        return iter(self._by_id.values())
-
-    def get(self, group_id: str) -> G | None:
-        return self._by_id.get(group_id)
-
+class GroupStore(ById[G]):
     def add(self, group: G) -> None:
         self._by_id[group.id] = group
 

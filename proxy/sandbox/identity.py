@@ -7,6 +7,12 @@ Two policies, as in Klaviyo:
   identifier changes there and still answers 202.
 
 Everywhere, an explicit null clears a field and an omitted one is left untouched.
+
+Email addresses: the spec does not say how Klaviyo compares them. The sandbox takes the
+rule the proxy documents (`proxy.shapes.profile_input.normal_email`): an address is
+stored trimmed and lower-cased, so writes in any spelling find the same profile; but a
+*filter* compares its value with the stored address exactly (the stricter reading), so a
+lookup that forgot to normalise finds nobody here instead of passing for the wrong reason.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from proxy.sandbox import errors
+from proxy.newapi.emails import normal_email
 from proxy.sandbox.ids import IdFactory
 from proxy.sandbox.payload import NUMBER, member
 from proxy.sandbox.store import LOCATION_FIELDS, Profile, ProfileStore, empty_location
@@ -43,6 +50,8 @@ def identifiers(attributes: Mapping[str, Any], at: str) -> Identifiers:
         for name, field in IDENTIFIER_ATTRIBUTES.items()
         if (value := member(attributes, name, at, str)) is not None
     }
+    if "email" in found:
+        found["email"] = normal_email(found["email"])
     if "email" in found and not EMAIL.fullmatch(found["email"]):
         raise errors.invalid(f"Invalid email address: {found['email']!r}.", pointer=f"{at}/email")
     if "phone_number" in found and not E164.fullmatch(found["phone_number"]):

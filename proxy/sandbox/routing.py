@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from proxy.newapi.messages import Query
 from proxy.openapi.spec import PageSize
 from proxy.sandbox import errors
 from proxy.sandbox.ids import IdFactory
 from proxy.sandbox.store import Account
-from proxy.upstream.messages import Query
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from proxy.sandbox.demo_content import add_content
 from proxy.sandbox.demo_groups import add_groups
 from proxy.sandbox.enrolment import Seeder
 from proxy.sandbox.ids import IdFactory
-from proxy.sandbox.store import Account, Consent, Event, Integration, Metric, Profile
+from proxy.sandbox.store import Account, Consent, Event, Integration, Metric, Profile, PushToken
 
 DEMO_PRIVATE_KEY = "pk_demo60jjoqbvml5Shvdx0yAFy2qEboqPAO"  # "pk_" + 34 alphanumerics, as Klaviyo issues
 DEMO_PUBLIC_KEY = "DemoPk"
@@ -92,6 +92,9 @@ def add_demo_data(account: Account, now: float, seed: int | str = SEED) -> None:
     _add_events(account, rng, ids, metrics, profiles, now)
     add_groups(account, rng, ids, profiles, now)
     add_content(account, ids, now)
+    # One phone with the app: a push token, under a fixed id so the seeded ids stay as they were.
+    grace = profiles[1]
+    grace.push_tokens.append(PushToken("01DEMOPUSHT0KEN0000000000G", "d3m0-ios-token-grace", "ios", "APNs", grace.created))
 
 
 def _add_metrics(account: Account, ids: IdFactory, now: float) -> list[tuple[Metric, int]]:

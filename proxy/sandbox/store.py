@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
+from proxy.sandbox.by_id import ById
 from proxy.sandbox.campaign_store import CampaignStore
 from proxy.sandbox.groups import GroupStore, MailingList, Segment
+from proxy.sandbox.jobs import JobQueue
 from proxy.sandbox.template_store import TemplateStore
 
 LOCATION_FIELDS = (
@@ -70,6 +72,19 @@ class Subscriptions:
         return True
 
 
+@dataclass(frozen=True)
+class PushToken:
+    """A mobile push token registered for a profile (read through `include=push-tokens`)."""
+
+    id: str
+    token: str
+    platform: str  # "ios" | "android"
+    vendor: str  # "APNs" | "FCM"
+    created: float
+    enablement_status: str = "AUTHORIZED"
+    background: str = "AVAILABLE"
+
+
 @dataclass(eq=False)
 class Profile:
     id: str
@@ -90,6 +105,7 @@ class Profile:
     properties: dict[str, Any] = field(default_factory=dict)
     last_event_date: float | None = None
     subscriptions: Subscriptions = field(default_factory=Subscriptions)
+    push_tokens: list[PushToken] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -124,66 +140,45 @@ class Event:
         return (self.timestamp, self.id)
 
 
-class ProfileStore:
+class ProfileStore(ById[Profile]):
     def __init__(self) -> None:
-        self._by_id: dict[str, Profile] = {}
+        super().__init__()
         self._by_identifier: dict[str, dict[str, Profile]] = {name: {} for name in IDENTIFIERS}
 
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-    def __iter__(self) -> Iterator[Profile]:
-        return iter(self._by_id.values())
-
-    def get(self, profile_id: str) -> Profile | None:
-        return self._by_id.get(profile_id)
-
     def find(self, identifier: str, value: str) -> Profile | None:
-        return self._by_identifier[identifier].get(_index_key(identifier, value))
+        return self._by_identifier[identifier].get(value)
 
     def add(self, profile: Profile) -> None:
         self._by_id[profile.id] = profile
         for identifier in IDENTIFIERS:
             value = getattr(profile, identifier)
             if value is not None:
-                self._by_identifier[identifier][_index_key(identifier, value)] = profile
+                self._by_identifier[identifier][value] = profile
 
     def set_identifier(self, profile: Profile, identifier: str, value: str | None) -> None:
         index = self._by_identifier[identifier]
         old = getattr(profile, identifier)
         if old is not None:
-            index.pop(_index_key(identifier, old), None)
+            index.pop(old, None)
         setattr(profile, identifier, value)
         if value is not None:
-            index[_index_key(identifier, value)] = profile
+            index[value] = profile
 
     def remove(self, profile: Profile) -> None:
         self._by_id.pop(profile.id, None)
         for identifier in IDENTIFIERS:
             value = getattr(profile, identifier)
             if value is not None:
-                self._by_identifier[identifier].pop(_index_key(identifier, value), None)
+                self._by_identifier[identifier].pop(value, None)
 
 
-def _index_key(identifier: str, value: str) -> str:
-    # Klaviyo matches email addresses case-insensitively.
-    return value.lower() if identifier == "email" else value
 
 
-class MetricStore:
+class MetricStore(ById[Metric]):
     def __init__(self) -> None:
-        self._by_id: dict[str, Metric] = {}
+        super().__init__()
         self._by_name: dict[tuple[str, str], Metric] = {}
         self._integrations: dict[str, Integration] = {}
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-    def __iter__(self) -> Iterator[Metric]:
-        return iter(self._by_id.values())
-
-    def get(self, metric_id: str) -> Metric | None:
-        return self._by_id.get(metric_id)
 
     def find(self, name: str, integration_name: str) -> Metric | None:
         """Metric names are unique per integration, so "Placed Order" from Shopify and
@@ -290,24 +285,40 @@ class Window(Sequence[Event]):
 
 @dataclass(eq=False)
 class SuppressionJob:
-    """A bulk suppression job; the sandbox runs it at once, so it is always complete."""
+    """A bulk suppression job: queued when accepted, complete once it has run."""
 
     id: str
     created_at: float
     total_count: int
-    skipped_count: int  # emails whose profile already had this suppression
+    status: str = "queued"
+    skipped_count: int = 0  # emails whose profile already had this suppression
+    completed_at: float | None = None
+
+
+@dataclass(frozen=True)
+class ImportFailure:
+    """One profile a bulk import refused, as `GET …/import-errors` reports it."""
+
+    id: str
+    code: str
+    title: str
+    detail: str
+    pointer: str  # into the job's request body
+    original_payload: dict[str, Any]  # the profile resource as the request sent it
 
 
 @dataclass
 class ImportJob:
-    """A bulk profile import; the sandbox runs it at once, so it is always complete."""
+    """A bulk profile import: queued when accepted, complete once it has run."""
 
     id: str
     created_at: float
     total_count: int
-    profile_ids: list[str]  # the created or updated profiles, in request order
     list_ids: list[str]
-    failures: list[str]  # one detail per profile the import refused
+    status: str = "queued"
+    profile_ids: list[str] = field(default_factory=list)  # the created or updated profiles, in request order
+    failures: list[ImportFailure] = field(default_factory=list)  # one per profile the import refused
+    completed_at: float | None = None
 
 
 @dataclass(eq=False)
@@ -323,6 +334,7 @@ class Account:
     segments: GroupStore[Segment] = field(default_factory=GroupStore)
     templates: TemplateStore = field(default_factory=TemplateStore)
     campaigns: CampaignStore = field(default_factory=CampaignStore)
+    jobs: JobQueue = field(default_factory=JobQueue)  # asynchronous work not yet run
 
     def forget(self, profile: Profile) -> None:
         """Delete a profile with its events and group memberships (a data-privacy deletion)."""

@@ -7,9 +7,11 @@ assigned to a campaign message, which only that message uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from proxy.sandbox.by_id import ById
 
 # Klaviyo caps the templates an account may create through the API.
 API_TEMPLATE_CAP = 1000
@@ -40,23 +42,14 @@ class PreviewSend:
     created_at: float
 
 
-class TemplateStore:
+class TemplateStore(ById[Template]):
     def __init__(self) -> None:
-        self._by_id: dict[str, Template] = {}
+        super().__init__()
         self.preview_sends: list[PreviewSend] = []
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-    def __iter__(self) -> Iterator[Template]:
-        return iter(self._by_id.values())
 
     def library(self) -> list[Template]:
         """The reusable templates, the ones listings show."""
         return [template for template in self._by_id.values() if template.reusable]
-
-    def get(self, template_id: str) -> Template | None:
-        return self._by_id.get(template_id)
 
     def add(self, template: Template) -> None:
         self._by_id[template.id] = template

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import orjson
 
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.sandbox.core import Sandbox
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 SIGN_UP = ("POST", "/client/subscriptions")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from proxy.shapes.included import Included, related_id
-from proxy.shapes.timefmt import legacy_datetime
+from proxy.shapes.timefmt import legacy_datetime, parse_iso
 
 # new status → legacy (status, status_id, status_label). The label is the new status
 # itself: the new API exposes the names the legacy labels used ("Draft", "Sent").
@@ -54,7 +54,7 @@ def legacy_campaign(
     listings carry `template_id` only, a single campaign also its `template` object."""
     attributes = campaign.get("attributes") or {}
     included, excluded = included_and_excluded(campaign)
-    content = _content(message)
+    content = message_content(message)
     status, status_id, status_label = legacy_status(attributes.get("status"))
     lists = [audiences[i] for i in included if i in audiences]
     shaped: dict[str, Any] = {
@@ -97,6 +97,10 @@ def included_and_excluded(campaign: Mapping[str, Any]) -> tuple[list[str], list[
     return list(audiences.get("included") or ()), list(audiences.get("excluded") or ())
 
 
+def excluded_audiences(campaign: Mapping[str, Any]) -> list[str]:
+    return included_and_excluded(campaign)[1]
+
+
 def email_message(messages: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The campaign's email message (legacy campaigns were email only)."""
     return next((m for m in messages if _channel(m) == "email"), messages[0] if messages else None)
@@ -117,6 +121,23 @@ def recipient_status(campaign: Mapping[str, Any]) -> str:
     return legacy_status((campaign.get("attributes") or {}).get("status"))[0].capitalize()
 
 
+def was_sent(campaign: Mapping[str, Any]) -> bool:
+    """Has the campaign gone out (or is it going out)? Drafts, scheduled and cancelled
+    campaigns reached nobody."""
+    return legacy_status((campaign.get("attributes") or {}).get("status"))[0] in ("sent", "sending")
+
+
+def emailable_at(profile: Mapping[str, Any], send_time: str) -> bool:
+    """Could a marketing email reach the profile at `send_time`? Not if a global email
+    suppression (read with `additional-fields[profile]=subscriptions`) predates it."""
+    sent = parse_iso(send_time)
+    subscriptions = (profile.get("attributes") or {}).get("subscriptions") or {}
+    suppressions = ((subscriptions.get("email") or {}).get("marketing") or {}).get("suppression") or ()
+    return sent is not None and not any(
+        (since := parse_iso(entry.get("timestamp"))) is None or since <= sent for entry in suppressions
+    )
+
+
 def recipients_page(recipients: Sequence[Mapping[str, Any]], next_offset: str | None) -> dict[str, Any]:
     return {"object": "$list", "count": len(recipients), "data": list(recipients), "next_offset": next_offset}
 
@@ -126,7 +147,8 @@ def queued(job: Mapping[str, Any]) -> dict[str, Any]:
     return {"status": (job.get("attributes") or {}).get("status") or "queued"}
 
 
-def _content(message: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def message_content(message: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The email message's `definition.content` (subject, sender…), as stored."""
     definition = ((message or {}).get("attributes") or {}).get("definition") or {}
     return definition.get("content") or {}
 

@@ -8,13 +8,15 @@ email message; `template_id` through template assignment (which copies the templ
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
+
+from proxy.legacy.errors import LegacyInputError
 
 TRUE = frozenset({"true", "1", "yes", "on"})
 MESSAGE_FIELDS = ("subject", "from_email", "from_name", "template_id")
 
 
-class InvalidField(ValueError):
+class InvalidField(LegacyInputError):
     pass
 
 
@@ -30,21 +32,29 @@ def create_body(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {"data": {"type": "campaign", "attributes": attributes}}
 
 
-def campaign_patch(campaign_id: str, fields: Mapping[str, Any]) -> dict[str, Any] | None:
-    """PATCH /api/campaigns/{id} for the campaign-level fields given; None when there are none."""
+def campaign_patch(
+    campaign_id: str, fields: Mapping[str, Any], excluded: Sequence[str] = ()
+) -> dict[str, Any] | None:
+    """PATCH /api/campaigns/{id} for the campaign-level fields given; None when there are none.
+    A new `list_id` replaces the included audience; the audiences object goes whole, so the
+    campaign's current `excluded` ones are sent back with it."""
     attributes: dict[str, Any] = _options(fields)
     if fields.get("name"):
         attributes["name"] = fields["name"]
     if fields.get("list_id"):
-        attributes["audiences"] = {"included": [fields["list_id"]]}
+        attributes["audiences"] = {"included": [fields["list_id"]], "excluded": list(excluded)}
     return _update("campaign", campaign_id, attributes) if attributes else None
 
 
-def message_patch(message_id: str, fields: Mapping[str, Any]) -> dict[str, Any] | None:
-    """PATCH /api/campaign-messages/{id} for the subject and sender given; None when there are none."""
-    content = _content(fields)
-    if not content:
+def message_patch(
+    message_id: str, fields: Mapping[str, Any], current: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """PATCH /api/campaign-messages/{id} for the subject and sender given; None when there
+    are none. `content` goes whole: the given fields over the message's `current` content."""
+    changes = _content(fields)
+    if not changes:
         return None
+    content = {**current, **changes}
     return _update("campaign-message", message_id, {"definition": {"channel": "email", "content": content}})
 
 

@@ -1,4 +1,9 @@
-"""Legacy timeline event (legacy contract §2.3) from a JSON:API `event` and its includes."""
+"""Legacy timeline event (legacy contract §2.3) from a JSON:API `event` and its includes.
+
+Legacy events always carried `$event_id` in `event_properties`. The new API keeps the
+caller's `unique_id` for de-duplication but never returns it, so an event that does not
+hold one in its properties gets the event's own unique id: stable across reads.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ def legacy_event(resource: Mapping[str, Any], included: Included) -> dict[str, A
         "statistic_id": related_id(resource, "metric") or "",
         "timestamp": _whole_seconds(attributes.get("timestamp")),
         "datetime": legacy_event_datetime(attributes.get("datetime")),
-        "event_properties": dict(attributes.get("event_properties") or {}),
+        "event_properties": {"$event_id": resource["id"], **(attributes.get("event_properties") or {})},
         "person": legacy_person(profile, included) if profile else {"object": "person"},
     }
 

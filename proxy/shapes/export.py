@@ -17,7 +17,11 @@ UNSEGMENTED = "everyone"
 
 def legacy_export(metric: Mapping[str, Any], plan: ExportPlan, aggregate: Mapping[str, Any]) -> dict[str, Any]:
     attributes = aggregate.get("attributes") or {}
-    dates = [legacy_datetime(date) for date in attributes.get("dates") or ()]
+    # A week or month bucket starts on its Monday or its 1st, which may precede the
+    # export's first day; the legacy export dated its first bucket from `start_date`.
+    # Both are "YYYY-MM-DD HH:MM:SS" in UTC, so the later one is the greater string.
+    start = plan.echo["start_date"]
+    dates = [max(legacy_datetime(date), start) for date in attributes.get("dates") or ()]
     results = [_segment(row, dates, plan) for row in attributes.get("data") or ()]
     return {"metric": dict(metric), **plan.echo, "results": results}
 

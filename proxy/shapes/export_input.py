@@ -21,18 +21,11 @@ from typing import Any, Mapping
 
 import orjson
 
+from proxy.legacy.errors import LegacyInputError
+from proxy.newapi.metric_aggregates import DIMENSIONS
 from proxy.shapes.filter_expr import equals
 
 # The new API's aggregation dimensions (the spec's `by` enum for query_metric_aggregates).
-DIMENSIONS = (
-    "$attributed_channel", "$attributed_flow", "$attributed_message", "$attributed_variation",
-    "$campaign_channel", "$flow", "$flow_channel", "$message", "$message_send_cohort",
-    "$usage_amount", "$value_currency", "$variation", "$variation_send_cohort", "Bot Click",
-    "Bounce Type", "Campaign Name", "Client Canonical", "Client Name", "Client Type",
-    "Email Domain", "Failure Source", "Failure Type", "From Number", "From Phone Region",
-    "Inbox Provider", "List", "Message Format", "Message Name", "Message Type", "Method",
-    "Segment Count", "Subject", "To Number", "To Phone Region", "URL", "form_id",
-)  # fmt: skip
 # A filter field is one token (no spaces), so only these dimensions can be filtered on.
 FILTERABLE = tuple(name for name in DIMENSIONS if re.fullmatch(r"[\w$.:-]+", name))
 MEASUREMENTS = {"count": "count", "unique": "unique", "value": "sum_value"}
@@ -40,7 +33,7 @@ SUMMABLE = frozenset({"$value", "value"})
 LONGEST = timedelta(days=31)
 
 
-class InvalidExport(ValueError):
+class InvalidExport(LegacyInputError):
     pass
 
 

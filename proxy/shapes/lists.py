@@ -13,7 +13,7 @@ from proxy.shapes.included import Included
 from proxy.shapes.timefmt import legacy_datetime, legacy_iso
 
 
-def list_summary(resource: Mapping[str, Any]) -> dict[str, Any]:
+def list_summary(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
     return {"list_id": resource["id"], "list_name": _attributes(resource).get("name") or ""}
 
 

@@ -2,7 +2,7 @@
 profiles, and the `marker` batch that carries them.
 
 Records name only the identifiers a profile has: real captures leave `phone_number` out
-when it is unknown. List exclusions use capitalised reasons ("Unsubscribed", "Bounced"),
+when it is unknown (and members/all records carry `push_token` only when there is one). List exclusions use capitalised reasons ("Unsubscribed", "Bounced"),
 the global vocabulary of `proxy.shapes.exclusion` in title case.
 """
 
@@ -20,6 +20,22 @@ UNSUBSCRIBED = "Unsubscribed"
 def member_record(resource: Mapping[str, Any]) -> dict[str, Any]:
     """`{"id", "email"}` plus `phone_number` when known — members/all, add and subscribe answers."""
     return _identified(resource, ("email", "phone_number"))
+
+
+def push_tokens(document: Mapping[str, Any]) -> dict[str, str]:
+    """Profile id -> its first push token, from profiles read with `include=push-tokens`
+    (legacy records carried one `push_token`)."""
+    by_id = {
+        (item.get("type"), item.get("id")): (item.get("attributes") or {}).get("token")
+        for item in document.get("included") or ()
+    }
+    found: dict[str, str] = {}
+    for profile in document.get("data") or ():
+        linkage = (((profile.get("relationships") or {}).get("push-tokens") or {}).get("data")) or ()
+        tokens = [token for item in linkage if (token := by_id.get((item.get("type"), item.get("id"))))]
+        if tokens:
+            found[profile["id"]] = tokens[0]
+    return found
 
 
 def check_record(resource: Mapping[str, Any]) -> dict[str, Any]:

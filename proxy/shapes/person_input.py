@@ -12,13 +12,14 @@ from typing import Any, Iterable
 
 import orjson
 
+from proxy.legacy.errors import LegacyInputError
 from proxy.shapes.profile_input import profile_attributes
 
 UNSET = "$unset"
 NOT_PROPERTIES = frozenset({"api_key"})
 
 
-class InvalidUpdate(ValueError):
+class InvalidUpdate(LegacyInputError):
     pass
 
 

@@ -16,11 +16,14 @@ from proxy.shapes.member_input import LegacyProfile
 CHANNELS = {"email": "email", "phone_number": "sms"}
 # Push consent can be read; it cannot be written from a bare token.
 READ_CHANNELS = {**CHANNELS, "push_token": "mobile_push"}
+# Email suppressions a subscription lifts (the subscribe job's description); a bounce or an
+# invalid address stays, and keeps the profile from email whatever its consent.
+LIFTED_SUPPRESSIONS = frozenset({"UNSUBSCRIBE", "SPAM_COMPLAINT", "USER_SUPPRESSED"})
 
 
 def subscription_entry(profile_id: str, profile: LegacyProfile) -> dict[str, Any] | None:
     """One profile of a subscribe job, None when it consents to no channel."""
-    fields = _consenting(profile)
+    fields = consenting_fields(profile)
     if not fields:
         return None
     return {
@@ -53,7 +56,7 @@ def job_body(kind: str, list_id: str, entries: list[dict[str, Any]]) -> dict[str
 
 
 def client_subscription_body(list_id: str, profile: LegacyProfile, source: str | None) -> dict[str, Any]:
-    subscriptions = _consents((CHANNELS[name] for name in _consenting(profile)), "SUBSCRIBED")
+    subscriptions = _consents((CHANNELS[name] for name in consenting_fields(profile)), "SUBSCRIBED")
     attributes: dict[str, Any] = {
         "profile": {"data": {"type": "profile", "attributes": {**profile.attributes, "subscriptions": subscriptions}}}
     }
@@ -79,7 +82,15 @@ def is_subscribed(resource: Mapping[str, Any], field: str, list_id: str) -> bool
     return not marketing.get("suppression") and not list_suppressed
 
 
-def _consenting(profile: LegacyProfile) -> list[str]:
+def subscribing_reaches_email(resource: Mapping[str, Any]) -> bool:
+    """False when the profile (read with its email subscriptions) holds an email
+    suppression that subscribing does not lift."""
+    subscriptions = (resource.get("attributes") or {}).get("subscriptions") or {}
+    suppressions = ((subscriptions.get("email") or {}).get("marketing") or {}).get("suppression") or ()
+    return all(entry.get("reason") in LIFTED_SUPPRESSIONS for entry in suppressions)
+
+
+def consenting_fields(profile: LegacyProfile) -> list[str]:
     """The identifier fields whose channel the legacy subscriber consents to."""
     consent = (profile.attributes.get("properties") or {}).get("$consent") or ()
     sms = profile.sms_consent or "sms" in consent

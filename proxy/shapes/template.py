@@ -6,13 +6,14 @@ from typing import Any, Mapping
 
 import orjson
 
+from proxy.legacy.errors import LegacyInputError
 from proxy.shapes.included import Included
 from proxy.shapes.timefmt import legacy_datetime
 
 OBJECT = "email-template"
 
 
-class InvalidRecipients(ValueError):
+class InvalidRecipients(LegacyInputError):
     pass
 
 
@@ -34,10 +35,11 @@ def rendered_template(resource: Mapping[str, Any]) -> dict[str, Any]:
     return _with_data(resource["id"], attributes.get("name"), {"html": attributes.get("html") or "", "text": attributes.get("text") or ""})
 
 
-def queued_send(template_id: str, job: Mapping[str, Any]) -> dict[str, Any]:
-    """The answer to send: the state of the preview-send job that took it. The job does not
-    name the template, so `name` is null (reading it would need a GA call under the beta revision)."""
-    return _with_data(template_id, None, {"status": (job.get("attributes") or {}).get("status") or "queued"})
+def queued_send(template: Mapping[str, Any], job: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer to send: the template (read first: the job does not name it) and the
+    state of the preview-send job that took it."""
+    name = (template.get("attributes") or {}).get("name")
+    return _with_data(template["id"], name, {"status": (job.get("attributes") or {}).get("status") or "queued"})
 
 
 def template_body(attributes: Mapping[str, Any], template_id: str | None = None) -> dict[str, Any]:

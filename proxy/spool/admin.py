@@ -4,13 +4,13 @@ proxy delivers from, and decide what happens to the writes upstream refused."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
-from proxy.backends import spool_opener
-from proxy.config import Settings
-from proxy.spool.records import Status
+from proxy.spool.records import Spool, Status
 
-async def run(command: str, settings: Settings) -> str:
-    spool = await spool_opener(settings, exclusive=False)()
+
+async def run(command: str, open_spool: Callable[[], Awaitable[Spool]]) -> str:
+    spool = await open_spool()
     try:
         if command == "retry-dead":
             return f"{await spool.retry_dead()} dead letters put back in line"

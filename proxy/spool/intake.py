@@ -1,22 +1,21 @@
-"""How track and identify hand a write to the spool instead of sending it.
+"""How a track or identify write becomes a spool record instead of being sent.
 
-The app puts the running spool in `current_spool` for each request when the spool is
-on; the handlers store the single-call body they would have sent. A spooled event is
-stamped with the moment the proxy received it (when the caller gave no time), because
-Klaviyo would otherwise date it at delivery.
+The spool stores the single-call body the handler would have sent, with the kind the
+call's operation names. A spooled event is stamped with the moment the proxy received it
+(when the caller gave no time), because Klaviyo would otherwise date it at delivery.
 """
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any
 
 import orjson
 
 from proxy.shapes.timefmt import iso_from_unix
-from proxy.spool.records import EVENT, Accepted, Spool
+from proxy.spool.records import EVENT, PROFILE, Accepted
 
-current_spool: contextvars.ContextVar[Spool | None] = contextvars.ContextVar("current_spool", default=None)
+# The single-call writes the spool can carry, by the path they would have been sent to.
+SPOOLED_KINDS = {"/api/events": EVENT, "/client/events": EVENT, "/api/profile-import": PROFILE, "/client/profiles": PROFILE}
 
 
 def accepted(kind: str, body: dict[str, Any], token: str, received_at_ns: int) -> Accepted:

@@ -17,9 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+import structlog
+
 from proxy import metrics
 from proxy.spool.group_commit import GroupCommit
-from proxy.spool.records import Accepted, SpoolError, Status, Stored
+from proxy.spool.records import Accepted, DeadLetterLimits, SpoolError, Status, Stored
+
+log = structlog.get_logger("proxy.spool")
 
 T = TypeVar("T")
 Write = Callable[[sqlite3.Connection], None]
@@ -49,28 +53,43 @@ CREATE TABLE IF NOT EXISTS dead (
 
 
 class SQLiteSpool:
-    def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor, lock: IO[bytes] | None) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        lock: IO[bytes] | None,
+        dead_limits: DeadLetterLimits,
+        pending_bytes: int,
+    ) -> None:
         self._db = connection
         self._executor = executor
         self._lock = lock
-        self._leased: set[int] = set()
+        self._dead_limits = dead_limits
+        self._leased: dict[int, int] = {}  # claimed id -> its body's size
+        self._pending_bytes = pending_bytes
         self._writes: GroupCommit[Write] = GroupCommit(self._commit)
 
     @classmethod
-    async def open(cls, path: Path, *, exclusive: bool = True) -> SQLiteSpool:
+    async def open(cls, path: Path, *, exclusive: bool = True, dead_limits: DeadLetterLimits = DeadLetterLimits()) -> SQLiteSpool:
         """Open (creating) the spool file; `exclusive` for the process that delivers."""
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spool-sqlite")
         try:
             lock = _lock(path) if exclusive else None
             connection = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
+            pending_bytes = await asyncio.get_running_loop().run_in_executor(executor, _pending_bytes, connection)
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(connection, executor, lock)
+        return cls(connection, executor, lock, dead_limits, pending_bytes)
 
     async def accept(self, item: Accepted) -> None:
         await self._writes.submit(lambda db: _insert(db, item))
+        self._pending_bytes += len(item.body)
         metrics.SPOOL_ACCEPTED.labels(item.kind).inc()
+
+    async def pending_bytes(self) -> int:
+        """Kept in memory: this process is the only one that accepts into the file."""
+        return self._pending_bytes
 
     async def claim(self, limit: int, now: float, received_before: float) -> list[Stored]:
         rows = await self._run(
@@ -81,11 +100,17 @@ class SQLiteSpool:
             ).fetchall()
         )
         claimed = [_stored(row) for row in rows if row[0] not in self._leased][:limit]
-        self._leased.update(int(stored.id) for stored in claimed)
+        self._leased.update((int(stored.id), len(stored.item.body)) for stored in claimed)
         return claimed
 
+    renew_every = None  # claims live in this process's memory and end only with it
+
+    async def renew(self, ids: Sequence[str]) -> None:
+        """Nothing to renew: see `renew_every`."""
+
     async def complete(self, ids: Sequence[str]) -> None:
-        await self._settle(ids, lambda db, keys: db.execute(f"DELETE FROM pending WHERE id IN ({_marks(keys)})", keys))
+        freed = await self._settle(ids, lambda db, keys: db.execute(f"DELETE FROM pending WHERE id IN ({_marks(keys)})", keys))
+        self._pending_bytes = max(0, self._pending_bytes - freed)
 
     async def postpone(self, ids: Sequence[str], until: float) -> None:
         await self._settle(
@@ -96,6 +121,9 @@ class SQLiteSpool:
         )
 
     async def bury(self, ids: Sequence[str], reason: str, now: float) -> None:
+        dropped = {"age": 0, "count": 0}
+        limits = self._dead_limits
+
         def move(db: sqlite3.Connection, keys: list[int]) -> None:
             db.execute(
                 "INSERT INTO dead (id, kind, token, body, received_at, attempts, failed_at, reason)"
@@ -103,11 +131,21 @@ class SQLiteSpool:
                 (now, reason, *keys),
             )
             db.execute(f"DELETE FROM pending WHERE id IN ({_marks(keys)})", keys)
+            dropped["age"] = db.execute("DELETE FROM dead WHERE failed_at < ?", (now - limits.max_age,)).rowcount
+            dropped["count"] = db.execute(
+                "DELETE FROM dead WHERE id IN (SELECT id FROM dead ORDER BY failed_at, id"
+                " LIMIT max(0, (SELECT count(*) FROM dead) - ?))",
+                (limits.max_count,),
+            ).rowcount
 
-        await self._settle(ids, move)
+        freed = await self._settle(ids, move)
+        self._pending_bytes = max(0, self._pending_bytes - freed)
+        report_dropped(dropped)
 
     async def status(self, now: float) -> Status:
         def read(db: sqlite3.Connection) -> Status:
+            self._pending_bytes = _pending_bytes(db)  # also picks up an admin's retry-dead
+            metrics.SPOOL_BYTES.set(self._pending_bytes)
             pending, oldest = db.execute("SELECT count(*), min(received_at) FROM pending").fetchone()
             reasons = db.execute("SELECT reason, count(*) FROM dead GROUP BY reason ORDER BY count(*) DESC").fetchall()
             return Status(
@@ -145,11 +183,12 @@ class SQLiteSpool:
         if self._lock is not None:
             self._lock.close()  # closing the descriptor releases the lock
 
-    async def _settle(self, ids: Sequence[str], write: Callable[[sqlite3.Connection, list[int]], Any]) -> None:
+    async def _settle(self, ids: Sequence[str], write: Callable[[sqlite3.Connection, list[int]], Any]) -> int:
+        """Run the write for the claimed ids and release them; the bytes their bodies hold."""
         keys = [int(key) for key in ids]
         if keys:
             await self._writes.submit(lambda db: write(db, keys))
-        self._leased.difference_update(keys)
+        return sum(self._leased.pop(key, 0) for key in keys)
 
     async def _commit(self, writes: list[Write]) -> None:
         def commit(db: sqlite3.Connection) -> None:
@@ -187,6 +226,18 @@ def _lock(path: Path) -> IO[bytes]:
         handle.close()
         raise SpoolError(f"spool {path} is in use by another process; give each replica its own file or use Redis") from None
     return handle
+
+
+def _pending_bytes(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT coalesce(sum(length(body)), 0) FROM pending").fetchone()[0])
+
+
+def report_dropped(dropped: dict[str, int]) -> None:
+    """Log and count dead letters dropped past a limit (`age` or `count`)."""
+    for limit, count in dropped.items():
+        if count:
+            metrics.SPOOL_DEAD_DROPPED.labels(limit).inc(count)
+            log.warning("spool_dead_letters_dropped", limit=limit, count=count)
 
 
 def _insert(db: sqlite3.Connection, item: Accepted) -> None:

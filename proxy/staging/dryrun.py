@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.openapi.spec import Operation, Spec
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 PLACEHOLDER = re.compile(r"dryrun-(\d+)-[a-z-]+")
 _JSON_API = {"Content-Type": "application/vnd.api+json"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import textwrap
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
@@ -10,17 +11,19 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
-from proxy.backends import memory_state
 from proxy.config import Settings
+from proxy.engine.delivery import SendNow
 from proxy.engine.dispatch import Engine
+from proxy.handlers.registry import HANDLERS
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import Entry
+from proxy.newapi.messages import UpstreamRequest
 from proxy.openapi.spec import Spec, pinned_spec
 from proxy.staging.dryrun import PLACEHOLDER, DryRunTransport
+from proxy.state.memory import MemoryValues
 from proxy.upstream.client import UpstreamClient
 from proxy.upstream.http import upstream_url
-from proxy.upstream.messages import UpstreamRequest
 
 PRIVATE_KEY_VARIABLE = "$KLAVIYO_PRIVATE_KEY"
 PUBLIC_KEY_VARIABLE = "$KLAVIYO_PUBLIC_KEY"
@@ -42,6 +45,8 @@ class Explanation:
     entry: str | None
     calls: tuple[PlannedCall, ...]
     stopped: str | None  # the legacy error that ended the plan, if any
+    # The entry's note: what the answer rests on (a prediction, a limit of the new API).
+    note: str = ""
 
 
 async def explain(
@@ -55,19 +60,22 @@ async def explain(
     beta: Spec | None = None,
 ) -> Explanation:
     transport = DryRunTransport(spec, beta or pinned_spec(beta=True))
-    engine = Engine(entries, settings, UpstreamClient(transport), memory_state())  # a dry run never teaches the real store
+    # The real engine with a dry run for every service: writes are "sent now" through a
+    # transport that only records them, whatever the app's delivery (a spool is never
+    # touched), and markers or group kinds it learns stay in its own throwaway store.
+    engine = Engine(entries, settings, UpstreamClient(transport), HANDLERS, delivery=SendNow(), state=MemoryValues())
     parts = urlsplit(target)
     method = method.upper()
-    entry, stopped = None, None
+    entry, stopped, note = None, None, ""
     try:
         match = engine.match(method, parts.path)
-        entry = match.entry.source
+        entry, note = match.entry.source, match.entry.note
         request = parse_request(method, parts.path, parse_qsl(parts.query, keep_blank_values=True), headers or {}, body)
         await engine.handle(match, request, time.time_ns())
     except LegacyError as error:
         stopped = f"{error.status} {error.message}"
     calls = tuple(_planned(number, request, settings.upstream) for number, request in enumerate(transport.requests, 1))
-    return Explanation(f"{method} {parts.path}", entry, calls, stopped)
+    return Explanation(f"{method} {parts.path}", entry, calls, stopped, note)
 
 
 def _planned(number: int, request: UpstreamRequest, base_url: str) -> PlannedCall:
@@ -93,6 +101,8 @@ def render_text(explanation: Explanation) -> str:
         lines.append("  (no new-API call)")
     if explanation.stopped:
         lines.append(f"  stops with the legacy answer {explanation.stopped}")
+    if explanation.note:
+        lines += textwrap.wrap(explanation.note, width=100, initial_indent="  note: ", subsequent_indent="        ")
     return "\n".join(lines)
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from proxy import __version__
 from proxy.mapping.table import Entry, Param
+from proxy.path_templates import variables
 
-_VARIABLE = re.compile(r"\{([a-z_]+)\}")
-_PARAM_SCHEMAS = {"int": {"type": "integer"}, "str": {"type": "string"}, "json": {"type": "string", "contentMediaType": "application/json"}}
+_PARAM_SCHEMAS = {"int": {"type": "integer"}, "str": {"type": "string"}, "email": {"type": "string"}, "json": {"type": "string", "contentMediaType": "application/json"}}
 _ERRORS = {
     "v1": {"type": "object", "required": ["status", "message"], "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}},
     "v2": {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
@@ -97,7 +97,7 @@ def _operation_id(method: str, path: str) -> str:
 def _path_parameters(entry: Entry) -> list[dict[str, Any]]:
     return [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
-        for name in _VARIABLE.findall(entry.path)
+        for name in variables(entry.path)
     ]
 
 

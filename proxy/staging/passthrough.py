@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.client import UpstreamClient
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 _LEGACY_PREFIXES = ("/api/v1/", "/api/v2/", "/api/track", "/api/identify")
 _DROPPED = frozenset(

@@ -162,11 +162,20 @@ class UsageInventory:
         if pending:
             await self._store.merge(pending, self._clock())
 
-    async def snapshot(self) -> list[dict[str, Any]]:
+    async def rows(self) -> list[RouteUsage]:
         """Every worker's and replica's counts, this process's latest included."""
         await self.flush()
-        ordered = sorted(await self._store.rows(), key=lambda usage: (-usage.calls, usage.route, usage.key))
-        return [usage.as_dict() for usage in ordered]
+        return await self._store.rows()
+
+    async def snapshot(self) -> list[dict[str, Any]]:
+        return report(await self.rows())
+
+
+def report(rows: Iterable[RouteUsage]) -> list[dict[str, Any]]:
+    """The inventory as the usage page and the dashboard show it, busiest first. O(rows):
+    the dashboard runs it off the event loop."""
+    ordered = sorted(rows, key=lambda usage: (-usage.calls, usage.route, usage.key))
+    return [usage.as_dict() for usage in ordered]
 
 
 def _percentile(latencies: Counter[int], percent: int) -> float | None:

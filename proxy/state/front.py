@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-from proxy.state.store import KeyValue
+from proxy.engine.state import KeyValue
 
 CAPACITY = 10_000
 MAX_AGE = 60.0  # a copy is trusted this long; then the shared store (and its expiry) decides again

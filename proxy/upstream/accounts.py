@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from urllib.parse import unquote
 
 from proxy.upstream.client import Credentials
-from proxy.upstream.messages import UpstreamRequest
+from proxy.newapi.messages import UpstreamRequest
 
 
 def fingerprint(secret: str) -> str:

@@ -15,13 +15,13 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import orjson
 
+from proxy.newapi.errors import UpstreamRejected, UpstreamServerError, UpstreamThrottled
+from proxy.newapi.messages import Query, UpstreamRequest, UpstreamResponse
+from proxy.newapi.transport import Transport
+from proxy.path_templates import VARIABLE
 from proxy.revision import PINNED_REVISION
-from proxy.upstream.errors import UpstreamRejected, UpstreamServerError, UpstreamThrottled
-from proxy.upstream.messages import Query, UpstreamRequest, UpstreamResponse
-from proxy.upstream.transport import Transport
 
 JSON_API = "application/vnd.api+json"
-_VARIABLE = re.compile(r"\{([a-z_]+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ class Call:
                 raise ValueError(f"path parameter {match.group(1)} may not be {value!r}")
             return quote(value, safe="")
 
-        return _VARIABLE.sub(fill, self.path)
+        return VARIABLE.sub(fill, self.path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,13 +14,13 @@ import time
 from collections.abc import Awaitable, Callable
 
 from proxy import metrics
+from proxy.newapi.errors import UpstreamThrottled
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.transport import Transport
 from proxy.openapi.spec import RateLimit
 from proxy.upstream.accounts import Accounts
 from proxy.upstream.budget import Budget, Feedback
-from proxy.upstream.errors import UpstreamThrottled
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.tiers import TierTable
-from proxy.upstream.transport import Transport
 
 # Wake a hair after the window turns, so the clock has surely moved into it.
 _WAKE_MARGIN = 0.002

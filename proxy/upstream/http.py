@@ -9,8 +9,8 @@ import aiohttp
 from yarl import URL
 
 from proxy import __version__
-from proxy.upstream.errors import UpstreamTimeout, UpstreamUnreachable
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.errors import UpstreamTimeout, UpstreamUnreachable
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 
 
 def upstream_url(base_url: str, request: UpstreamRequest) -> str:

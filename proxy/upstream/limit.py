@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
-from proxy.upstream.transport import Transport
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.transport import Transport
 
 
 class ConcurrencyLimit:

@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable
 
 from proxy import metrics
-from proxy.upstream.errors import TransportError, UpstreamTimeout
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
-from proxy.upstream.transport import Transport
+from proxy.newapi.errors import TransportError, UpstreamTimeout
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.transport import Transport
 
 # How long a failed attempt keeps upstream marked unreachable without newer evidence.
 UNREACHABLE_FOR = 30.0

@@ -24,9 +24,9 @@ from typing import Any
 import orjson
 
 from proxy import metrics
-from proxy.upstream.errors import TransportError, UpstreamTimeout
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
-from proxy.upstream.transport import Transport
+from proxy.newapi.errors import TransportError, UpstreamTimeout
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.transport import Transport
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from proxy.config import Settings
+from proxy.newapi.transport import Transport
 from proxy.upstream.accounts import Accounts
 from proxy.upstream.budget import Budget
 from proxy.upstream.governor import GovernedTransport
@@ -19,7 +20,6 @@ from proxy.upstream.limit import ConcurrencyLimit
 from proxy.upstream.observed import ObservedTransport
 from proxy.upstream.retry import RetryingTransport
 from proxy.upstream.tiers import TierTable, load_tiers, tiers_path
-from proxy.upstream.transport import Transport
 
 
 @dataclass(frozen=True)

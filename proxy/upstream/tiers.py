@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from proxy.newapi.messages import UpstreamRequest
 from proxy.openapi.spec import RateLimit, Spec, parse_ratelimit
 from proxy.revision import PINNED_REVISION
-from proxy.upstream.messages import UpstreamRequest
 
 Operation = str  # "METHOD /template", e.g. "GET /api/profiles/{id}"
 _MATCH_CACHE_SIZE = 4096  # distinct (method, path) pairs remembered; paths carry ids

@@ -69,8 +69,6 @@ async def test_the_scripted_legacy_workflow(proxy, sandbox, new_api):
     assert [item["id"] for item in listing["data"]] == [clone["id"], created["id"]], "newest first"
     assert listing["data"][1]["status"] == "cancelled"
 
+    # A draft has reached nobody: it has no recipients yet.
     recipients = await legacy(await proxy.get(f"/api/v1/campaign/{clone['id']}/recipients", params=KEY))
-    vip_members = await new_api(f"/api/lists/{vip}/profiles", **{"page[size]": "100"})
-    assert sorted(r["customer_id"] for r in recipients["data"]) == sorted(p["id"] for p in vip_members["data"])
-    assert {r["status"] for r in recipients["data"]} == {"Draft"}
-    assert recipients["next_offset"] is None
+    assert (recipients["data"], recipients["next_offset"]) == ([], None)

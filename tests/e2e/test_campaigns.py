@@ -2,6 +2,7 @@
 vocabulary, the concurrent read, ordered writes that report partial failures, recipients."""
 
 import asyncio
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,6 +11,7 @@ from test_legacy_client import call, client  # noqa: F401  (the official legacy 
 from proxy.app import create_app
 from proxy.config import Settings
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
+from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
 
 KEY = {"api_key": PRIVATE_KEY}
 LISTED_KEYS = [
@@ -246,14 +248,23 @@ async def members(new_api, path: str) -> dict[str, str]:
     return {p["id"]: p["attributes"]["email"] for p in (await new_api(path, **{"page[size]": "100"}))["data"]}
 
 
-async def test_recipients_are_the_audience_minus_exclusions(proxy, sandbox, new_api):
+def emailable_at_send(sandbox, campaign) -> set[str]:
+    """Ids of the demo profiles no global email suppression kept from the send."""
+    profiles = sandbox.account(PUBLIC_KEY).profiles
+    return {p.id for p in profiles if not any(s.timestamp <= campaign.send_time for s in p.subscriptions.email_suppressions)}
+
+
+async def test_recipients_are_the_audience_at_the_send_minus_exclusions(proxy, sandbox, new_api):
     spring = demo_campaign(sandbox, "Spring launch")
     newsletter = await members(new_api, f"/api/lists/{spring.included[0]}/profiles")
     outdoor = await members(new_api, f"/api/segments/{spring.excluded[0]}/profiles")
+    reachable = emailable_at_send(sandbox, spring)
     body = await ok(await proxy.get(f"/api/v1/campaign/{spring.id}/recipients", params=KEY))
     assert list(body) == ["object", "count", "data", "next_offset"]
     assert (body["object"], body["next_offset"]) == ("$list", None)
-    assert {r["customer_id"]: r["email"] for r in body["data"]} == {k: v for k, v in newsletter.items() if k not in outdoor}
+    expected = {k: v for k, v in newsletter.items() if k not in outdoor and k in reachable}
+    assert len(expected) < len(newsletter)  # some were suppressed before the send
+    assert {r["customer_id"]: r["email"] for r in body["data"]} == expected
     assert body["count"] == len(body["data"])
     for recipient in body["data"]:
         assert list(recipient) == RECIPIENT_KEYS
@@ -284,9 +295,44 @@ async def test_a_bad_offset_is_a_v1_400(proxy, sandbox):
 
 
 async def test_the_legacy_python_client_pages_recipients(client, sandbox):  # noqa: F811
-    scheduled = demo_campaign(sandbox, "Summer preview")
-    first = await call(client.Campaigns.get_campaign_recipients, scheduled.id, count=2)
+    sent = demo_campaign(sandbox, "Spring launch")
+    first = await call(client.Campaigns.get_campaign_recipients, sent.id, count=2)
     assert first.status_code == 200 and first.data["count"] == 2
-    assert {r["status"] for r in first.data["data"]} == {"Scheduled"}
-    second = await call(client.Campaigns.get_campaign_recipients, scheduled.id, count=2, offset=first.data["next_offset"])
+    assert {r["status"] for r in first.data["data"]} == {"Sent"}
+    second = await call(client.Campaigns.get_campaign_recipients, sent.id, count=2, offset=first.data["next_offset"])
     assert not {r["customer_id"] for r in first.data["data"]} & {r["customer_id"] for r in second.data["data"]}
+
+
+@pytest.mark.parametrize("name", ["Summer preview", "Weekend sale", "Flash sale"])
+async def test_unsent_campaigns_have_no_recipients(proxy, sandbox, contract, name):
+    """Scheduled, draft and cancelled campaigns reached nobody, whoever their audience holds."""
+    campaign = demo_campaign(sandbox, name)
+    body = await ok(await proxy.get(f"/api/v1/campaign/{campaign.id}/recipients", params=KEY))
+    assert body == {"object": "$list", "count": 0, "data": [], "next_offset": None}
+    assert not any(r.path.endswith("/profiles") for r in contract.requests)
+
+
+async def test_people_who_joined_after_the_send_are_not_recipients(proxy, sandbox):
+    spring = demo_campaign(sandbox, "Spring launch")
+    newsletter = sandbox.account(PUBLIC_KEY).lists.get(spring.included[0])
+    before = await ok(await proxy.get(f"/api/v1/campaign/{spring.id}/recipients", params=KEY))
+    latecomer = next(p for p in sandbox.account(PUBLIC_KEY).profiles if p.id not in newsletter.members and p.email)
+    newsletter.members.add(latecomer.id, spring.send_time + 60)
+    after = await ok(await proxy.get(f"/api/v1/campaign/{spring.id}/recipients", params=KEY))
+    assert after["data"] == before["data"] and latecomer.id not in {r["customer_id"] for r in after["data"]}
+
+
+async def test_update_writes_the_whole_content_and_keeps_excluded_audiences(proxy, sandbox, contract):
+    """The sandbox replaces a nested object whole (the stricter reading of the spec), so an
+    update that sent only the changed fields would lose the others."""
+    draft = demo_campaign(sandbox, "Weekend sale")
+    outdoor, vip = group_id(sandbox, "Outdoor fans"), group_id(sandbox, "VIP Customers")
+    draft.excluded.append(outdoor)
+    before = await ok(await proxy.get(f"/api/v1/campaign/{draft.id}", params=KEY))
+    updated = await ok(await proxy.put(f"/api/v1/campaign/{draft.id}", params=KEY, data={"list_id": vip, "subject": "Last day"}))
+    assert [item["id"] for item in updated["lists"]] == [vip]
+    assert [item["id"] for item in updated["excluded_lists"]] == [outdoor]
+    assert (updated["subject"], updated["from_email"], updated["from_name"]) == ("Last day", before["from_email"], before["from_name"])
+    (message_patch,) = [json.loads(r.body) for r in contract.requests if r.method == "PATCH" and "campaign-messages" in r.path]
+    content = message_patch["data"]["attributes"]["definition"]["content"]
+    assert {"subject", "from_email", "from_label"} <= set(content)

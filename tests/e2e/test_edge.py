@@ -8,10 +8,10 @@ import pytest
 from proxy.app import create_app
 from proxy.config import Settings
 from proxy.logs import configure_logging
+from proxy.newapi.errors import UpstreamTimeout, UpstreamUnreachable
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
 from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
-from proxy.upstream.errors import UpstreamTimeout, UpstreamUnreachable
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 
 @dataclass

@@ -6,6 +6,7 @@ import pytest
 
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
 from proxy.sandbox.seed import DEMO_PUBLIC_KEY as PUBLIC_KEY
+from proxy.sandbox.seed import demo_sandbox
 from proxy.sandbox.store import Profile
 
 ENVELOPE_KEYS = ["end", "object", "page_size", "start", "total", "data", "page"]
@@ -100,9 +101,12 @@ async def exclude(proxy, email: str) -> dict:
 async def test_excluding_a_subscribed_person_then_again(proxy, contract, new_api):
     email = "ada.lovelace@example.com"
     assert await exclude(proxy, email) == {"already_excluded": False, "num_excluded": 1}
-    assert [request.path for request in contract.requests] == ["/api/profiles", "/api/profile-suppression-bulk-create-jobs"]
+    paths = [request.path for request in contract.requests]
+    # The answer waits for the job: it is read back until complete.
+    assert paths[:2] == ["/api/profiles", "/api/profile-suppression-bulk-create-jobs"] and len(paths) > 2
+    assert len(set(paths[2:])) == 1 and paths[2].startswith("/api/profile-suppression-bulk-create-jobs/")
     assert await exclude(proxy, email) == {"already_excluded": True, "num_excluded": 0}
-    assert len(contract.requests) == 3  # the second call only looked
+    assert len(contract.requests) == len(paths) + 1  # the second call only looked
     listed = {item["email"]: item["reason"] for item in (await exclusions(proxy))["data"]}
     assert listed[email] == "manually_excluded"
 
@@ -130,3 +134,17 @@ async def test_bad_exclusions_are_v1_400s(proxy, form, message):
     response = await proxy.post("/api/v1/people/exclusions", params={"api_key": PRIVATE_KEY}, data=form)
     assert response.status == 400
     assert await response.json() == {"status": 400, "message": message}
+
+
+@pytest.fixture
+def sandbox(request):
+    """The demo sandbox, with another job delay when a test asks for one."""
+    return demo_sandbox(job_delay=getattr(request, "param", None))
+
+
+@pytest.mark.parametrize("sandbox", [3600], indirect=True)  # jobs take longer than the proxy polls
+async def test_a_job_not_done_in_time_excludes_nobody_yet(proxy, sandbox, contract):
+    """The answer is what the job reports done, never what it is expected to do."""
+    answer = await exclude(proxy, "slow@example.com")
+    assert answer == {"already_excluded": False, "num_excluded": 0}
+    assert len([r for r in contract.requests if r.path.startswith("/api/profile-suppression-bulk-create-jobs/")]) == 5

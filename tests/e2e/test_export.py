@@ -64,15 +64,26 @@ async def test_values_uniques_and_sums_in_the_order_asked(proxy, account, placed
     assert totals[2] <= len(events)
 
 
+def mid_week_window() -> dict[str, str]:
+    """Ten days starting on a Wednesday after the 1st of its month, ending by today."""
+    start = datetime.now(UTC).date() - timedelta(days=40)
+    while start.weekday() != 2 or start.day == 1:
+        start += timedelta(days=1)
+    return {"start_date": start.isoformat(), "end_date": (start + timedelta(days=9)).isoformat()}
+
+
 @pytest.mark.parametrize(("unit", "step"), [("week", 7), ("month", None)])
-async def test_weeks_and_months(proxy, account, placed_order, unit, step):
-    body = await export(proxy, placed_order.id, unit=unit, **window())
+async def test_weeks_and_months_start_no_earlier_than_start_date(proxy, account, placed_order, unit, step):
+    body = await export(proxy, placed_order.id, unit=unit, **mid_week_window())
     dates = [datetime.fromisoformat(point["date"]) for point in body["results"][0]["data"]]
+    # The first bucket is dated from start_date, not from its Monday or its 1st.
+    assert body["results"][0]["data"][0]["date"] == body["start_date"]
     if step:
-        assert all(date.weekday() == 0 for date in dates)
-        assert all((b - a).days == step for a, b in zip(dates, dates[1:]))
+        assert all(date.weekday() == 0 for date in dates[1:])
+        assert (dates[1] - dates[0]).days == 5  # Wednesday to the following Monday
+        assert all((b - a).days == step for a, b in zip(dates[1:], dates[2:]))
     else:
-        assert all(date.day == 1 for date in dates)
+        assert all(date.day == 1 for date in dates[1:])
 
 
 async def test_by_segments_on_a_dimension(proxy, account, placed_order):

@@ -8,6 +8,7 @@ import pytest
 from list_helpers import NOT_FOUND, account, demo_list, demo_segment, new_members, v2
 
 from proxy.sandbox.groups import MailingList
+from proxy.sandbox.seed import DEMO_PRIVATE_KEY
 from proxy.sandbox.store import Consent
 
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -42,7 +43,20 @@ async def test_a_small_list_is_one_batch_without_a_marker(proxy, sandbox):
     assert [record["id"] for record in body["records"]] == [p.id for p in expected]  # in joining order
     for record, profile in zip(body["records"], expected):
         phone = {"phone_number": profile.phone_number} if profile.phone_number else {}
-        assert record == {"id": profile.id, "email": profile.email, **phone}
+        push = {"push_token": profile.push_tokens[0].token} if profile.push_tokens else {}
+        assert record == {"id": profile.id, "email": profile.email, **phone, **push}
+
+
+async def test_members_carry_their_push_token(proxy, sandbox):
+    vip = demo_list(sandbox, "VIP Customers")
+    profiles = account(sandbox).profiles
+    with_token = next(p for p in profiles if p.push_tokens)
+    if with_token.id not in vip.members:
+        vip.members.add(with_token.id, 1.0)
+    body = await batch(proxy, f"/api/v2/group/{vip.id}/members/all")
+    (record,) = [r for r in body["records"] if r["id"] == with_token.id]
+    assert record["push_token"] == with_token.push_tokens[0].token
+    assert all("push_token" not in r for r in body["records"] if r["id"] != with_token.id)
 
 
 async def test_markers_resume_exactly_where_each_batch_ended(proxy, sandbox, big_list, contract):
@@ -55,8 +69,9 @@ async def test_markers_resume_exactly_where_each_batch_ended(proxy, sandbox, big
     emails = [record["email"] for b in (first, second) for record in b["records"]]
     profiles = account(sandbox).profiles
     assert emails == [profiles.get(m.profile_id).email for m in big_list.members.ordered()]  # joining order
-    pages = [r for r in contract.requests if r.path.endswith("/profiles")]
+    pages = [r for r in contract.requests if r.path.endswith("/profiles") and r.path != "/api/profiles"]
     assert len(pages) == 11 and all(dict(r.query)["page[size]"] == "100" for r in pages)
+    assert sum(1 for r in contract.requests if r.path == "/api/profiles") == 11  # one push-token read a page
 
 
 async def test_a_retried_marker_gives_the_same_batch(proxy, big_list):
@@ -72,11 +87,11 @@ async def test_a_segment_is_probed_once_then_remembered(proxy, sandbox, contract
     path = f"/api/v2/group/{pro.id}/members/all"
     body = await batch(proxy, path)
     assert len(body["records"]) == len(pro.members)
-    probed = [f"/api/lists/{pro.id}", f"/api/segments/{pro.id}", f"/api/segments/{pro.id}/profiles"]
+    probed = [f"/api/lists/{pro.id}", f"/api/segments/{pro.id}", f"/api/segments/{pro.id}/profiles", "/api/profiles"]
     assert [r.path for r in contract.requests] == probed
     contract.requests.clear()
     assert await batch(proxy, path) == body
-    assert [r.path for r in contract.requests] == [f"/api/segments/{pro.id}/profiles"]
+    assert [r.path for r in contract.requests] == [f"/api/segments/{pro.id}/profiles", "/api/profiles"]
 
 
 async def test_an_empty_group_and_an_unknown_one(proxy, sandbox):
@@ -151,3 +166,15 @@ async def test_exclusions_page_by_marker_across_both_sources(proxy, sandbox):
     assert [len(b["records"]) for b in (first, second)] == [450, 25]
     assert "marker" not in second
     assert {record["reason"] for b in (first, second) for record in b["records"]} == {"Bounced"}
+
+
+async def test_what_explain_learns_about_a_group_stays_in_its_dry_run(proxy, sandbox, contract):
+    # Explain's dry-run answers say every id is a list; the real store must not learn that.
+    pro = demo_segment(sandbox, "Pro plan")
+    path = f"/api/v2/group/{pro.id}/members/all"
+    explained = await proxy.post("/__proxy/explain", json={"request": f"GET {path}?api_key={DEMO_PRIVATE_KEY}"})
+    assert explained.status == 200
+    assert contract.requests == []
+    body = await batch(proxy, path)
+    assert len(body["records"]) == len(pro.members)
+    assert [r.path for r in contract.requests][:2] == [f"/api/lists/{pro.id}", f"/api/segments/{pro.id}"]

@@ -213,3 +213,49 @@ async def test_v1_segment_errors_speak_v1(proxy):
     assert (unknown.status, await unknown.json()) == (404, {"status": 404, "message": "The requested resource does not exist."})
     missing = await proxy.get("/api/v1/segment/NoSuch/members", params={"api_key": PRIVATE_KEY})
     assert (await missing.json())["status"] == 400
+
+
+async def test_copying_members_from_list_to_list_keeps_everyones_external_id(proxy, sandbox):
+    """members/all records carry `id` = the Klaviyo profile id; sent back in `profiles`, it
+    must not become anyone's `$id` (issue 11 item 1)."""
+    vip = demo_list(sandbox, "VIP Customers")
+    copy_to = demo_list(sandbox, "Newsletter")
+    profiles = account(sandbox).profiles
+    ada = profiles.find("email", "ada.lovelace@example.com")
+    profiles.set_identifier(ada, "external_id", "crm-ada")
+    profiles_before = len(profiles)
+    records = (await (await v2(proxy, "GET", f"/api/v2/group/{vip.id}/members/all")).json())["records"]
+    assert any(record["id"] == ada.id for record in records)
+    response = await v2(proxy, "POST", f"/api/v2/list/{copy_to.id}/members", {"profiles": records})
+    assert response.status == 200
+    assert ada.external_id == "crm-ada" and "id" not in ada.properties
+    assert len(profiles) == profiles_before
+    assert all(profiles.get(record["id"]).external_id != record["id"] for record in records)
+
+
+async def test_a_bare_id_that_is_not_the_profiles_own_stays_a_custom_property(proxy, sandbox):
+    newsletter = demo_list(sandbox, "Newsletter")
+    payload = {"profiles": [{"email": "from.elsewhere@example.com", "id": "01HFROMANOTHERACCOUNT"}]}
+    assert (await v2(proxy, "POST", f"/api/v2/list/{newsletter.id}/members", payload)).status == 200
+    created = account(sandbox).profiles.find("email", "from.elsewhere@example.com")
+    assert created.external_id is None and created.properties == {"id": "01HFROMANOTHERACCOUNT"}
+
+
+async def test_entries_about_one_person_are_merged_in_order(proxy, sandbox, contract):
+    """Same email in any case: every entry's properties are written, later values win
+    (issue 11 item 2)."""
+    newsletter = demo_list(sandbox, "Newsletter")
+    payload = {"profiles": [
+        {"email": "Twin@Example.com", "plan": "gold", "$first_name": "Tess"},
+        {"email": "other@example.com"},
+        {"email": "twin@example.COM ", "plan": "silver", "$city": "Leeds"},
+    ]}
+    response = await v2(proxy, "POST", f"/api/v2/list/{newsletter.id}/members", payload)
+    twin = account(sandbox).profiles.find("email", "twin@example.com")
+    assert await response.json() == [
+        {"id": twin.id, "email": "twin@example.com"},
+        {"id": account(sandbox).profiles.find("email", "other@example.com").id, "email": "other@example.com"},
+    ]
+    assert (twin.first_name, twin.properties, twin.location["city"]) == ("Tess", {"plan": "silver"}, "Leeds")
+    imports = [r for r in contract.requests if r.path == "/api/profile-import"]
+    assert len(imports) == 2  # one write per person

@@ -38,7 +38,8 @@ async def person(proxy, person_id: str) -> dict:
 
 async def test_a_person_has_every_standard_key_and_its_custom_properties(proxy, ada):
     body = await person(proxy, ada.id)
-    assert list(body) == [*STANDARD_KEYS, *ada.properties]
+    when_set = [key for key, value in (("$image", ada.image), ("$locale", ada.locale)) if value]
+    assert list(body) == [*STANDARD_KEYS, *when_set, *ada.properties]
     assert (body["object"], body["id"]) == ("person", ada.id)
     assert body["$email"] == body["email"] == ada.email
     assert body["$first_name"] == body["first_name"] == ada.first_name
@@ -161,3 +162,13 @@ async def test_exchange_failures_are_v2_errors(proxy, body, status):
     response = await proxy.post("/api/v2/people/exchange", json={"api_key": PRIVATE_KEY, **body})
     assert response.status == status
     assert list(await response.json()) == ["detail"]
+
+
+async def test_image_and_locale_written_by_put_show_on_the_person(proxy, ada):
+    params = {"api_key": PRIVATE_KEY, "$image": "https://example.com/ada.png", "$locale": "en-GB"}
+    body = await (await proxy.put(f"/api/v1/person/{ada.id}", params=params)).json()
+    assert (body["$image"], body["$locale"]) == ("https://example.com/ada.png", "en-GB")
+    assert (ada.image, ada.locale) == ("https://example.com/ada.png", "en-GB")
+    assert list(body)[:23] == STANDARD_KEYS and "$locale" not in ada.properties
+    again = await person(proxy, ada.id)
+    assert (again["$image"], again["$locale"]) == ("https://example.com/ada.png", "en-GB")

@@ -68,10 +68,21 @@ async def test_a_plain_json_body_is_accepted(proxy, new_api):
 
 
 async def test_bursts_in_the_same_second_are_not_merged(proxy, new_api):
-    payload = track_payload(email="burst@example.com", time=1650024000)
-    for _ in range(3):
+    for item in ("book", "pen", "ink"):
+        payload = track_payload(email="burst@example.com", time=1650024000, properties={"item": item})
         await assert_one(await proxy.get("/api/track", params={"data": b64(payload)}))
     assert len(await events_of(new_api, "burst@example.com", "Harness Event")) == 3
+
+
+async def test_a_retried_payload_without_event_id_is_one_event(proxy, new_api):
+    """A client retrying after an ambiguous failure sends the same payload again: with its
+    own `time` it is the same event whenever it is resent (legacy de-duplication defaulted
+    to the event time). Without a `time` the receipt second stands in, which a retry only
+    shares by chance, so that case is pinned where the clock is fixed (tests/unit)."""
+    payload = track_payload(email="retry.no.id@example.com", time=1650024000)
+    for _ in range(2):
+        await assert_one(await proxy.get("/api/track", params={"data": b64(payload)}))
+    assert len(await events_of(new_api, "retry.no.id@example.com", "Harness Event")) == 1
 
 
 async def test_track_once_is_recorded_once(proxy, new_api):
@@ -120,6 +131,94 @@ async def test_identify_get_and_post_update_the_profile(proxy, new_api):
     (profile,) = (await new_api("/api/profiles", filter='equals(email,"identify@example.com")'))["data"]
     assert profile["attributes"]["first_name"] == "Harness"
     assert profile["attributes"]["properties"]["plan"] == "platinum"
+
+
+@pytest.mark.parametrize(
+    ("changes", "moved_to", "kept"),
+    [
+        ({"properties": {"item": "book", "$value": "twelve"}}, "unusable_value", "twelve"),
+        ({"properties": {"item": "book", "$value": "NaN"}}, "unusable_value", "NaN"),
+        ({"properties": {"item": "book", "$value": "1e309"}}, "unusable_value", "1e309"),
+        ({"time": 315532799}, "unusable_time", 315532799),  # 1979: Klaviyo takes events after 1990 only
+        ({"time": 4102444800}, "unusable_time", 4102444800),  # 2100: more than a year ahead
+        ({"time": "last tuesday"}, "unusable_time", "last tuesday"),
+    ],
+)
+async def test_one_unusable_event_field_keeps_the_event(proxy, new_api, capsys, changes, moved_to, kept):
+    """Issue 11 item 3 / issue 16 item 8: answered `1`, stored, the value kept as a custom
+    property, a warning naming the field (never the value); never a silent null."""
+    email = "degraded.event@example.com"
+    await assert_one(await proxy.post("/api/track", data={"data": json.dumps(track_payload(email=email, **changes))}))
+    (event,) = await events_of(new_api, email, "Harness Event")
+    properties = event["attributes"]["event_properties"]
+    assert properties[moved_to] == kept and properties["item"] == "book"
+    assert "$value" not in properties
+    warnings = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "unusable_field" in line]
+    assert [(w["field"], w["property"]) for w in warnings] == [("$value" if "value" in moved_to else "time", moved_to)]
+    assert str(kept) not in json.dumps(warnings)
+
+
+@pytest.mark.parametrize(
+    ("customer", "field"),
+    [
+        ({"$email": "degraded.phone@example.com", "$phone_number": "(555) 010-0100"}, "phone_number"),
+        ({"$email": "not an email", "$id": "crm-degraded"}, "email"),
+    ],
+)
+async def test_an_unusable_identifier_beside_a_usable_one_keeps_the_event(proxy, sandbox, customer, field):
+    payload = {"token": PUBLIC_KEY, "event": "Harness Event", "customer_properties": customer, "properties": {}}
+    await assert_one(await proxy.get("/api/track", params={"data": b64(payload)}))
+    account = sandbox.account(PUBLIC_KEY)
+    profile = account.profiles.find("email", customer["$email"]) or account.profiles.find("external_id", "crm-degraded")
+    assert getattr(profile, field) is None
+    assert profile.properties["unusable_" + field] == customer["$" + field]
+    assert any(event.profile_id == profile.id for event in account.events)
+
+
+async def test_identify_keeps_the_profile_when_the_phone_is_unusable(proxy, new_api):
+    properties = {"$email": "degraded.identify@example.com", "$phone_number": "555-0100", "plan": "gold"}
+    await assert_one(await proxy.get("/api/identify", params={"data": b64({"token": PUBLIC_KEY, "properties": properties})}))
+    (profile,) = (await new_api("/api/profiles", filter='equals(email,"degraded.identify@example.com")'))["data"]
+    assert profile["attributes"]["phone_number"] is None
+    assert profile["attributes"]["properties"] == {"plan": "gold", "unusable_phone_number": "555-0100"}
+
+
+async def test_exchange_id_identifies_track_and_identify(proxy, sandbox):
+    """Issue 11 item 4: `$exchange_id` (the `_kx` of Klaviyo links) is an identifier."""
+    account = sandbox.account(PUBLIC_KEY)
+    known = next(profile for profile in account.profiles if profile.kx)
+    track = {"token": PUBLIC_KEY, "event": "Clicked Link", "customer_properties": {"$exchange_id": known.kx}, "properties": {}}
+    await assert_one(await proxy.get("/api/track", params={"data": b64(track)}))
+    assert any(e.profile_id == known.id and account.metrics.get(e.metric_id).name == "Clicked Link" for e in account.events)
+    identify = {"token": PUBLIC_KEY, "$exchange_id": known.kx, "properties": {"came_back": True}}
+    await assert_one(await proxy.get("/api/identify", params={"data": b64(identify)}))
+    assert known.properties["came_back"] is True
+
+
+async def test_integers_past_64_bits_are_kept_exactly(proxy, new_api):
+    """Issue 11 item 5: never rounded to a float; forwarded as the string of its digits."""
+    digits = "123456789012345678901234567890"
+    raw = '{"token": "%s", "event": "Harness Event", "customer_properties": {"$email": "big.int@example.com", "account": %s},' \
+          ' "properties": {"order_id": %s, "$value": %s, "small": 18446744073709551615}}' % (PUBLIC_KEY, digits, digits, digits)
+    await assert_one(await proxy.post("/api/track", data={"data": raw}))
+    (event,) = await events_of(new_api, "big.int@example.com", "Harness Event")
+    properties = event["attributes"]["event_properties"]
+    assert properties["order_id"] == digits and properties["unusable_value"] == digits
+    assert properties["small"] == 18446744073709551615
+    (profile,) = (await new_api("/api/profiles", filter='equals(email,"big.int@example.com")'))["data"]
+    assert profile["attributes"]["properties"]["account"] == digits
+
+
+async def test_email_case_and_blanks_name_one_person_everywhere(proxy, new_api):
+    """Issue 11 item 10: written as ` Mixed.Case@Example.com `, found as mixed.case@example.com."""
+    payload = track_payload(email=" Mixed.Case@Example.COM ")
+    await assert_one(await proxy.get("/api/track", params={"data": b64(payload)}))
+    identify = {"token": PUBLIC_KEY, "properties": {"email": "MIXED.case@example.com", "plan": "gold"}}
+    await assert_one(await proxy.get("/api/identify", params={"data": b64(identify)}))
+    (profile,) = (await new_api("/api/profiles", filter='equals(email,"mixed.case@example.com")'))["data"]
+    assert profile["attributes"]["properties"] == {"plan": "gold"}
+    found = await proxy.get("/api/v2/people/search", params={"api_key": PRIVATE_KEY, "email": "Mixed.Case@EXAMPLE.com"})
+    assert await found.json() == {"id": profile["id"]}
 
 
 async def test_identify_without_identifier_answers_zero(proxy):

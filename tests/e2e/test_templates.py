@@ -156,8 +156,9 @@ async def test_send_with_the_opt_in_queues_a_beta_preview_send(make_proxy, sandb
     proxy = await make_proxy(beta_template_send=True)
     template = demo_template(sandbox, "Welcome")
     queued = await ok(await proxy.post(f"/api/v1/email-template/{template.id}/send", params=KEY, data={**SEND_FORM, "to": to}))
-    assert queued == {"object": "email-template", "id": template.id, "name": None, "data": {"status": "queued"}}
-    (request,) = contract.requests
+    assert queued == {"object": "email-template", "id": template.id, "name": "Welcome", "data": {"status": "queued"}}
+    read, request = contract.requests
+    assert (read.path, read.header("revision")) == (f"/api/templates/{template.id}", PINNED_REVISION)
     assert (request.path, request.header("revision")) == ("/api/template-preview-send-jobs", BETA_REVISION)
     (account,) = sandbox.accounts
     (sent,) = account.templates.preview_sends

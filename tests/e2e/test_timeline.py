@@ -89,3 +89,43 @@ async def test_hostile_ids_never_reach_upstream(proxy, contract, metric_id):
     assert response.status == 404
     assert await response.json() == {"status": 404, "message": "The requested resource does not exist."}
     assert contract.requests == []
+
+
+@pytest.mark.parametrize("sort", ["asc", "desc"])
+async def test_next_leads_with_the_unix_time_of_the_next_event(proxy, sort):
+    """Legacy data libraries read the time before the dash to decide when to stop paging."""
+    since = "1" if sort == "asc" else "9999999999"
+    query = {"api_key": PRIVATE_KEY, "since": since, "sort": sort, "count": "5"}
+    pages = []
+    for _ in range(4):
+        body = await (await proxy.get("/api/v1/metrics/timeline", params=query)).json()
+        pages.append(body)
+        query["since"] = body["next"]
+    for page, following in zip(pages, pages[1:]):
+        leading, dash, _ = page["next"].partition("-")
+        assert dash and int(leading) == following["data"][0]["timestamp"]
+
+
+@pytest.mark.parametrize("since", ["1400656845-ABCDEFG", "e45ab680-5bb1-11e9-8001-a0dcc2d8d5f1"])
+async def test_legacy_token_forms_resume_from_their_time(proxy, since):
+    response = await proxy.get("/api/v1/metrics/timeline", params={"api_key": PRIVATE_KEY, "since": since, "sort": "asc"})
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert body["data"] and all(event["timestamp"] >= 1400656845 for event in body["data"])
+
+
+@pytest.mark.parametrize("since", ["inf", "1e309", "1e30", "nan", "2f1e6f3c-9f7a-4a4e-9d7e-3c2b1a0f9e8d"])
+async def test_junk_since_is_a_legacy_400_never_a_500(proxy, since):
+    response = await proxy.get("/api/v1/metrics/timeline", params={"api_key": PRIVATE_KEY, "since": since})
+    assert response.status == 400
+    assert (await response.json())["message"].startswith("Invalid value for since")
+
+
+async def test_every_event_carries_an_event_id(proxy):
+    events = await walk(proxy, "/api/v1/metrics/timeline", since="1", sort="asc", count="100")
+    assert all(event["event_properties"].get("$event_id") for event in events)
+    # Events tracked without one carry their own unique id, the same on every read.
+    without = [event for event in events if event["event_properties"]["$event_id"] == event["id"]]
+    assert without
+    again = await walk(proxy, "/api/v1/metrics/timeline", since="1", sort="asc", count="100")
+    assert [e["event_properties"]["$event_id"] for e in again] == [e["event_properties"]["$event_id"] for e in events]

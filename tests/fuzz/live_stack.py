@@ -19,10 +19,10 @@ from aiohttp import web
 
 from proxy.app import create_app
 from proxy.config import Settings
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.openapi.contract import ContractTransport
 from proxy.openapi.spec import Spec
 from proxy.sandbox import SandboxTransport, build_app, demo_sandbox
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 # Rate limits and retries are tested elsewhere (tests/production); here they would only
 # turn generated bursts into waits.

@@ -78,8 +78,10 @@ def assert_times(shaped: dict[str, Any], pattern: re.Pattern[str], *names: str) 
 
 
 def assert_person(person: dict[str, Any], profile: dict[str, Any]) -> None:
-    properties = (profile.get("attributes") or {}).get("properties") or {}
-    assert set(person) == PERSON_KEYS | set(properties)
+    attributes = profile.get("attributes") or {}
+    properties = attributes.get("properties") or {}
+    when_set = {key for key, name in (("$image", "image"), ("$locale", "locale")) if attributes.get(name)}
+    assert set(person) == PERSON_KEYS | when_set | set(properties)
     assert person["object"] == "person" and person["id"] == profile["id"]
     assert_times(person, LEGACY_DATETIME, "created", "updated")
 

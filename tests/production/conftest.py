@@ -63,6 +63,12 @@ def redis_server(tmp_path_factory) -> str:
     process.wait(10)
 
 
+@pytest.fixture(scope="session")
+def redis_binary() -> str:
+    """For tests that run (and stop, and restart) a Redis server of their own."""
+    return redis_server_binary()
+
+
 def redis_server_binary() -> str:
     binary = shutil.which("redis-server")
     if binary is not None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.transport import Transport
 from proxy.staging.usage import MemoryUsage
 from proxy.state.memory import MemoryValues
 from proxy.state.store import State
 from proxy.upstream.budget import LocalBudget
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
-from proxy.upstream.transport import Transport
 
 # The start of a UTC day, so 1 s, 60 s and 24 h windows all begin here.
 MIDNIGHT = 1_700_006_400.0

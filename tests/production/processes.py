@@ -16,9 +16,9 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.sandbox.app import build_app
 from proxy.sandbox.seed import DEMO_PUBLIC_KEY, demo_sandbox
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,6 +59,7 @@ class Upstream:
 
     def numbers(self, mark: str) -> list[int]:
         (account,) = self.sandbox.accounts
+        account.jobs.run_due(self.sandbox.clock())  # what any read would do first: accepted jobs run
         return [e.event_properties["n"] for e in account.events if e.event_properties.get("run") == mark]
 
 

@@ -8,6 +8,8 @@ import pytest
 from doubles import Scripted, answers
 
 from proxy.config import Settings
+from proxy.newapi.errors import UpstreamUnreachable
+from proxy.newapi.messages import UpstreamResponse
 from proxy.openapi.validate import validate_request
 from proxy.revision import PINNED_REVISION
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
@@ -17,8 +19,6 @@ from proxy.spool.service import credentials_for
 from proxy.spool.sqlite import SQLiteSpool
 from proxy.spool.worker import DeliveryWorker, WorkerSettings
 from proxy.upstream.client import UpstreamClient, build_request
-from proxy.upstream.errors import UpstreamUnreachable
-from proxy.upstream.messages import UpstreamResponse
 from proxy.upstream.tiers import load_tiers, tiers_path
 
 TIERS = load_tiers(tiers_path(Settings().mappings_dir))
@@ -37,8 +37,8 @@ def event(n: int, email: str | None = None) -> Accepted:
     return Accepted(EVENT, DEMO_PUBLIC_KEY, orjson.dumps(body), NOW)
 
 
-def profile(n: int) -> Accepted:
-    body = {"data": {"type": "profile", "attributes": {"email": f"p{n}@example.com", "properties": {"n": n}}}}
+def profile(n: int, email: str | None = None) -> Accepted:
+    body = {"data": {"type": "profile", "attributes": {"email": email or f"p{n}@example.com", "properties": {"n": n}}}}
     return Accepted(PROFILE, DEMO_PUBLIC_KEY, orjson.dumps(body), NOW)
 
 
@@ -100,6 +100,14 @@ async def deliver_all(spool, worker, items) -> None:
     await worker.deliver(await spool.claim(10_000, NOW, NOW))
 
 
+async def after_jobs(sandbox) -> None:
+    """Past the sandbox's job delay, the next request finds its queued jobs done (as a
+    client that waits on Klaviyo would)."""
+    (account,) = sandbox.accounts
+    await asyncio.sleep(account.jobs.delay)
+    account.jobs.run_due(sandbox.clock())
+
+
 def unique_ids(sandbox) -> list[str]:
     (account,) = sandbox.accounts
     return sorted(e.unique_id for e in account.events if e.unique_id.startswith("u-"))
@@ -108,6 +116,7 @@ def unique_ids(sandbox) -> list[str]:
 async def test_a_private_run_goes_out_as_one_bulk_call(spool, upstream, sandbox):
     await deliver_all(spool, worker_for(spool, upstream, private_key=DEMO_PRIVATE_KEY), [event(n) for n in range(30)])
     assert upstream.paths() == ["/api/event-bulk-create-jobs"] and upstream.statuses() == [202]
+    await after_jobs(sandbox)
     assert unique_ids(sandbox) == sorted(f"u-{n}" for n in range(30))
     assert (await spool.status(NOW)).pending == 0
 
@@ -115,7 +124,9 @@ async def test_a_private_run_goes_out_as_one_bulk_call(spool, upstream, sandbox)
 async def test_a_mapped_token_is_delivered_with_its_key(spool, upstream, sandbox):
     worker = worker_for(spool, upstream, token_keys={DEMO_PUBLIC_KEY: DEMO_PRIVATE_KEY})
     await deliver_all(spool, worker, [profile(n) for n in range(6)])
-    assert upstream.paths() == ["/api/profile-bulk-import-jobs"]
+    (submitted, *polls) = upstream.paths()
+    assert submitted == "/api/profile-bulk-import-jobs" and polls
+    assert all(path.startswith("/api/profile-bulk-import-jobs/01") for path in polls)  # reads of the job
     (account,) = sandbox.accounts
     assert account.profiles.find("email", "p5@example.com").properties == {"n": 5}
 
@@ -134,6 +145,87 @@ async def test_a_refused_bulk_call_is_split_so_only_the_bad_write_is_buried(spoo
     status = await spool.status(NOW)
     assert (status.pending, status.dead) == (0, 1)
     assert status.dead_reasons[0][0].startswith("400 invalid: Invalid email address")
+
+
+async def test_imported_identifies_are_done_only_when_the_job_is_and_refusals_are_buried(spool, upstream, sandbox):
+    """Issue 11 item 6: the 202 only queues the job; the spool holds every write until the
+    job is complete, then buries exactly the profile the job refused."""
+    items = [profile(n) for n in range(5)] + [profile(5, email="not-an-email")] + [profile(n) for n in range(6, 9)]
+    for item in items:
+        await spool.accept(item)
+    worker = worker_for(spool, upstream, private_key=DEMO_PRIVATE_KEY)
+    delivering = asyncio.create_task(worker.deliver(await spool.claim(10_000, NOW, NOW)))
+    await asyncio.sleep(0.1)  # the job is accepted, not yet run
+    assert upstream.paths() == ["/api/profile-bulk-import-jobs"]
+    assert (await spool.status(NOW)).pending == 9
+    await delivering
+    status = await spool.status(NOW)
+    assert (status.pending, status.dead) == (0, 1)
+    assert status.dead_reasons[0][0].startswith("import-error invalid: Invalid email address")
+    assert [path for path in upstream.paths() if path.endswith("/import-errors")]
+    (account,) = sandbox.accounts
+    assert {n for n in range(9) if account.profiles.find("email", f"p{n}@example.com")} == set(range(9)) - {5}
+    await spool.retry_dead()
+    (dead,) = await spool.claim(10, NOW, NOW)
+    assert orjson.loads(dead.item.body)["data"]["attributes"]["properties"] == {"n": 5}
+
+
+class ImportDouble:
+    """Klaviyo's bulk import as far as the worker sees it: a job that completes with one
+    failure, import errors as scripted, and single upserts refusing one address."""
+
+    def __init__(self, errors: list[dict]) -> None:
+        self.errors = errors
+        self.requests: list = []
+
+    async def send(self, request):
+        self.requests.append(request)
+        if request.method == "POST" and request.path == "/api/profile-bulk-import-jobs":
+            return json_answer(202, {"data": {"type": "profile-bulk-import-job", "id": "J1", "attributes": {"status": "queued"}}})
+        if request.path == "/api/profile-bulk-import-jobs/J1":
+            return json_answer(200, {"data": {"type": "profile-bulk-import-job", "id": "J1", "attributes": {"status": "complete", "failed_count": 1}}})
+        if request.path.endswith("/import-errors"):
+            return json_answer(200, {"data": self.errors, "links": {}})
+        email = orjson.loads(request.body)["data"]["attributes"]["email"]
+        if email == "p1@example.com":
+            return json_answer(400, {"errors": [{"code": "invalid", "title": "Invalid input", "detail": "refused"}]})
+        return json_answer(200, {"data": {"type": "profile", "id": "P", "attributes": {}}})
+
+    async def aclose(self) -> None:
+        pass
+
+
+def json_answer(status: int, document: dict) -> UpstreamResponse:
+    return UpstreamResponse(status, {"Content-Type": "application/vnd.api+json"}, orjson.dumps(document))
+
+
+@pytest.mark.parametrize(
+    ("errors", "singles"),
+    [
+        ([{"type": "import-error", "id": "e", "attributes": {"code": "invalid", "title": "t", "detail": "d",
+          "source": {"pointer": "/data/attributes/profiles/data/1/attributes/email"}}}], 0),
+        ([{"type": "import-error", "id": "e", "attributes": {"code": "invalid", "title": "t", "detail": "d", "source": {},
+          "original_payload": {"type": "profile", "attributes": {"email": "p1@example.com", "properties": {"n": 1}}}}}], 0),
+        ([{"type": "import-error", "id": "e", "attributes": {"code": "invalid", "title": "t", "detail": "d", "source": {}}}], 6),
+    ],
+    ids=["by pointer", "by original payload", "unattributable: each write alone"],
+)
+async def test_import_errors_settle_exactly_the_refused_write(spool, errors, singles):
+    double = ImportDouble(errors)
+    await deliver_all(spool, worker_for(spool, double, private_key=DEMO_PRIVATE_KEY), [profile(n) for n in range(6)])
+    status = await spool.status(NOW)
+    assert (status.pending, status.dead) == (0, 1)
+    assert sum(1 for r in double.requests if r.path == "/api/profile-import") == singles
+
+
+async def test_an_import_job_that_never_finishes_gives_the_writes_back(spool, monkeypatch):
+    monkeypatch.setattr("proxy.spool.import_jobs.PATIENCE", 1.0)
+    queued = json_answer(202, {"data": {"type": "profile-bulk-import-job", "id": "J1", "attributes": {"status": "queued"}}})
+    processing = json_answer(200, {"data": {"type": "profile-bulk-import-job", "id": "J1", "attributes": {"status": "processing"}}})
+    await deliver_all(spool, worker_for(spool, Scripted([queued, processing]), private_key=DEMO_PRIVATE_KEY), [profile(n) for n in range(6)])
+    status = await spool.status(NOW)
+    assert (status.pending, status.dead) == (6, 0)
+    assert await spool.claim(10, NOW, NOW) == []  # back in line after a pause, not lost
 
 
 async def test_a_429_puts_the_writes_back_until_retry_after(spool):

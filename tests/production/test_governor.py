@@ -10,10 +10,10 @@ from proxy.config import Settings
 from proxy.openapi.spec import RateLimit
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY
 from proxy.upstream.budget import Feedback, LocalBudget
-from proxy.upstream.errors import UpstreamThrottled
+from proxy.newapi.errors import UpstreamThrottled
 from proxy.upstream.accounts import Accounts
 from proxy.upstream.governor import GovernedTransport
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.tiers import load_tiers, tiers_path
 
 TIERS = load_tiers(tiers_path(Settings().mappings_dir))

@@ -9,10 +9,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from proxy.app import create_app
 from proxy.config import Settings
+from proxy.newapi.errors import UpstreamUnreachable
+from proxy.newapi.messages import UpstreamResponse
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
 from proxy.upstream import observed
-from proxy.upstream.errors import UpstreamUnreachable
-from proxy.upstream.messages import UpstreamResponse
 
 
 async def scrape(proxy) -> dict[tuple[str, tuple], float]:

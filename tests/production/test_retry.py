@@ -5,8 +5,8 @@ import orjson
 import pytest
 from doubles import FakeTime, Scripted, answers
 
-from proxy.upstream.errors import UpstreamTimeout, UpstreamUnreachable
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.errors import UpstreamTimeout, UpstreamUnreachable
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.retry import RetryingTransport, replayable
 
 

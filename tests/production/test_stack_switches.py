@@ -1,9 +1,9 @@
 import asyncio
 
 from proxy.config import Settings
+from proxy.newapi.errors import UpstreamThrottled
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.budget import LocalBudget
-from proxy.upstream.errors import UpstreamThrottled
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.stack import build_stack
 
 METRICS = UpstreamRequest("GET", "/api/metrics", (), {"Authorization": "Klaviyo-API-Key pk_one", "revision": "2026-07-15"})

@@ -8,8 +8,8 @@ import pytest
 from proxy.cli import main
 from proxy.config import Settings
 from proxy.coverage import check_report
+from proxy.newapi.messages import UpstreamRequest
 from proxy.openapi.spec import RateLimit
-from proxy.upstream.messages import UpstreamRequest
 from proxy.upstream.tiers import TiersError, load_tiers, render_tiers, stale_tiers, tiers_path, write_tiers
 
 MAPPINGS = Settings().mappings_dir

@@ -11,17 +11,15 @@ from typing import Any
 
 import orjson
 import pytest
-from sandbox_helpers import next_params
+from sandbox_helpers import ACME_PRIVATE_KEY, ACME_PUBLIC_KEY, next_params
 
+from proxy.newapi.messages import UpstreamRequest
 from proxy.openapi.spec import Spec, pinned_spec
 from proxy.openapi.validate import validate_response
 from proxy.revision import PINNED_REVISION
 from proxy.sandbox import Account, Sandbox, SandboxTransport
 from proxy.sandbox.ids import IdFactory
-from proxy.upstream.messages import UpstreamRequest
 
-ACME_PRIVATE_KEY = "pk_acme" + "A1b2C3d4E5" * 3
-ACME_PUBLIC_KEY = "AcmeCo"
 OTHER_PRIVATE_KEY = "pk_other" + "Z9y8X7w6V5" * 2 + "u4T3s2R1Q"
 OTHER_PUBLIC_KEY = "OthrCo"
 # Midnight UTC, so the 1 s, 60 s and 24 h windows all start here.

@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+# The second seeded account the sandbox tests use beside the demo one.
+ACME_PRIVATE_KEY = "pk_acme" + "A1b2C3d4E5" * 3
+ACME_PUBLIC_KEY = "AcmeCo"
+
 
 def event_body(email: str = "ada@example.com", metric: str = "Placed Order", **attributes: Any) -> dict[str, Any]:
     """An EventCreateQueryV2 document; keyword arguments become event attributes."""
@@ -31,3 +35,12 @@ def next_params(document: dict[str, Any]) -> dict[str, str] | None:
     """The query of `links.next`, or None on the last page."""
     url = document["links"].get("next")
     return dict(parse_qsl(urlsplit(url).query)) if url else None
+
+
+async def after_jobs(api: Any) -> None:
+    """Let the jobs the sandbox has queued run, as they would for a client that waits on
+    Klaviyo: time passes beyond the job delay, then the client makes its next request."""
+    sandbox = api.transport.sandbox
+    sandbox.clock.advance(sandbox.account(api.public_key).jobs.delay)
+    answer = await api.get("/api/lists")
+    assert answer.status == 200, answer.json

@@ -1,9 +1,10 @@
 """Bulk jobs: events recorded as POST /api/events records them (same de-duplication),
-refused whole before anything is stored; profiles upserted in order, refusals counted."""
+refused whole before anything is stored; profiles upserted in order, refusals counted and
+readable as import errors. Both run after their 202, as Klaviyo's do."""
 
 from __future__ import annotations
 
-from sandbox_helpers import event_body, profile_body
+from sandbox_helpers import after_jobs, event_body, profile_body
 
 
 def bulk(*entries) -> dict:
@@ -37,6 +38,8 @@ async def test_bulk_events_land_like_single_ones(api, acme):
         entry("grace@example.com", event("o-3")),
     ))
     assert (answer.status, answer.body) == (202, b"")
+    assert len(acme.events) == 0  # not inside the response
+    await after_jobs(api)
     assert unique_ids(acme) == ["o-1", "o-2", "o-3"]
     assert sorted(p.email for p in acme.profiles) == ["ada@example.com", "grace@example.com"]
     first = next(e for e in acme.events if e.unique_id == "o-1")
@@ -49,6 +52,7 @@ async def test_unique_ids_dedupe_across_single_and_bulk_calls(api, acme):
         entry("ada@example.com", event("o-1"), event("o-2"), event("o-2")),
     ))
     assert answer.status == 202
+    await after_jobs(api)
     assert unique_ids(acme) == ["o-1", "o-2"]
 
 
@@ -86,15 +90,34 @@ async def test_profile_import_upserts_in_order_and_counts_refusals(api, acme):
     assert answer.status == 202
     job = answer.data
     assert job["type"] == "profile-bulk-import-job"
-    assert {k: job["attributes"][k] for k in ("status", "total_count", "completed_count", "failed_count")} == {
-        "status": "complete", "total_count": 4, "completed_count": 3, "failed_count": 1,
+    counts = ("status", "total_count", "completed_count", "failed_count", "completed_at")
+    assert {k: job["attributes"][k] for k in counts} == {
+        "status": "queued", "total_count": 4, "completed_count": 0, "failed_count": 0, "completed_at": None,
     }
+    assert acme.profiles.find("email", "grace@example.com") is None  # nothing imported inside the response
+    await after_jobs(api)
+    done = (await api.get(f"/api/profile-bulk-import-jobs/{job['id']}")).data["attributes"]
+    assert {k: done[k] for k in counts[:4]} == {"status": "complete", "total_count": 4, "completed_count": 3, "failed_count": 1}
+    assert done["completed_at"] is not None
     ada = acme.profiles.find("email", "ada@example.com")
     grace = acme.profiles.find("email", "grace@example.com")
     assert (ada.first_name, ada.last_name, grace.first_name) == ("Ada", "Lovelace", "Grace")
     assert len(acme.profiles) == 2
-    again = await api.get(f"/api/profile-bulk-import-jobs/{job['id']}")
-    assert again.status == 200 and again.data["attributes"] == job["attributes"]
+    (error,) = (await api.get(f"/api/profile-bulk-import-jobs/{job['id']}/import-errors")).data
+    assert error["type"] == "import-error"
+    assert error["attributes"]["source"] == {"pointer": "/data/attributes/profiles/data/2/attributes/phone_number"}
+    assert error["attributes"]["original_payload"] == {"type": "profile", "attributes": {"phone_number": "12345"}}
+    assert error["attributes"]["code"] == "invalid"
+
+
+async def test_import_errors_page_through_every_refusal(api, acme):
+    bad = [{"type": "profile", "attributes": {"email": f"bad{n}"}} for n in range(5)]
+    job = (await api.post("/api/profile-bulk-import-jobs", import_job(*bad))).data
+    await after_jobs(api)
+    first = await api.get(f"/api/profile-bulk-import-jobs/{job['id']}/import-errors", {"page[size]": "3"})
+    assert len(first.data) == 3 and "next" in first.json["links"]
+    rest = await api.walk(f"/api/profile-bulk-import-jobs/{job['id']}/import-errors", {"page[size]": "3"})
+    assert [e["attributes"]["original_payload"]["attributes"]["email"] for e in rest] == [f"bad{n}" for n in range(5)]
 
 
 async def test_profile_import_adds_to_lists_that_exist(api, acme):
@@ -104,6 +127,7 @@ async def test_profile_import_adds_to_lists_that_exist(api, acme):
         {"type": "profile", "attributes": {"email": "ada@example.com"}}, lists=(list_id,)
     ))
     assert answer.status == 202
+    await after_jobs(api)
     assert acme.profiles.find("email", "ada@example.com").id in acme.lists.get(list_id).members
     missing = await api.post("/api/profile-bulk-import-jobs", import_job(
         {"type": "profile", "attributes": {"email": "x@example.com"}}, lists=("NoSuch",)

@@ -161,7 +161,7 @@ async def test_drafts_change_campaign_and_message_fields(api, clock):
     change = {"channel": "email", "content": {"subject": "New subject"}}
     patched = await api.patch(f"/api/campaign-messages/{message['id']}", {"data": {"type": "campaign-message", "id": message["id"], "attributes": {"definition": change}}})
     content = patched.data["attributes"]["definition"]["content"]
-    assert (content["subject"], content["from_email"]) == ("New subject", "shop@example.com"), "content merges"
+    assert (content["subject"], content.get("from_email")) == ("New subject", None), "content is replaced whole"
 
 
 async def test_sending_needs_a_template(api):
@@ -265,3 +265,11 @@ async def test_the_demo_content_reads_back_on_spec(loaded_spec, clock, client_fo
     assert [t["attributes"]["name"] for t in await demo.walk("/api/templates", {"sort": "name"})] == [
         "Abandoned cart", "Monthly newsletter", "Order follow-up", "Welcome",
     ]
+
+
+async def test_an_audiences_object_replaces_both_lists(api, acme):
+    campaign = await create(api)
+    acme.campaigns.get(campaign["id"]).excluded.append(PRO)
+    body = {"data": {"type": "campaign", "id": campaign["id"], "attributes": {"audiences": {"included": [PRO]}}}}
+    updated = (await api.patch(f"/api/campaigns/{campaign['id']}", body)).data["attributes"]
+    assert updated["audiences"] == {"included": [PRO], "excluded": []}

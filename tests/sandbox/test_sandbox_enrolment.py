@@ -3,8 +3,7 @@ its own; a plain sandbox refuses them as Klaviyo does."""
 
 from __future__ import annotations
 
-from conftest import ACME_PRIVATE_KEY, ACME_PUBLIC_KEY
-from sandbox_helpers import profile_body
+from sandbox_helpers import ACME_PRIVATE_KEY, ACME_PUBLIC_KEY, profile_body
 
 from proxy.sandbox import Sandbox
 from proxy.sandbox.enrolment import Enrolment, derived_public_key

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sandbox_helpers import event_body, profile_body
 
+from proxy.sandbox.store import Profile, PushToken
+
 
 async def create(api, **attributes) -> dict:
     answer = await api.post("/api/profiles", profile_body(attributes))
@@ -21,6 +23,13 @@ async def test_create_returns_the_full_profile(api, clock):
     assert attributes["created"] == attributes["updated"] and attributes["created"].endswith("+00:00")
     assert "subscriptions" not in attributes
     assert set(data["relationships"]) == {"lists", "segments", "push-tokens", "conversations"}
+
+
+async def test_emails_are_stored_trimmed_and_lower_cased(api):
+    created = await create(api, email="  Grace.Hopper@Example.COM ")
+    assert created["attributes"]["email"] == "grace.hopper@example.com"
+    updated = await api.post("/api/profile-import", profile_body({"email": "GRACE.HOPPER@example.com", "title": "RADM"}))
+    assert (updated.status, updated.data["id"]) == (200, created["id"])
 
 
 async def test_create_refuses_an_identifier_another_profile_has(api):
@@ -182,7 +191,8 @@ async def test_sorted_cursor_walks(api, people, sort, order):
 @pytest.mark.parametrize(
     ("expression", "expected"),
     [
-        ('equals(email,"A@example.com")', [1]),
+        ('equals(email,"a@example.com")', [1]),
+        ('equals(email,"A@example.com")', []),  # filters compare exactly with the stored (normalised) address
         ("any(email,['a@example.com','b@example.com','nobody@example.com'])", [1, 3]),
         ("equals(phone_number,'+15005550002')", [2]),
         ("equals(external_id,'ext-4')", [4]),
@@ -207,3 +217,15 @@ async def test_kx_filter(api, acme):
 async def test_profiles_page_size_is_bounded(api, people):
     assert len((await api.get("/api/profiles", {"page[size]": "100"})).data) == 5
     assert (await api.get("/api/profiles", {"page[size]": "101"})).status == 400
+
+
+async def test_profiles_include_their_push_tokens(api, acme, clock):
+    profile = Profile("01TOKENED", clock.now, clock.now, email="app@example.com")
+    profile.push_tokens.append(PushToken("01PUSH1", "tok-1", "android", "FCM", clock.now))
+    acme.profiles.add(profile)
+    answer = await api.get("/api/profiles", {"filter": 'equals(id,"01TOKENED")', "include": "push-tokens"})
+    assert answer.status == 200
+    (data,) = answer.data
+    assert data["relationships"]["push-tokens"]["data"] == [{"type": "push-token", "id": "01PUSH1"}]
+    (token,) = answer.json["included"]
+    assert (token["type"], token["attributes"]["token"], token["attributes"]["platform"]) == ("push-token", "tok-1", "android")

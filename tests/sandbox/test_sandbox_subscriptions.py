@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from sandbox_helpers import after_jobs
 
 from proxy.sandbox.groups import DOUBLE_OPT_IN, SINGLE_OPT_IN, MailingList
 from proxy.sandbox.store import Consent, ListSuppression, Profile
@@ -48,11 +49,13 @@ def add_profile(acme, clock):
 async def subscribe(api, *profiles: dict, list_id: str | None = None, **attributes) -> None:
     answer = await api.post("/api/profile-subscription-bulk-create-jobs", job("create", list(profiles), list_id, **attributes))
     assert (answer.status, answer.body) == (202, b""), answer.json
+    await after_jobs(api)
 
 
 async def unsubscribe(api, *profiles: dict, list_id: str | None = None) -> None:
     answer = await api.post("/api/profile-subscription-bulk-delete-jobs", job("delete", list(profiles), list_id))
     assert (answer.status, answer.body) == (202, b""), answer.json
+    await after_jobs(api)
 
 
 async def test_double_opt_in_leaves_the_profile_pending_and_off_the_list(api, acme, add_list):
@@ -78,12 +81,13 @@ async def test_single_opt_in_subscribes_joins_and_lifts_only_some_suppressions(a
 
 async def test_historical_import_skips_double_opt_in_but_needs_a_past_consent_time(api, acme, add_list, clock):
     newsletter = add_list(DOUBLE_OPT_IN)
-    past = datetime.fromtimestamp(clock.now - 3600, timezone.utc).isoformat()
+    consented_at = clock.now - 3600
+    past = datetime.fromtimestamp(consented_at, timezone.utc).isoformat()
     consented = {"email": {"marketing": {"consent": "SUBSCRIBED", "consented_at": past}}}
     await subscribe(api, entry(consented, email="ada@example.com"), list_id=newsletter.id, historical_import=True)
     profile = acme.profiles.find("email", "ada@example.com")
     assert profile.id in newsletter.members
-    assert profile.subscriptions.email_marketing.timestamp == clock.now - 3600
+    assert profile.subscriptions.email_marketing.timestamp == consented_at
     body = job("create", [entry(email="grace@example.com")], newsletter.id, historical_import=True)
     refused = await api.post("/api/profile-subscription-bulk-create-jobs", body)
     assert refused.status == 400 and acme.profiles.find("email", "grace@example.com") is None
@@ -141,6 +145,7 @@ async def test_client_subscription_follows_the_lists_opt_in(api, acme, add_list)
         }
         answer = await api.post("/client/subscriptions", body)
         assert (answer.status, answer.body) == (202, b""), answer.json
+    await after_jobs(api)
     ada, grace = acme.profiles.find("email", "ada@example.com"), acme.profiles.find("email", "grace@example.com")
     assert ada.id in single.members and ada.subscriptions.email_marketing.state == "SUBSCRIBED"
     assert ada.first_name == "F"
@@ -159,3 +164,43 @@ async def test_client_subscription_needs_an_existing_list_and_an_identifier(api,
     assert unknown.error["code"] == "not_found"
     anonymous = await api.post("/client/subscriptions", body("Single", {"first_name": "No identifier"}))
     assert anonymous.error["source"]["pointer"] == "/data/attributes/profile/data/attributes"
+
+
+async def test_a_job_subscribes_nobody_before_its_response_is_out(api, acme, add_list):
+    vip = add_list(SINGLE_OPT_IN)
+    answer = await api.post("/api/profile-subscription-bulk-create-jobs", job("create", [entry(email="ada@example.com")], vip.id))
+    assert answer.status == 202
+    assert acme.profiles.find("email", "ada@example.com") is None and len(vip.members) == 0
+    await after_jobs(api)
+    assert acme.profiles.find("email", "ada@example.com").id in vip.members
+
+
+async def test_an_empty_subscriptions_object_subscribes_nothing(api, add_list, add_profile):
+    vip = add_list(SINGLE_OPT_IN)
+    ada = add_profile("01ADA", "ada@example.com", "+15005550006")
+    await subscribe(api, {"type": "profile", "id": ada.id, "attributes": {"subscriptions": {}}}, list_id=vip.id)
+    assert ada.id not in vip.members
+    assert ada.subscriptions.email_marketing.state == ada.subscriptions.sms_marketing.state == "NEVER_SUBSCRIBED"
+
+
+def client_body(list_id: str, attributes: dict) -> dict:
+    profile = {"data": {"type": "profile", "attributes": attributes}}
+    relationships = {"list": {"data": {"type": "list", "id": list_id}}}
+    return {"data": {"type": "subscription", "attributes": {"profile": profile}, "relationships": relationships}}
+
+
+async def test_a_client_subscription_subscribes_only_the_channels_its_object_names(api, acme, add_list):
+    single = add_list(SINGLE_OPT_IN, "Single")
+    # A phone number beside an empty subscriptions object: the profile is updated, not subscribed.
+    await api.post("/client/subscriptions", client_body(single.id, {"phone_number": "+15005550006", "subscriptions": {}}))
+    email_only = {"email": {"marketing": {"consent": "SUBSCRIBED"}}}
+    await api.post(
+        "/client/subscriptions",
+        client_body(single.id, {"email": "ada@example.com", "phone_number": "+15005550007", "subscriptions": email_only}),
+    )
+    await after_jobs(api)
+    phone = acme.profiles.find("phone_number", "+15005550006")
+    assert phone.subscriptions.sms_marketing.state == "NEVER_SUBSCRIBED" and phone.id not in single.members
+    ada = acme.profiles.find("email", "ada@example.com")
+    assert ada.subscriptions.email_marketing.state == "SUBSCRIBED"
+    assert ada.subscriptions.sms_marketing.state == "NEVER_SUBSCRIBED"

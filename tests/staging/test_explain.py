@@ -46,7 +46,7 @@ async def test_every_mapped_route_explains_without_leaking_the_key(entry, spec, 
 async def test_text_form_is_readable(spec):
     explanation = await explain(ENTRIES, Settings(), spec, "GET", f"/api/v1/metric/ABC/timeline?api_key={DEMO_PRIVATE_KEY}&count=10")
     text = RENDERERS["text"](explanation)
-    assert 'GET https://a.klaviyo.com/api/events?include=metric,profile&filter=equals(metric_id,"ABC")&sort=-timestamp&page[size]=10' in text
+    assert 'GET https://a.klaviyo.com/api/events?include=metric,profile&filter=equals(metric_id,"ABC")&sort=-timestamp&page[size]=11' in text  # one more: the next event's time
     assert "revision: 2026-07-15" in text
     assert "Authorization: Klaviyo-API-Key $KLAVIYO_PRIVATE_KEY" in text
 
@@ -85,3 +85,42 @@ async def test_explain_endpoint(proxy, contract):
     assert contract.requests == [], "explain sends nothing upstream"
     bad = await proxy.post("/__proxy/explain", data=b"nope")
     assert bad.status == 400
+
+
+async def test_explain_states_what_an_answer_rests_on(proxy):
+    """The entry's note: a v2 subscribe answer is a prediction; public identify cannot change identifiers."""
+    subscribe = await proxy.post("/__proxy/explain", json={"request": "POST /api/v2/list/LstAbc/subscribe", "format": "text"})
+    assert "prediction" in await subscribe.text()
+    identify = await proxy.post("/__proxy/explain", json={"request": "GET /api/identify?data=e30=", "format": "text"})
+    assert "cannot change" in await identify.text()
+
+
+TRACK = 'data={"token": "DemoPk", "event": "Explained", "customer_properties": {"$email": "a@b.c"}}'
+IDENTIFY = 'data={"token": "DemoPk", "properties": {"$email": "a@b.c", "plan": "gold"}}'
+
+
+@pytest.mark.parametrize("delivery", ["sync", "spool"])
+@pytest.mark.parametrize(("route", "data", "planned"), [
+    ("/api/track", TRACK, "POST /client/events"),
+    ("/api/identify", IDENTIFY, "POST /client/profiles"),
+])  # fmt: skip
+async def test_explaining_a_write_plans_it_and_writes_nothing_in_any_delivery(
+    make_proxy, contract, tmp_path, delivery, route, data, planned
+):
+    import time
+
+    from proxy.app import SPOOL
+
+    proxy = await make_proxy(delivery=delivery, spool_path=tmp_path / "spool.sqlite3")
+    response = await proxy.post("/__proxy/explain", json={"request": f"POST {route}", "data": data, "format": "json"})
+    assert response.status == 200, await response.text()
+    calls = (await response.json())["calls"]
+    assert [f"{call['method']} {call['url'].split('a.klaviyo.com')[1].split('?')[0]}" for call in calls] == [planned]
+    assert contract.requests == [], "explain sent nothing upstream"
+    if delivery == "spool":
+        spool = proxy.app[SPOOL].spool
+        assert (await spool.status(time.time())).pending == 0, "explain stored nothing in the spool"
+        # The same request served for real is spooled: the spool was there to be written.
+        served = await proxy.post(route, data=data.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert await served.text() == "1"
+        assert (await spool.status(time.time())).pending == 1

@@ -1,4 +1,6 @@
 import base64
+
+import pytest
 import json
 from pathlib import Path
 
@@ -40,8 +42,28 @@ async def test_dashboard_lists_routes_with_their_replacements(proxy):
     html = await response.text()
     assert "<code>GET /api/v1/metrics</code>" in html
     assert 'href="https://developers.klaviyo.com/en/reference/get_metrics"' in html
-    assert "Call `GET /api/metrics` instead" in html
+    assert "Call <code>GET /api/metrics</code> instead" in html and "`" not in html  # code rendered as code
+    assert 'href="/__proxy/migration#route-get-api-v1-metrics"' in html
+    assert f'<option value="{fingerprint(DEMO_PRIVATE_KEY)}"' in html and "<svg class=\"mix\"" in html
     assert DEMO_PRIVATE_KEY not in html
+    other = await (await proxy.get("/__proxy/", params={"key": "key:0000000000"})).text()
+    assert "<code>GET /api/v1/metrics</code>" not in other.split("Mapped but not used")[0]
+
+
+async def test_dashboard_stays_small_and_fast_under_20000_keys(proxy):
+    """A key flood must not make the dashboard render per key (hardening issue, item 4)."""
+    import time
+
+    from proxy.staging.admin import STAGING
+
+    inventory = proxy.server.app[STAGING].inventory
+    for number in range(20_000):
+        inventory.record("GET /api/v1/metrics", f"pk_flood{number:06d}", 200, ["GET /api/metrics"], 1.0)
+    started = time.perf_counter()
+    response = await proxy.get("/__proxy/")
+    html = await response.text()
+    assert response.status == 200 and time.perf_counter() - started < 0.3
+    assert len(html) < 200_000 and html.count("<option value=") <= 21  # "all keys" and the 20 busiest
 
 
 async def test_deprecation_headers_on_translated_responses(make_proxy):
@@ -104,3 +126,47 @@ def test_readme_coverage_table_is_current():
     current = text.split("<!-- coverage:start -->\n", 1)[1].split("\n<!-- coverage:end -->", 1)[0]
     expected = coverage_markdown(load_table(Settings().mappings_dir), load_chart())
     assert current == expected, "README coverage table is stale: run `klaviyo-legacy-proxy check --format markdown`"
+
+
+def test_route_activity_keeps_a_bounded_day_of_half_hours():
+    from proxy.staging.activity import BUCKET_SECONDS, BUCKETS, RouteActivity
+
+    now = [1_000_000 * BUCKET_SECONDS]
+    activity = RouteActivity(clock=lambda: now[0])
+    activity.record("GET /api/v1/metrics")
+    activity.record("GET /api/v1/metrics")
+    now[0] += 3 * BUCKET_SECONDS
+    activity.record("GET /api/v1/metrics")
+    series = activity.series("GET /api/v1/metrics")
+    assert len(series) == BUCKETS and series[-4:] == [2, 0, 0, 1]
+    now[0] += BUCKETS * BUCKET_SECONDS
+    assert activity.series("GET /api/v1/metrics") == [0] * BUCKETS
+    assert activity.series("never called") == [0] * BUCKETS
+
+
+async def test_dashboard_draws_calls_over_time(proxy):
+    for _ in range(2):
+        await proxy.get("/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY})
+    html = await (await proxy.get("/__proxy/")).text()
+    assert html.count('<svg class="spark"') == 1 and "peak 2" in html
+
+
+async def test_a_dashboard_over_20000_keys_does_not_stall_other_requests(proxy):
+    """The dashboard's O(keys) work runs off the event loop (hardening issue, item 4)."""
+    import asyncio
+    import time
+
+    from proxy.staging.admin import STAGING
+
+    inventory = proxy.server.app[STAGING].inventory
+    for number in range(20_000):
+        inventory.record("GET /api/v1/metrics", f"pk_flood{number:06d}", 200, ["GET /api/metrics"], 1.0)
+    dashboard = asyncio.ensure_future(proxy.get("/__proxy/"))
+    await asyncio.sleep(0.05)  # the dashboard is being drawn (or, the inventory bounded, already drawn)
+    started = time.perf_counter()
+    health = await proxy.get("/healthz")
+    waited = time.perf_counter() - started
+    assert health.status == 200
+    assert waited < 0.15, f"/healthz waited {waited:.3f} s behind the dashboard"
+    assert (await dashboard).status == 200
+

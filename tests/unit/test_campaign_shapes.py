@@ -122,11 +122,16 @@ def test_create_body_maps_every_legacy_field():
     assert (attributes["send_options"], attributes["tracking_options"]) == ({"use_smart_sending": False}, {"add_tracking_params": True})
 
 
-def test_patches_carry_only_given_fields():
+def test_patches_carry_only_given_fields_and_nested_objects_whole():
     assert campaign_patch("C1", {"name": None, "list_id": None}) is None
-    assert campaign_patch("C1", {"list_id": "L2"}) == {"data": {"type": "campaign", "id": "C1", "attributes": {"audiences": {"included": ["L2"]}}}}
-    assert message_patch("M1", {"subject": None}) is None
-    assert message_patch("M1", {"from_name": "New"})["data"]["attributes"] == {"definition": {"channel": "email", "content": {"from_label": "New"}}}
+    assert campaign_patch("C1", {"list_id": "L2"}, ["S9"]) == {
+        "data": {"type": "campaign", "id": "C1", "attributes": {"audiences": {"included": ["L2"], "excluded": ["S9"]}}}
+    }
+    current = {"subject": "Old", "from_label": "Old", "preview_text": "Kept"}
+    assert message_patch("M1", {"subject": None}, current) is None
+    assert message_patch("M1", {"from_name": "New"}, current)["data"]["attributes"] == {
+        "definition": {"channel": "email", "content": {"subject": "Old", "from_label": "New", "preview_text": "Kept"}}
+    }
     assert touches_message({"template_id": "T1"}) and not touches_message({"name": "x", "subject": None})
 
 

@@ -128,7 +128,7 @@ def aggregate(*rows, dates=("2024-01-05T00:00:00+00:00", "2024-01-06T00:00:00+00
 
 
 def test_the_legacy_answer_starts_with_the_metric_and_ends_with_results():
-    exported = plan(measurement='["count","value"]')
+    exported = plan(measurement='["count","value"]', start_date="2024-01-05", end_date="2024-01-06")
     row = {"dimensions": [], "measurements": {"count": [3, 0], "sum_value": [16.5, 0]}}
     answer = legacy_export(METRIC, exported, aggregate(row))
     assert list(answer) == ["metric", "start_date", "end_date", "unit", "measurement", "where", "by", "results"]
@@ -148,3 +148,10 @@ def test_segments_are_the_rows_dimension_values():
         ("F1", [[2.0], [1.0]]),
         ("F2", [[1.0], [0.0]]),
     ]
+
+
+def test_a_week_bucket_that_began_before_start_date_is_dated_from_it():
+    exported = plan(unit="week", start_date="2024-01-03", end_date="2024-01-12")  # a Wednesday
+    row = {"dimensions": [], "measurements": {"count": [2, 5]}}
+    answer = legacy_export(METRIC, exported, aggregate(row, dates=("2024-01-01T00:00:00+00:00", "2024-01-08T00:00:00+00:00")))
+    assert [point["date"] for point in answer["results"][0]["data"]] == ["2024-01-03 00:00:00", "2024-01-08 00:00:00"]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from proxy.handlers import markers
-from proxy.handlers.markers import MAX_MARKER, Resume
+from proxy.engine import markers
+from proxy.engine.markers import MARKER_TTL, MAX_MARKER, Resume
 from proxy.state.memory import MemoryValues
 from proxy.state.sqlite import SQLiteFile, SQLiteValues
 
 RESUME = Resume("/api/v2/group/{group_id}/members/all", "Y6nRLr", "list", 0, "cursor-1", "pk:abc")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 async def test_a_marker_stands_for_where_a_walk_stopped_and_can_be_loaded_again():
@@ -66,3 +74,13 @@ def test_memory_values_drop_the_least_recently_used():
         assert (await values.get("a"), await values.get("b"), await values.get("c")) == (b"1", None, b"3")
 
     asyncio.run(run())
+
+
+async def test_a_marker_in_memory_expires_after_its_time_to_live():
+    clock = Clock()
+    values = MemoryValues(clock=clock)
+    marker = await markers.save(values, RESUME)
+    clock.now = MARKER_TTL - 1
+    assert await markers.load(values, marker) == RESUME
+    clock.now = MARKER_TTL
+    assert await markers.load(values, marker) is None

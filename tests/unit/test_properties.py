@@ -13,20 +13,21 @@ from hypothesis import strategies as st
 from proxy.backends import memory_state
 from proxy.config import Settings
 from proxy.engine.dispatch import Engine
+from proxy.handlers.registry import HANDLERS
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.payload import PayloadError, read_payload
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import load_table
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.openapi.validate import validate_request
 from proxy.shapes.event_input import InvalidPayload, event_body
 from proxy.shapes.person import legacy_person
 from proxy.upstream.client import Call, Credentials, UpstreamClient, build_request
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 json_scalars = st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
-property_keys = st.sampled_from(["$email", "email", "$phone_number", "$id", "id", "$first_name", "$city", "$latitude", "plan", "$consent", "__track_once__", "$value", "$event_id"]) | st.text(max_size=10)
+property_keys = st.sampled_from(["$email", "email", "$phone_number", "$id", "id", "$first_name", "$city", "$latitude", "plan", "$consent", "__track_once__", "$value", "$event_id", "$exchange_id", "_kx"]) | st.text(max_size=10)
 
 
 @FAST
@@ -65,7 +66,7 @@ track_payloads = st.fixed_dictionaries(
 @given(payload=track_payloads)
 def test_every_accepted_track_payload_becomes_a_spec_valid_event(payload, spec):
     try:
-        body = event_body(payload, 1_700_000_000_000_000_000)
+        body = event_body(payload, 1_700_000_000_000_000_000).body
     except InvalidPayload:
         return
     request = build_request(Call("POST", "/client/events", body=body), Credentials(public_key="DemoPk"))
@@ -80,7 +81,7 @@ class Accepting:
         pass
 
 
-ENGINE = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(Accepting()), memory_state())
+ENGINE = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(Accepting()), HANDLERS, state=memory_state().values)
 
 
 @FAST

@@ -38,7 +38,7 @@ def test_render_and_send_answers_nest_their_result_under_data():
         "object": "email-template", "id": "RipRmi", "name": "Welcome", "data": {"html": "<p>Hi</p>", "text": "Hi"},
     }  # fmt: skip
     job = {"type": "template-preview-send-job", "id": "J1", "attributes": {"status": "queued"}}
-    assert queued_send("RipRmi", job) == {"object": "email-template", "id": "RipRmi", "name": None, "data": {"status": "queued"}}
+    assert queued_send(TEMPLATE, job) == {"object": "email-template", "id": "RipRmi", "name": "Welcome", "data": {"status": "queued"}}
 
 
 def test_only_given_fields_are_written():

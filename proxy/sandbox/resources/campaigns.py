@@ -210,9 +210,11 @@ def update_campaign(call: Call) -> Reply:
     attributes = member(data, "attributes", "/data", dict, required=True)
     campaign.name = member(attributes, "name", ATTRIBUTES, str) or campaign.name
     if member(attributes, "audiences", ATTRIBUTES, dict) is not None:
+        # The spec does not say whether a partial audiences object merges; the sandbox
+        # takes the stricter reading: it replaces both, so an omitted `excluded` clears them.
         included, excluded = _audiences(call, attributes, required=False)
         campaign.included = included or campaign.included
-        campaign.excluded = excluded if "excluded" in attributes["audiences"] else campaign.excluded
+        campaign.excluded = excluded
     campaign.send_strategy = _strategy(attributes) or campaign.send_strategy
     campaign.send_options.update(member(attributes, "send_options", ATTRIBUTES, dict) or {})
     campaign.tracking_options.update(member(attributes, "tracking_options", ATTRIBUTES, dict) or {})

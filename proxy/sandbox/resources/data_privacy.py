@@ -9,6 +9,7 @@ from __future__ import annotations
 from proxy.sandbox import errors
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.routing import Call, Reply, Route
+from proxy.newapi.emails import normal_email
 
 PROFILE = "/data/attributes/profile/data"
 
@@ -16,6 +17,8 @@ PROFILE = "/data/attributes/profile/data"
 def request_profile_deletion(call: Call) -> Reply:
     field, value = _identifier(call)
     store = call.account.profiles
+    if field == "email":  # a profile identifier in a write: stored spelling (proxy.sandbox.identity)
+        value = normal_email(value)
     profile = store.get(value) if field == "id" else store.find(field, value)
     if profile is not None:
         call.account.forget(profile)

@@ -9,14 +9,14 @@ from typing import Any
 
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, jsonapi
-from proxy.sandbox.filtering import Field, as_seconds, casefold, parse_filter, predicate
+from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.groups import DOUBLE_OPT_IN, SINGLE_OPT_IN, MailingList, Members, Membership, Segment
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.profiles import profile_resource
 from proxy.sandbox.routing import Call, Reply, Route
-from proxy.sandbox.store import Profile, ProfileStore
+from proxy.sandbox.store import Profile, ProfileStore, PushToken
 
 ATTRIBUTES = "/data/attributes"
 INCLUDABLE = frozenset({"flow-triggers", "tags"})
@@ -199,13 +199,18 @@ def member_fields(profiles: ProfileStore) -> dict[str, Field[Membership]]:
 
     return {
         "profile_id": Field(attrgetter("profile_id")),
-        "email": Field(of_profile("email"), fold=casefold),
+        "email": Field(of_profile("email")),  # exact: see proxy.sandbox.identity on emails
         "phone_number": Field(of_profile("phone_number")),
         "_kx": Field(of_profile("kx")),
-        # Sandbox profiles hold no push tokens, so no member matches one.
-        "push_token": Field(lambda membership: None),
+        # A member matches on its profile's first push token (demo profiles hold one at most).
+        "push_token": Field(lambda membership: next((t.token for t in _tokens(profiles, membership)), None)),
         "joined_group_at": Field(attrgetter("joined"), fold=as_seconds),
     }
+
+
+def _tokens(profiles: ProfileStore, membership: Membership) -> list[PushToken]:
+    profile = profiles.get(membership.profile_id)
+    return profile.push_tokens if profile is not None else []
 
 
 def _member_candidates(members: Members, profiles: ProfileStore, conditions: list[Condition]) -> Sequence[Membership]:

@@ -29,9 +29,7 @@ from proxy.sandbox.jsonapi import Resource, View
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.routing import Call, Reply, Route
 from proxy.sandbox.store import Event
-from proxy.shapes.export_input import (
-    DIMENSIONS,  # the spec's `by` enum, kept in one place
-)
+from proxy.newapi.metric_aggregates import DIMENSIONS  # the spec's `by` enum, kept in one place
 
 ATTRIBUTES = "/data/attributes"
 MEASUREMENTS = ("count", "sum_value", "unique")

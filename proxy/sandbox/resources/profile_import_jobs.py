@@ -1,9 +1,13 @@
-"""Bulk profile import: POST /api/profile-bulk-import-jobs and reading a job back.
+"""Bulk profile import: POST /api/profile-bulk-import-jobs, reading a job and its import
+errors back.
 
-Each profile is upserted exactly as POST /api/profile-import upserts it, in request
+The request is checked as a whole when it arrives (1 to 10,000 profiles, lists that
+exist); a refusal there is the request's 4xx. Like Klaviyo's, the job itself runs after
+the 202 (`proxy.sandbox.jobs`): it is `queued` and has imported nobody until it runs.
+Then each profile is upserted exactly as POST /api/profile-import upserts it, in request
 order; a profile that upsert would refuse (a bad identifier, a duplicate) becomes an
-import error of the job instead of failing the request, as in Klaviyo. The sandbox runs
-a job as it accepts it, so the 202 already reports it complete.
+import error of the job — with its `original_payload` and a pointer into the request —
+instead of failing the rest, and the job is `complete` with its counts.
 """
 
 from __future__ import annotations
@@ -13,39 +17,43 @@ from typing import Any
 
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.errors import ApiError
+from proxy.sandbox.groups import MailingList
 from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.pagination import Sort, page_links, page_size, paginate
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.profiles import create_or_update_profile
 from proxy.sandbox.routing import Call, Reply, Route
-from proxy.sandbox.groups import MailingList
-from proxy.sandbox.store import ImportJob
+from proxy.sandbox.store import ImportFailure, ImportJob
 
 JOB_TYPE = "profile-bulk-import-job"
 PROFILES = "/data/attributes/profiles"
 MAX_PROFILES = 10_000
 # Klaviyo keeps a finished job readable for a while; its expiry is reported, not enforced.
 KEPT_FOR = 7 * 86_400
+BY_POSITION: Sort[tuple[int, ImportFailure]] = Sort("position", lambda item: (item[0], item[1].id))
 
 
 def job_resource(job: ImportJob) -> Resource:
-    created = jsonapi.isoformat(job.created_at)
+    done = job.completed_at is not None
+    finished = jsonapi.isoformat(job.completed_at) if done else None
     return Resource(
         type=JOB_TYPE,
         id=job.id,
         attributes={
-            "status": "complete",
-            "created_at": created,
+            "status": job.status,
+            "created_at": jsonapi.isoformat(job.created_at),
             "total_count": job.total_count,
-            "completed_count": job.total_count - len(job.failures),
+            "completed_count": job.total_count - len(job.failures) if done else 0,
             "failed_count": len(job.failures),
-            "completed_at": created,
+            "completed_at": finished,
             "expires_at": jsonapi.isoformat(job.created_at + KEPT_FOR),
-            "started_at": created,
+            # The sandbox starts and finishes a job in one step.
+            "started_at": finished,
         },
         relationships=(
             Relationship("lists", "list", tuple(job.list_ids)),
             Relationship("profiles", "profile", tuple(job.profile_ids)),
-            Relationship("import-errors", "import-error"),
+            Relationship("import-errors", "import-error", tuple(failure.id for failure in job.failures)),
         ),
     )
 
@@ -61,16 +69,20 @@ def bulk_import_profiles(call: Call) -> Reply:
         id=call.ids.ulid(call.now),
         created_at=call.now,
         total_count=len(profiles),
-        profile_ids=[],
         list_ids=[mailing_list.id for mailing_list in lists],
-        failures=[],
     )
-    for entry in profiles:
-        _import(call, entry, job)
-    for mailing_list in lists:
-        for profile_id in job.profile_ids:
-            mailing_list.members.add(profile_id, call.now)
     call.account.import_jobs[job.id] = job
+
+    def run(now: float) -> None:
+        at_run = replace(call, now=now)
+        for index, entry in enumerate(profiles):
+            _import(at_run, index, entry, job)
+        for mailing_list in lists:
+            for profile_id in job.profile_ids:
+                mailing_list.members.add(profile_id, now)
+        job.status, job.completed_at = "complete", now
+
+    call.account.jobs.defer(call.now, run)
     return Reply(202, jsonapi.single(job_resource(job), View.of(call)))
 
 
@@ -92,23 +104,59 @@ def _lists(call: Call, relationships: dict[str, Any]) -> list[MailingList]:
     return found
 
 
-def _import(call: Call, entry: Any, job: ImportJob) -> None:
+def _import(call: Call, index: int, entry: Any, job: ImportJob) -> None:
     try:
         reply = create_or_update_profile(replace(call, body={"data": entry}))
     except ApiError as refusal:
-        job.failures.append(refusal.detail)
+        pointer = f"{PROFILES}/data/{index}" + (refusal.pointer or "/data").removeprefix("/data")
+        payload = entry if isinstance(entry, dict) else None
+        job.failures.append(
+            ImportFailure(call.ids.uuid(), refusal.code, refusal.title, refusal.detail, pointer, payload)
+        )
         return
     job.profile_ids.append(reply.document["data"]["id"])
 
 
 def get_bulk_import_profiles_job(call: Call) -> Reply:
-    job = call.account.import_jobs.get(call.path_params["job_id"])
+    return Reply(200, jsonapi.single(job_resource(_job(call, "job_id")), View.of(call)))
+
+
+def get_errors_for_bulk_import_profiles_job(call: Call) -> Reply:
+    job = _job(call, "id")
+    view = View.of(call)
+    page = paginate(list(enumerate(job.failures)), BY_POSITION, call.param("page[cursor]"), page_size(call), lambda _: True)
+    resources = [_failure_resource(failure) for _, failure in page.items]
+    return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
+
+
+def _failure_resource(failure: ImportFailure) -> Resource:
+    return Resource(
+        type="import-error",
+        id=failure.id,
+        attributes={
+            "code": failure.code,
+            "title": failure.title,
+            "detail": failure.detail,
+            "source": {"pointer": failure.pointer},
+            "original_payload": failure.original_payload,
+        },
+    )
+
+
+def _job(call: Call, name: str) -> ImportJob:
+    job = call.account.import_jobs.get(call.path_params[name])
     if job is None:
-        raise errors.not_found(f"A bulk import job with id {call.path_params['job_id']!r} does not exist.")
-    return Reply(200, jsonapi.single(job_resource(job), View.of(call)))
+        raise errors.not_found(f"A bulk import job with id {call.path_params[name]!r} does not exist.")
+    return job
 
 
 ROUTES = (
     Route("POST", "/api/profile-bulk-import-jobs", "bulk_import_profiles", bulk_import_profiles),
     Route("GET", "/api/profile-bulk-import-jobs/{job_id}", "get_bulk_import_profiles_job", get_bulk_import_profiles_job),
+    Route(
+        "GET",
+        "/api/profile-bulk-import-jobs/{id}/import-errors",
+        "get_errors_for_bulk_import_profiles_job",
+        get_errors_for_bulk_import_profiles_job,
+    ),
 )

@@ -9,12 +9,12 @@ from typing import Any
 
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, identity, jsonapi
-from proxy.sandbox.filtering import Field, Predicate, as_seconds, casefold, parse_filter, predicate
+from proxy.sandbox.filtering import Field, Predicate, as_seconds, parse_filter, predicate
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.routing import Call, Reply, Route
-from proxy.sandbox.store import Consent, ListSuppression, Profile, ProfileStore, Suppression
+from proxy.sandbox.store import Consent, ListSuppression, Profile, ProfileStore, PushToken, Suppression
 
 ATTRIBUTES = "/data/attributes"
 RELATED = (("lists", "list"), ("segments", "segment"), ("push-tokens", "push-token"), ("conversations", "conversation"))
@@ -28,7 +28,7 @@ REQUIRED_ONE_OF = ("email", "phone_number", "external_id")
 
 FILTERABLE: dict[str, Field[Profile]] = {
     "id": Field(attrgetter("id")),
-    "email": Field(attrgetter("email"), fold=casefold),
+    "email": Field(attrgetter("email")),  # exact: see proxy.sandbox.identity on emails
     "phone_number": Field(attrgetter("phone_number")),
     "external_id": Field(attrgetter("external_id")),
     "_kx": Field(attrgetter("kx")),
@@ -87,8 +87,33 @@ def profile_resource(profile: Profile, view: View) -> Resource:
     }
     if view.wants("profile", "subscriptions"):
         attributes["subscriptions"] = _subscriptions(profile)
-    relationships = tuple(Relationship(name, type_) for name, type_ in RELATED)
+    tokens = tuple(token.id for token in profile.push_tokens)
+    relationships = tuple(
+        Relationship(name, type_, tokens if name == "push-tokens" else ()) for name, type_ in RELATED
+    )
     return Resource("profile", profile.id, attributes, relationships)
+
+
+def push_token_resource(profile: Profile, token: PushToken) -> Resource:
+    created = jsonapi.isoformat(token.created)
+    attributes = {
+        "created": created,
+        "token": token.token,
+        "enablement_status": token.enablement_status,
+        "platform": token.platform,
+        "vendor": token.vendor,
+        "background": token.background,
+        "recorded_date": created,
+        "metadata": None,
+    }
+    return Resource("push-token", token.id, attributes, (Relationship("profile", "profile", profile.id),))
+
+
+def _related(profiles: list[Profile], view: View) -> list[Resource]:
+    """The included resources the view asks for (the sandbox keeps no conversations)."""
+    if "push-tokens" not in view.include:
+        return []
+    return [push_token_resource(profile, token) for profile in profiles for token in profile.push_tokens]
 
 
 def _optional_iso(seconds: float | None) -> str | None:
@@ -143,7 +168,7 @@ def get_profiles(call: Call) -> Reply:
     ordered = sorted(_candidates(call.account.profiles, conditions), key=sort.key)
     page = paginate(ordered, sort, call.param("page[cursor]"), page_size(call), keep)
     resources = [profile_resource(profile, view) for profile in page.items]
-    return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
+    return Reply(200, jsonapi.collection(resources, view, page_links(call, page), _related(page.items, view)))
 
 
 def _profile_predicate(conditions: list[Condition]) -> Predicate[Profile]:
@@ -177,7 +202,8 @@ def _candidates(store: ProfileStore, conditions: list[Condition]) -> list[Profil
 
 def get_profile(call: Call) -> Reply:
     view = View.of(call, ONE_INCLUDABLE)
-    return Reply(200, jsonapi.single(profile_resource(_existing(call), view), view))
+    profile = _existing(call)
+    return Reply(200, jsonapi.single(profile_resource(profile, view), view, _related([profile], view)))
 
 
 def _existing(call: Call, profile_id: str | None = None) -> Profile:

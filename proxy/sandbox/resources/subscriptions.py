@@ -1,10 +1,16 @@
 """Consent: the bulk subscribe and unsubscribe jobs, and POST /client/subscriptions.
 
-Like Klaviyo's, the jobs answer 202 with no body; the sandbox applies them at once:
+Like Klaviyo's, each answers 202 with no body once the request is validated, and the work
+runs after the response (`proxy.sandbox.jobs`), creating any profile it needs then:
 - subscribing to a double opt-in list leaves the profile pending (not a member, consent
   untouched) until it confirms; a single opt-in list, `historical_import`, or no list at
   all (the sandbox's account default is single opt-in) subscribes at once: consent
   SUBSCRIBED, the lifted suppressions cleared, and membership of the list;
+- only the channels the `subscriptions` object names are subscribed: an empty object
+  subscribes nothing and, the spec being silent, the sandbox then does not add the
+  profile to the list either (the stricter reading). Only /client/subscriptions may omit
+  the object, which then means marketing consent for each of `email` / `phone_number`
+  given, as the spec says;
 - unsubscribing with a list removes its members from that list with a list suppression
   and leaves their consent alone, but unsubscribes everyone else globally, as the real
   API warns.
@@ -47,18 +53,44 @@ class Subscriber:
     channels: Mapping[str, Mapping[str, Any]]  # Subscriptions field -> its parameters
 
 
+@dataclass(frozen=True, slots=True)
+class SubscribeEntry:
+    """One validated profile entry of a subscribe job, resolved to a profile when it runs."""
+
+    profile_id: str | None
+    found: identity.Identifiers
+    channels: Mapping[str, Mapping[str, Any]]
+
+    def subscriber(self, call: Call, now: float) -> Subscriber | None:
+        store = call.account.profiles
+        if self.profile_id is not None:
+            profile = store.get(self.profile_id)
+            if profile is None:  # deleted since the job was accepted
+                return None
+        else:
+            profile = next(iter(identity.matching(store, self.found)), None) or identity.create(store, call.ids, now)
+        identity.fill_identifiers(store, profile, self.found)
+        return Subscriber(profile, self.channels)
+
+
 def bulk_subscribe_profiles(call: Call) -> Reply:
     data = resource_data(call.body, "profile-subscription-bulk-create-job")
     attributes = member(data, "attributes", "/data", dict, required=True)
     historical = member(attributes, "historical_import", ATTRIBUTES, bool) or False
     mailing_list = _related_list(call, data)
     entries = _profile_entries(attributes, MAX_SUBSCRIBES)
-    subscribers = [
-        _subscriber(call, entry, f"{ATTRIBUTES}/profiles/data/{index}", historical)
+    accepted = [
+        _subscribe_entry(call, entry, f"{ATTRIBUTES}/profiles/data/{index}", historical)
         for index, entry in enumerate(entries)
     ]
-    for subscriber in subscribers:
-        _subscribe(subscriber, mailing_list, call.now, immediately=historical)
+
+    def run(now: float) -> None:
+        for entry in accepted:
+            subscriber = entry.subscriber(call, now)
+            if subscriber is not None:
+                _subscribe(subscriber, mailing_list, now, immediately=historical)
+
+    call.account.jobs.defer(call.now, run)
     return Reply(202)
 
 
@@ -67,14 +99,19 @@ def bulk_unsubscribe_profiles(call: Call) -> Reply:
     attributes = member(data, "attributes", "/data", dict, required=True)
     mailing_list = _related_list(call, data)
     entries = _profile_entries(attributes, MAX_UNSUBSCRIBES)
+    accepted = []
     for index, entry in enumerate(entries):
         entry_at = f"{ATTRIBUTES}/profiles/data/{index}"
         profile_attributes = member(entry, "attributes", entry_at, dict, required=True)
         at = f"{entry_at}/attributes"
-        found = identity.identifiers(profile_attributes, at)
-        channels = _channels(profile_attributes, at, required=True)
-        for profile in identity.matching(call.account.profiles, found):
-            _unsubscribe(profile, channels, mailing_list, call.now)
+        accepted.append((identity.identifiers(profile_attributes, at), _channels(profile_attributes, at, required=True)))
+
+    def run(now: float) -> None:
+        for found, channels in accepted:
+            for profile in identity.matching(call.account.profiles, found):
+                _unsubscribe(profile, channels, mailing_list, now)
+
+    call.account.jobs.defer(call.now, run)
     return Reply(202)
 
 
@@ -90,19 +127,32 @@ def create_client_subscription(call: Call) -> Reply:
     profile_attributes = member(profile_data, "attributes", at, dict, required=True)
     if not any(profile_attributes.get(name) for name in ("email", "phone_number")):
         raise errors.invalid("One of email or phone_number is required.", pointer=f"{at}/attributes")
-    profile = identity.identify(call.account.profiles, profile_data, at, call.ids, call.now)
-    # Without a subscriptions object, marketing consent for each identifier given.
-    channels = _channels(profile_attributes, f"{at}/attributes", required=False) or {
-        name: {}
-        for name, present in (("email_marketing", profile.email), ("sms_marketing", profile.phone_number))
-        if present
-    }
-    _subscribe(Subscriber(profile, channels), mailing_list, call.now, immediately=False)
+    identity.identifiers(profile_attributes, f"{at}/attributes")
+    if "subscriptions" in profile_attributes:
+        # "If you include a subscriptions object, only channels in that object will be subscribed."
+        channels = _channels(profile_attributes, f"{at}/attributes", required=True)
+    else:  # "If a subscriptions object is not provided, subscriptions are defaulted to MARKETING."
+        channels = {
+            name: {}
+            for name, field in (("email_marketing", "email"), ("sms_marketing", "phone_number"))
+            if profile_attributes.get(field)
+        }
+
+    def run(now: float) -> None:
+        try:
+            profile = identity.identify(call.account.profiles, profile_data, at, call.ids, now)
+        except errors.ApiError:
+            return  # a write the job cannot apply is dropped, unseen by the caller
+        _subscribe(Subscriber(profile, channels), mailing_list, now, immediately=False)
+
+    call.account.jobs.defer(call.now, run)
     return Reply(202)
 
 
 def _subscribe(subscriber: Subscriber, mailing_list: MailingList | None, now: float, *, immediately: bool) -> None:
     profile = subscriber.profile
+    if not subscriber.channels:
+        return  # an empty subscriptions object subscribes nothing
     if mailing_list is not None and mailing_list.opt_in_process == DOUBLE_OPT_IN and not immediately:
         mailing_list.pending.setdefault(profile.id, now)
         return
@@ -162,8 +212,9 @@ def _profile_entries(attributes: Mapping[str, Any], maximum: int) -> list[dict[s
     return entries
 
 
-def _subscriber(call: Call, entry: dict[str, Any], at: str, historical: bool) -> Subscriber:
-    """The profile to subscribe (by id, else found or created by its identifiers)."""
+def _subscribe_entry(call: Call, entry: dict[str, Any], at: str, historical: bool) -> SubscribeEntry:
+    """One entry of a subscribe job, validated against the account as it stands: the
+    profile (by id, else by its identifiers) must be reachable on every channel named."""
     profile_attributes = member(entry, "attributes", at, dict, required=True)
     found = identity.identifiers(profile_attributes, f"{at}/attributes")
     channels = _channels(profile_attributes, f"{at}/attributes", required=True)
@@ -172,16 +223,19 @@ def _subscriber(call: Call, entry: dict[str, Any], at: str, historical: bool) ->
     store = call.account.profiles
     profile_id = member(entry, "id", at, str)
     if profile_id is not None:
-        profile = store.get(profile_id)
-        if profile is None:
+        known = store.get(profile_id)
+        if known is None:
             raise errors.invalid(f"A profile with id {profile_id!r} does not exist.", pointer=f"{at}/id")
     elif found:
-        profile = next(iter(identity.matching(store, found)), None) or identity.create(store, call.ids, call.now)
+        known = next(iter(identity.matching(store, found)), None)
     else:
         raise errors.invalid("A profile needs an id, email or phone_number.", pointer=f"{at}/attributes")
-    identity.fill_identifiers(store, profile, found)
-    _check_reachable(profile, channels, f"{at}/attributes")
-    return Subscriber(profile, channels)
+    reachable = {
+        field: bool(found.get(field) or (known is not None and getattr(known, field)))
+        for field in ("email", "phone_number")
+    }
+    _check_reachable(reachable, channels, f"{at}/attributes")
+    return SubscribeEntry(profile_id, found, channels)
 
 
 def _channels(attributes: Mapping[str, Any], at: str, *, required: bool) -> dict[str, Mapping[str, Any]]:
@@ -204,10 +258,10 @@ def _check_consented_at(channels: Mapping[str, Mapping[str, Any]], at: str, now:
             )
 
 
-def _check_reachable(profile: Profile, channels: Mapping[str, Any], at: str) -> None:
-    if "email_marketing" in channels and profile.email is None:
+def _check_reachable(reachable: Mapping[str, bool], channels: Mapping[str, Any], at: str) -> None:
+    if "email_marketing" in channels and not reachable["email"]:
         raise errors.invalid("Subscribing to email needs an email address.", pointer=f"{at}/email")
-    if {"sms_marketing", "sms_transactional"} & channels.keys() and profile.phone_number is None:
+    if {"sms_marketing", "sms_transactional"} & channels.keys() and not reachable["phone_number"]:
         raise errors.invalid("Subscribing to SMS needs a phone number.", pointer=f"{at}/phone_number")
 
 

@@ -1,7 +1,8 @@
 """Bulk email suppression: POST /api/profile-suppression-bulk-create-jobs and reading a
 job back. A job names up to 100 emails and/or a list or segment whose current members
-(those with an email) are suppressed. The sandbox runs a job as it accepts it, so the 202
-already reports it complete.
+(those with an email, when the job is accepted) are suppressed. Like Klaviyo's, a job is
+`queued` on its 202 and suppresses nobody until it has run (`proxy.sandbox.jobs`); then it
+is `complete`, with `skipped_count` the emails that already had the suppression.
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ Group = MailingList | Segment
 
 
 def job_resource(job: SuppressionJob) -> Resource:
-    finished = jsonapi.isoformat(job.created_at)
+    done = job.completed_at is not None
     return Resource(
         type=JOB_TYPE,
         id=job.id,
         attributes={
-            "status": "complete",
-            "created_at": finished,
+            "status": job.status,
+            "created_at": jsonapi.isoformat(job.created_at),
             "total_count": job.total_count,
-            "completed_count": job.total_count - job.skipped_count,
-            "completed_at": finished,
+            "completed_count": job.total_count - job.skipped_count if done else 0,
+            "completed_at": jsonapi.isoformat(job.completed_at) if done else None,
             "skipped_count": job.skipped_count,
         },
         relationships=(Relationship("lists", "list"), Relationship("segments", "segment")),
@@ -49,9 +50,14 @@ def bulk_suppress_profiles(call: Call) -> Reply:
     if profiles is None and not groups:
         raise errors.invalid("Give the profiles to suppress, or a list or segment.", pointer=PROFILES)
     emails = (_emails(profiles) if profiles is not None else []) + _member_emails(call, groups)
-    skipped = sum(1 for email in emails if not _suppress(call, email))
-    job = SuppressionJob(id=call.ids.ulid(call.now), created_at=call.now, total_count=len(emails), skipped_count=skipped)
+    job = SuppressionJob(id=call.ids.ulid(call.now), created_at=call.now, total_count=len(emails))
     call.account.suppression_jobs[job.id] = job
+
+    def run(now: float) -> None:
+        job.skipped_count = sum(1 for email in emails if not _suppress(call, email, now))
+        job.status, job.completed_at = "complete", now
+
+    call.account.jobs.defer(call.now, run)
     view = View.of(call)
     return Reply(202, jsonapi.single(job_resource(job), view))
 
@@ -92,14 +98,14 @@ def _email(entry: Any, at: str) -> str:
     return identity.identifiers({"email": email}, f"{at}/attributes")["email"]
 
 
-def _suppress(call: Call, email: str) -> bool:
+def _suppress(call: Call, email: str, now: float) -> bool:
     """Suppress the profile with this email, created when unknown; False if it already was."""
     store = call.account.profiles
     profile = store.find("email", email)
     if profile is None:
-        profile = identity.create(store, call.ids, call.now)
+        profile = identity.create(store, call.ids, now)
         store.set_identifier(profile, "email", email)
-    return profile.subscriptions.suppress_email(REASON, call.now)
+    return profile.subscriptions.suppress_email(REASON, now)
 
 
 def get_bulk_suppress_profiles_job(call: Call) -> Reply:

@@ -21,11 +21,7 @@ class UpstreamRequest:
     body: bytes | None = None
 
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == lowered:
-                return value
-        return None
+        return header(self.headers, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +31,10 @@ class UpstreamResponse:
     body: bytes = b""
 
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == lowered:
-                return value
-        return None
+        return header(self.headers, name)
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, whatever the case of its name."""
+    lowered = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == lowered), None)

@@ -1,14 +1,20 @@
 """Finding the profile a legacy identifier names: the new API has no identifier-addressed
-endpoints (hazard 1), so it is one filtered `GET /api/profiles`."""
+endpoints (hazard 1), so it is one filtered `GET /api/profiles`.
+
+As a mapping step (`lookup:` in an entry, legacy parameter → profile field), the client
+names exactly one of the parameters; the found profile is reshaped, and none is the v2 404.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
 from proxy.engine.context import Context
+from proxy.engine.styles import Shape
 from proxy.legacy.errors import LegacyError
+from proxy.legacy.responses import LegacyResponse, json_response
+from proxy.newapi.messages import Query
 from proxy.shapes.filter_expr import equals
-from proxy.upstream.messages import Query
 
 NO_MATCH = "There is no profile matching the given parameters."
 
@@ -28,3 +34,11 @@ def one_identifier(params: Mapping[str, Any], names: tuple[str, ...]) -> tuple[s
         quantity = "Specify one of" if not given else "Specify only one of"
         raise LegacyError(400, f"{quantity} {choices}.")
     return given[0]
+
+
+async def lookup(ctx: Context, shape: Shape) -> LegacyResponse:
+    name, value = one_identifier(ctx.params, tuple(ctx.entry.lookup))
+    profile = await find_profile(ctx, ctx.entry.lookup[name], value)
+    if profile is None:
+        raise LegacyError(404, NO_MATCH)
+    return json_response(shape(profile, {}))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from proxy.upstream.messages import UpstreamRequest, UpstreamResponse
+from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 
 
 class Transport(Protocol):
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         """Deliver one request and return the complete response.
 
-        Raises `proxy.upstream.errors.TransportError` subclasses for network failures.
+        Raises `proxy.newapi.errors.TransportError` subclasses for network failures.
         """
 
     async def aclose(self) -> None: ...

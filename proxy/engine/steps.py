@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from proxy.engine.context import Context
 from proxy.engine.failures import legacy_error_for
 from proxy.legacy.errors import LegacyError
+from proxy.newapi.errors import UpstreamError
 from proxy.upstream.client import Call, Reply
-from proxy.upstream.errors import UpstreamError
 
 
 @dataclass

@@ -25,6 +25,13 @@ class UpstreamUnreachable(TransportError):
     pass
 
 
+class SharedStateUnavailable(UpstreamError):
+    """The proxy's shared state (the Redis rate budget) cannot be reached, so no call may
+    leave without risking the account's limits; the caller may try again shortly."""
+
+    retry_after = 5
+
+
 class UpstreamRejected(UpstreamError):
     """The new API answered with an error status and (usually) a JSON:API errors[] list."""
 

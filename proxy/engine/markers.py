@@ -1,10 +1,11 @@
 """Where a `members/all` or `exclusions/all` batch ended, behind the opaque integer
 `marker` the legacy client sends back for the next batch.
 
-Markers live in the state store (`ctx.state`), so the next batch may be asked of any
-worker or replica, and after a restart. A marker is a random exact JSON integer, valid
-for `MARKER_TTL` after the batch that gave it; loading does not use it up, so a client
-retrying a batch gets the same batch again.
+Markers live in the request's state store (`ctx.state`), so the next batch may be asked
+of any worker or replica, and after a restart. A marker is a random exact JSON integer,
+valid for MARKER_TTL after the batch that gave it; one that is gone (expired, or never
+given) is refused like an invalid one. Loading does not use it up, so a client retrying
+a batch gets the same batch again.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from dataclasses import asdict, dataclass
 
 import orjson
 
-from proxy.state.store import MARKERS, KeyValue
+from proxy.engine.state import MARKERS, KeyValue
 
 # Legacy clients include JavaScript ones: keep markers exact as JSON numbers there.
 MAX_MARKER = 2**53 - 1
-MARKER_TTL = 24 * 3600.0  # an ETL walk of a large list may pause for hours between batches
+# An ETL walk of a large list may pause for hours between batches; a day covers the slowest export.
+MARKER_TTL = 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)

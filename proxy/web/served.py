@@ -1,0 +1,36 @@
+"""What one request became, shared along the pipeline: filled by the route that served
+it, read by the middlewares that log, count and inventory it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from proxy.mapping.table import family_of
+from proxy.upstream.client import CallRecord
+
+
+
+@dataclass(slots=True)
+class Served:
+    family: str  # the legacy error dialect: v1, v2, public, ajax
+    route: str | None = None  # the mapped legacy route, or "passthrough …"
+    key: str | None = None  # the caller's key or token; only ever fingerprinted
+    calls: list[CallRecord] = field(default_factory=list)  # upstream calls made for it
+    aborted: bool = False  # the client went away before it was answered
+
+
+_KEY = web.RequestKey("served", Served)
+
+
+def start(request: web.Request) -> Served:
+    served = Served(family_of(request.rel_url.raw_path))
+    request[_KEY] = served
+    return served
+
+
+def served_of(request: web.Request) -> Served:
+    """The request's record; requests that skipped `observe` (none in the app) get a fresh one."""
+    served = request.get(_KEY)
+    return served if served is not None else start(request)

@@ -157,8 +157,11 @@ def _route_plan(entry: Entry, spec: Spec, beta_spec: Spec | None) -> RoutePlan:
 
 
 def _operation(call: Any, entry: Entry, spec: Spec, beta_spec: Spec | None) -> PlannedOperation:
-    source = beta_spec if entry.revision != PINNED_REVISION and beta_spec is not None else spec
-    operation = source.operation(call.method, call.path)
+    # A beta entry may still declare GA reads (the template send reads the template first).
+    sources = (beta_spec, spec) if entry.revision != PINNED_REVISION and beta_spec is not None else (spec,)
+    source, operation = next(
+        ((source, found) for source in sources if (found := source.operation(call.method, call.path))), (spec, None)
+    )
     if operation is None:
         return PlannedOperation(str(call), None, (), None, entry.revision)
     raw = source.document["paths"][operation.path][operation.method.lower()]

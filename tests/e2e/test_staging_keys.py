@@ -109,6 +109,11 @@ async def test_the_sign_up_form_needs_no_public_key_in_sandbox_mode(start):
         ) as reply:
             assert reply.status == 200
             assert await reply.json() == {"success": True, "data": {"is_subscribed": False, "email": "footer@example.com"}, "errors": []}
+        # The subscription job runs after its 202, as Klaviyo's does: poll as a client would.
+        for _ in range(50):
+            if await profiles_named(session, server.sandbox_url, APP_PRIVATE_KEY, "footer@example.com"):
+                break
+            await asyncio.sleep(0.1)
         assert await profiles_named(session, server.sandbox_url, APP_PRIVATE_KEY, "footer@example.com") == 1
         assert await profiles_named(session, server.sandbox_url, DEMO_PRIVATE_KEY, "footer@example.com") == 0
 

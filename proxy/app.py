@@ -123,18 +123,19 @@ async def _state_lifecycle(app: web.Application):
     inventory = app[STAGING].inventory
     log.info("state_store", where=app[STATE].where)
 
+    async def flush() -> None:
+        try:
+            await inventory.flush()
+        except Exception:  # the store is down for a moment: keep serving (and shutting down)
+            log.warning("usage_flush_failed", exc_info=True)
+
     async def flush_now_and_then() -> None:
         while True:
             await asyncio.sleep(FLUSH_EVERY)
-            try:
-                await inventory.flush()
-            except Exception:  # the store is down for a moment: keep serving, try again later
-                log.warning("usage_flush_failed", exc_info=True)
+            await flush()
 
     flusher = asyncio.create_task(flush_now_and_then())
     yield
     flusher.cancel()
-    try:
-        await inventory.flush()
-    finally:
-        await app[STATE].aclose()
+    await flush()  # this process's last counts; lost only when the store is down at shutdown
+    await app[STATE].aclose()

@@ -181,3 +181,20 @@ async def wait_until_async(read, expected, seconds: float = 20) -> None:
     while await read() != expected:
         assert time.monotonic() < deadline, f"still {await read()}"
         await asyncio.sleep(0.1)
+
+
+async def test_state_store_outage_is_shared_state_unavailable_not_a_500():
+    """Markers, snapshots and lookups in Redis: with Redis unreachable the engine gets
+    `SharedStateUnavailable` (its legacy 503), as for the shared budget."""
+    import pytest
+
+    from proxy.newapi.errors import SharedStateUnavailable
+    from proxy.redis_backend.client import connect
+    from proxy.redis_backend.state import RedisValues
+
+    client = connect(f"redis://127.0.0.1:{free_port()}")
+    values = RedisValues(client)
+    for attempt in (values.get("marker:1"), values.get_many(["a"]), values.put("a", b"1", 60), values.put_new("a", b"1", 60), values.bump("n", 60)):
+        with pytest.raises(SharedStateUnavailable):
+            await attempt
+    await client.aclose()

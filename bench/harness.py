@@ -23,7 +23,9 @@ from proxy.sandbox.seed import DEMO_PRIVATE_KEY
 ROOT = Path(__file__).resolve().parent.parent
 FORM = "application/x-www-form-urlencoded"
 METRICS = f"/api/v1/metrics?api_key={DEMO_PRIVATE_KEY}"  # the one-call legacy read
-TRACK_BODY = 'data={"token": "DemoPk", "event": "Bench", "customer_properties": {"$email": "bench@example.com"}}'
+# Each request's `$event_id` is numbered by the load generator: identical payloads within one
+# second are one event (legacy de-duplication), and the bench measures distinct events.
+TRACK_BODY = 'data={"token": "DemoPk", "event": "Bench", "customer_properties": {"$email": "bench@example.com"}, "properties": {"$event_id": "bench-{n}"}}'
 RSS_EVERY = 0.02  # seconds between RSS samples; growth worth reporting lasts far longer
 # CPU of processes this run started but could not reap (a multi-worker proxy's workers
 # outlive their parent), counted when they are stopped so `OtherLoad` does not blame others.

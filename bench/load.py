@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import re
 import shutil
@@ -25,6 +26,7 @@ class Recorder:
 
     def __init__(self, url: str, method: str, body: bytes | None, headers: dict, expect: bytes | None = None):
         self.url, self.method, self.body, self.headers, self.expect = url, method, body, headers, expect
+        self.numbers = itertools.count(1)
         self.latencies: list[float] = []
         self.errors = 0
         self.matched = 0
@@ -32,7 +34,7 @@ class Recorder:
     async def one(self, session: aiohttp.ClientSession) -> None:
         started = time.perf_counter()
         try:
-            async with session.request(self.method, self.url, data=self.body, headers=self.headers) as response:
+            async with session.request(self.method, self.url, data=numbered(self.body, next(self.numbers)), headers=self.headers) as response:
                 answer = await response.read()
                 self.errors += response.status >= 400
                 self.matched += answer == self.expect
@@ -84,6 +86,22 @@ def percentile(ordered: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3) if ordered else 0.0
 
 
+# A body containing NUMBER gets a fresh request number in its place on every request, so
+# load of identical-looking writes (track) is not de-duplicated into one event upstream.
+NUMBER = b"{n}"
+
+
+def numbered(body: bytes | None, number: int) -> bytes | None:
+    return body.replace(NUMBER, str(number).encode()) if body and NUMBER in body else body
+
+
+# wrk runs one thread here (-t1), so one counter numbers every request.
+NUMBERED_LUA = """
+local prefix, suffix, n = PREFIX, SUFFIX, 0
+request = function() n = n + 1; return wrk.format(nil, nil, nil, prefix .. n .. suffix) end
+"""
+
+
 # Counts the answers whose body is EXPECTED in each thread and prints the total at the end.
 # Only when asked: reading every body costs wrk throughput.
 MATCH_LUA = """
@@ -102,6 +120,9 @@ end
 def wrk(url: str, method: str, body: bytes | None, headers: dict, duration: float, connections: int, expect: bytes | None) -> dict:
     script = "wrk.method = %s\nwrk.body = %s\n" % (json.dumps(method), json.dumps((body or b"").decode()))
     script += "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
+    if body and NUMBER in body:
+        prefix, _, suffix = body.decode().partition(NUMBER.decode())
+        script += NUMBERED_LUA.replace("PREFIX", json.dumps(prefix)).replace("SUFFIX", json.dumps(suffix))
     if expect is not None:
         script += MATCH_LUA.replace("EXPECTED", json.dumps(expect.decode()))
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:

@@ -77,6 +77,7 @@ async def clear_faults(request: web.Request) -> web.Response:
 async def state(request: web.Request) -> web.Response:
     """Counts per account, so a demo can show what its calls changed."""
     sandbox = request.app[SANDBOX_KEY]
+    sandbox.run_due_jobs()
     return web.json_response({
         "accounts": [
             {

@@ -162,7 +162,8 @@ async def test_killing_a_replica_mid_delivery_loses_nothing(redis_url, tmp_path)
         doomed, survivor = ProxyProcess(env, log), ProxyProcess(env, log)
         await asyncio.gather(doomed.ready(session), survivor.ready(session))
         answers = await track(session, doomed, range(0, 400), mark)
-        await wait_until(lambda: BULK in upstream.received, seconds=10)
+        # Kill while a delivery is in flight (received, not yet answered).
+        await wait_until(lambda: BULK in upstream.received and len(upstream.answered) < len(upstream.received), seconds=10)
         doomed.kill()  # SIGKILL mid-delivery: no drain, what it claimed stays claimed by a dead consumer
         assert len(upstream.answered) < len(upstream.received)
         answers += await track(session, survivor, range(400, 500), mark)

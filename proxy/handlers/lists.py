@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from proxy.engine.context import Context
+from proxy.engine.counts import counts
 from proxy.engine.fanout import gather_bounded
 from proxy.engine.snapshots import EVERY, page_window
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
-from proxy.shapes.lists import legacy_list, list_body
+from proxy.shapes.lists import list_body
+from proxy.shapes.v1_list import legacy_v1_list
 
 LIST = "/api/lists/{id}"
 # Both listings take at most ten per page; creation order is the legacy order.
@@ -32,15 +34,18 @@ async def update_list(ctx: Context) -> LegacyResponse:
 
 async def all_groups(ctx: Context) -> LegacyResponse:
     """Lists and segments together, oldest first, sliced by `page`/`count` like every v1
-    listing; the `$list` total needs them all, so both walks are kept as snapshots."""
+    listing; the `$list` total needs them all, so both walks are kept as snapshots. The
+    groups on the page carry their member counts (`proxy.engine.counts`)."""
     (lists, _), (segments, _) = await gather_bounded([
         page_window(ctx, ctx.call("GET", "/api/lists", query=(("fields[list]", "name,created,updated"), *LISTING)), _as_is, 0, EVERY),
         page_window(ctx, ctx.call("GET", "/api/segments", query=(("fields[segment]", SEGMENT_FIELDS), *LISTING)), _as_is, 0, EVERY),
     ])
     groups = sorted([*lists, *segments], key=_creation_order)
     page, count = ctx.params["page"], ctx.params["count"]
-    window = [legacy_list(group) for group in groups[page * count : (page + 1) * count]]
-    return json_response(page_envelope(window, page, count, len(groups)))
+    window = groups[page * count : (page + 1) * count]
+    person_counts = await counts(ctx, ((group["type"], group["id"]) for group in window))
+    items = [legacy_v1_list(group, person_counts[(group["type"], group["id"])]) for group in window]
+    return json_response(page_envelope(items, page, count, len(groups)))
 
 
 def _as_is(resource: dict[str, Any], _included: Any) -> dict[str, Any]:

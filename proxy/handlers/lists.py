@@ -1,5 +1,5 @@
-"""Lists themselves: the v2 creation, and the old v1 listing of lists and segments.
-(Reading, listing, renaming and deleting lists need no handler: they are mapping YAML.)"""
+"""The old v1 listing of lists and segments. (The v2 list routes need no handler: they
+are mapping YAML.)"""
 
 from __future__ import annotations
 
@@ -10,17 +10,12 @@ from proxy.engine.fanout import gather_bounded
 from proxy.engine.snapshots import EVERY, page_window
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, json_response
-from proxy.shapes.lists import legacy_list, list_body
+from proxy.shapes.lists import legacy_list
 
 # Both listings take at most ten per page; creation order is the legacy order.
 LISTING = (("page[size]", "10"), ("sort", "created"))
 # The spec requires the three flags in every segment, sparse fieldsets or not.
 SEGMENT_FIELDS = "name,created,updated,is_active,is_processing,is_starred"
-
-
-async def create_list(ctx: Context) -> LegacyResponse:
-    reply = await ctx.send(ctx.call("POST", "/api/lists", body=list_body(ctx.params["list_name"])))
-    return json_response({"list_id": reply.document["data"]["id"]})
 
 
 async def all_groups(ctx: Context) -> LegacyResponse:

@@ -37,7 +37,6 @@ HANDLERS: dict[str, Runner] = {
     "groups.all_members": groups.all_members,
     "groups.list_exclusions": groups.list_exclusions,
     "lists.all_groups": lists.all_groups,
-    "lists.create_list": lists.create_list,
     "members.add_members": members.add_members,
     "members.remove_members": members.remove_members,
     "people.update_person": people.update_person,

@@ -19,6 +19,7 @@ SHAPES: dict[str, Shape] = {
     "event.legacy_event": event.legacy_event,
     "lists.list_detail": lists.list_detail,
     "lists.list_summary": lists.list_summary,
+    "lists.new_list_id": lists.new_list_id,
     "members.check_record": members.check_record,
     "metric.legacy_metric": metric.legacy_metric,
     "person.legacy_person": person.legacy_person,

@@ -142,32 +142,51 @@ def _steps_of(entry: Entry) -> list[str]:
 def binding_problems(entry: Entry, handlers: Mapping[str, Runner]) -> list[str]:
     """Why the entry cannot run as written (empty when it can), each naming entry and field."""
     if entry.handler:
-        known = entry.handler in handlers
-        problems = [] if known else [f"{entry.source}: field handler: no handler named {entry.handler!r}"]
-        declarative = (("body", entry.body), ("sequence", entry.sequence), ("answer", entry.answer), ("match", entry.match))
-        return problems + [
-            f"{entry.source}: field {name}: a handler makes its own calls; remove it" for name, given in declarative if given is not None and given != ()
-        ]
+        return _handler_problems(entry, handlers)
     steps = _steps_of(entry)
     if len(steps) > 1:
         return [f"{entry.source}: field {steps[1]}: an entry takes one of lookup, match and sequence"]
     style = steps[0] if steps else entry.paginate
-    problems = []
+    problems = _answer_problems(entry, style)
     if steps and entry.paginate != "none":
-        problems.append(f"{entry.source}: field paginate: {steps[0]} reads no pages")
+        problems.append(f"{entry.source}: field paginate: {style} reads no pages")
+    if entry.answer is not None and style != "sequence":
+        problems.append(f"{entry.source}: field answer: only a sequence has steps to answer from")
+    if style == "sequence":
+        return problems + _sequence_problems(entry)
+    return problems + _one_call_problems(entry, style)
+
+
+def _handler_problems(entry: Entry, handlers: Mapping[str, Runner]) -> list[str]:
+    problems = [] if entry.handler in handlers else [f"{entry.source}: field handler: no handler named {entry.handler!r}"]
+    declarative = {
+        "body": entry.body is not None,
+        "sequence": bool(entry.sequence),
+        "answer": entry.answer is not None,
+        "match": entry.match is not None,
+    }
+    return problems + [f"{entry.source}: field {name}: a handler makes its own calls; remove it" for name, given in declarative.items() if given]
+
+
+def _answer_problems(entry: Entry, style: str) -> list[str]:
+    """The shape exists (none for an empty answer) and the runner can give the envelope."""
+    problems = []
     if entry.envelope == "empty" and entry.shape:
         problems.append(f"{entry.source}: field respond.shape: an empty answer has no shape")
     elif entry.envelope != "empty" and entry.shape not in SHAPES:
         problems.append(f"{entry.source}: field respond.shape: no shape named {entry.shape!r}")
     if entry.envelope not in _STYLE_ENVELOPES[style]:
         expected = " or ".join(_STYLE_ENVELOPES[style])
-        problems.append(f"{entry.source}: field respond.envelope: {'paginate ' if not steps else ''}{style} answers {expected}")
-    if entry.answer is not None and style != "sequence":
-        problems.append(f"{entry.source}: field answer: only a sequence has steps to answer from")
-    if style == "sequence":
-        return problems + _sequence_problems(entry)
+        named = f"paginate {style}" if style in STYLES else style
+        problems.append(f"{entry.source}: field respond.envelope: {named} answers {expected}")
+    return problems
+
+
+def _one_call_problems(entry: Entry, style: str) -> list[str]:
+    """The entry's one call: declared alone, its body (a write's only) and path bound."""
     if len(entry.calls) != 1:
-        problems.append(f"{entry.source}: field calls: without a handler an entry makes exactly one call, or declares a sequence")
+        return [f"{entry.source}: field calls: without a handler an entry makes exactly one call, or declares a sequence"]
+    problems = []
     if entry.body is not None:
         if style != "none" or entry.calls[0].method == "GET":
             problems.append(f"{entry.source}: field body: only an entry's one write takes a body")

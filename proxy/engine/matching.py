@@ -56,7 +56,7 @@ def filtered(ctx: Context, path: str, path_params: Mapping[str, str], field: str
 
 
 async def matched(ctx: Context, shape: Shape) -> LegacyResponse:
-    identifiers = requested_identifiers(ctx, ctx.entry.match.get("at_most") if ctx.entry.match else None)
+    identifiers = requested_identifiers(ctx, (ctx.entry.match or {}).get("at_most"))
     target = ctx.entry.calls[0]
     found = await find_named(ctx, target.path, ctx.entry_path_params(), identifiers, ctx.entry_query())
     return json_response(unique(shape(resource, {}) for _, resource in found))

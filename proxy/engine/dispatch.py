@@ -209,8 +209,11 @@ def _sequence_problems(entry: Entry) -> list[str]:
         for name, given in (("path_params", entry.path_params), ("query", entry.query), ("filter", entry.filter), ("body", entry.body))
         if given
     ]
-    if entry.answer is not None and entry.answer > len(entry.sequence):
+    answer = entry.answer or len(entry.sequence)
+    if answer > len(entry.sequence):
         problems.append(f"{entry.source}: field answer: the sequence has {len(entry.sequence)} steps")
+    elif entry.shape and entry.sequence[answer - 1].call.method == "DELETE":
+        problems.append(f"{entry.source}: field answer: step {answer} deletes, and a deletion answers no document to shape")
     legacy = variables(entry.path)
     for number, step in enumerate(entry.sequence):
         where = f"sequence.{number}"

@@ -98,6 +98,7 @@ def test_a_body_names_only_declared_values(tmp_path: Path, change, message):
         (('"DELETE /api/templates/{id}"]', '"DELETE /api/templates/{id}", "POST /api/template-clone"]'),
          "field calls: no step makes POST /api/template-clone"),
         (("answer: 1", "answer: 3"), "field answer: the sequence has 2 steps"),
+        (("  answer: 1\n", ""), "field answer: step 2 deletes, and a deletion answers no document to shape"),
         (("does: read template {template_id}", "does: read template {id}"), "field sequence.0.does: ['id'] not in"),
         (('      does: read template {template_id}\n      path_params: {id: "{template_id}"}\n',
           "      does: read template {template_id}\n"), "field sequence.0.path_params: must bind exactly ['id']"),

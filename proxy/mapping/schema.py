@@ -147,7 +147,7 @@ ENTRY = {
             "items": STEP,
         },
         "answer": {
-            "description": "which step of the sequence (from 1) the answer is shaped from",
+            "description": "which step of the sequence (from 1) the answer is shaped from (default: the last)",
             "type": "integer",
             "minimum": 1,
         },

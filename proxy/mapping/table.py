@@ -71,7 +71,7 @@ class Entry:
     lookup: Mapping[str, str] = field(default_factory=dict)  # legacy param -> profile field
     body: Any = None  # the one call's body template (see schema.BODY)
     sequence: tuple[Step, ...] = ()  # calls made in order instead of the one call
-    answer: int | None = None  # the sequence step (from 1) the answer is shaped from
+    answer: int | None = None  # the sequence step (from 1) the answer is shaped from; None: the last
     match: Mapping[str, int] | None = None  # {at_most: n}: the people the request names, found
     params: Mapping[str, Param] = field(default_factory=dict)
     paginate: str = "none"

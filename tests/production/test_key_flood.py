@@ -4,7 +4,19 @@ forgets idle keys and caps the rest."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
+import os
+import string
+import time
 import tracemalloc
+from collections import Counter
+
+import aiohttp
+import psutil
+from aiohttp import web
+from processes import ROOT, ProxyProcess, free_port
 
 from proxy.openapi.spec import RateLimit
 from proxy.staging.usage import MAX_ROWS, OTHER_KEYS, MemoryUsage, UsageInventory
@@ -63,3 +75,145 @@ async def test_idle_budget_keys_are_forgotten():
         await budget.reserve(f"pk:{n}|GET /api/metrics", LIMIT, 1_000.0)
     await budget.reserve("pk:late|GET /api/metrics", LIMIT, 1_100.0)  # the others' windows are over
     assert len(budget) == 1
+
+
+# ---- The same flood against a running `serve` process, over HTTP ----
+
+WARM_KEYS = 2_000  # first: code paths, connection pools, the state file's page cache, allocator arenas
+FLOOD_CONCURRENCY = 32
+ADMIN_TOKEN = "flood-admin-token-0123456789abcdef"
+ANSWER_WITHIN = 0.3  # seconds, for the dashboard and the usage inventory after the flood
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def private_key(n: int) -> str:
+    return f"pk_{n:034d}"  # well-formed, as Klaviyo issues them
+
+
+def public_token(n: int) -> str:
+    return "".join(_ALPHABET[n // len(_ALPHABET) ** place % len(_ALPHABET)] for place in range(6))
+
+
+class StandIn:
+    """A stand-in for Klaviyo that answers every account at once (an empty metrics page,
+    an accepted event): the flood's cost is the proxy's, and each key makes its upstream
+    call, so the rate budget meets every account."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.calls = 0
+        self._runner: web.AppRunner | None = None
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        self.calls += 1
+        links = {"self": str(request.url), "next": None, "prev": None}
+        return web.json_response({"data": [], "links": links}, content_type="application/vnd.api+json")
+
+    async def _events(self, request: web.Request) -> web.Response:
+        self.calls += 1
+        await request.read()
+        return web.Response(status=202)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/api/metrics", self._metrics)
+        app.router.add_post("/client/events", self._events)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+
+
+async def send_flood(session: aiohttp.ClientSession, url: str, numbers: range) -> Counter[str]:
+    """Odd numbers read metrics with their own private key, even ones track with their own
+    public token; `FLOOD_CONCURRENCY` at a time."""
+    answers: Counter[str] = Counter()
+    gate = asyncio.Semaphore(FLOOD_CONCURRENCY)
+
+    async def one(n: int) -> None:
+        if n % 2:
+            target, params = "/api/v1/metrics", {"api_key": private_key(n)}
+        else:
+            event = {"token": public_token(n), "event": "Flooded", "customer_properties": {"$email": f"f{n}@example.com"}}
+            target, params = "/api/track", {"data": base64.b64encode(json.dumps(event).encode()).decode()}
+        async with gate, session.get(url + target, params=params) as reply:
+            await reply.read()
+            answers[f"{target} {reply.status}"] += 1
+
+    await asyncio.gather(*(one(n) for n in numbers))
+    return answers
+
+
+async def fastest(session: aiohttp.ClientSession, url: str, tries: int = 3, **request) -> tuple[float, bytes]:
+    """The best of a few timings: one sample on a shared test machine measures the
+    scheduler; the best of three still fails a page that is slow every time."""
+    timings, body = [], b""
+    for _ in range(tries):
+        started = time.monotonic()
+        async with session.get(url, **request) as reply:
+            body = await reply.read()
+            assert reply.status == 200, body[:500]
+        timings.append(time.monotonic() - started)
+    return min(timings), body
+
+
+async def usage_total(session: aiohttp.ClientSession, url: str) -> int:
+    async with session.get(f"{url}/__proxy/usage", headers=ADMIN) as reply:
+        return sum(row["calls"] for row in (await reply.json())["routes"])
+
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+async def test_a_served_proxy_under_a_key_flood_stays_small_and_answers_its_dashboard(tmp_path):
+    """Issue 16, item 4 as done: 20,000 distinct keys and tokens through `serve` with its
+    default state (the SQLite file), the usage inventory and the rate governor on: the
+    process's RSS grows by at most 15 MB, the dashboard and the usage inventory answer
+    within 0.3 s, and `/healthz` stays fast while dashboards are drawn."""
+    upstream = StandIn()
+    await upstream.start()
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "KLP_UPSTREAM": f"http://127.0.0.1:{upstream.port}",
+                   "KLP_LOG_LEVEL": "warning", "KLP_ADMIN_TOKEN": ADMIN_TOKEN,
+                   "KLP_SPOOL_PATH": str(tmp_path / "spool.sqlite3")}  # the state file sits beside it
+    log = tmp_path / "proxy.log"
+    proxy = ProxyProcess(environment, log)
+    try:
+        connector = aiohttp.TCPConnector(limit=FLOOD_CONCURRENCY + 8)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await proxy.ready(session)
+            memory = psutil.Process(proxy.process.pid)
+            warm = await send_flood(session, proxy.url, range(1, WARM_KEYS + 1))
+            await fastest(session, f"{proxy.url}/__proxy/", headers=ADMIN)
+            await fastest(session, f"{proxy.url}/__proxy/usage", headers=ADMIN)
+            before = memory.memory_info().rss
+
+            flooded = await send_flood(session, proxy.url, range(WARM_KEYS + 1, WARM_KEYS + KEYS + 1))
+            assert flooded == {"/api/v1/metrics 200": KEYS // 2, "/api/track 200": KEYS // 2}, (flooded, warm)
+            assert upstream.calls == WARM_KEYS + KEYS  # every key made its upstream call
+            assert await usage_total(session, proxy.url) == WARM_KEYS + KEYS  # the inventory counted every call
+            grown = memory.memory_info().rss - before
+
+            dashboard, page = await fastest(session, f"{proxy.url}/__proxy/", headers=ADMIN)
+            usage, _ = await fastest(session, f"{proxy.url}/__proxy/usage", headers=ADMIN)
+
+            async def healthz() -> float:
+                started = time.monotonic()
+                async with session.get(f"{proxy.url}/healthz") as reply:
+                    assert reply.status == 200
+                return time.monotonic() - started
+
+            drawing = [asyncio.create_task(fastest(session, f"{proxy.url}/__proxy/", tries=1, headers=ADMIN))
+                       for _ in range(8)]
+            await asyncio.sleep(0)  # the dashboards are asked for first
+            probe = min([await healthz() for _ in range(3)])
+            await asyncio.gather(*drawing)
+    finally:
+        assert proxy.terminate() == 0, log.read_text()[-2000:]
+        await upstream.stop()
+    print(f"RSS {before / 2**20:.1f} MiB before the flood, grew {grown / 2**20:.2f} MiB; "
+          f"dashboard {dashboard:.3f} s ({len(page)} bytes), usage {usage:.3f} s, healthz while drawing {probe:.3f} s")
+    assert grown <= BOUND, f"RSS grew {grown / 2**20:.1f} MiB"
+    assert dashboard <= ANSWER_WITHIN and usage <= ANSWER_WITHIN, (dashboard, usage)
+    assert probe <= ANSWER_WITHIN, probe

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from proxy.engine.state import KeyValue
+from proxy.state.kept import compact
 
 CAPACITY = 10_000
 MAX_AGE = 60.0  # a copy is trusted this long; then the shared store (and its expiry) decides again
@@ -59,7 +60,7 @@ class Fronted:
     def _remember(self, key: str, value: bytes) -> None:
         if not key.startswith(self._prefixes):
             return
-        self._known[key] = (value, self._clock())
+        self._known[key] = (compact(value), self._clock())
         self._known.move_to_end(key)
         while len(self._known) > self._capacity:
             self._known.popitem(last=False)

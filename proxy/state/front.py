@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
+from proxy import metrics
 from proxy.engine.state import KeyValue
 from proxy.state.kept import compact
 
@@ -64,6 +65,7 @@ class Fronted:
         self._known.move_to_end(key)
         while len(self._known) > self._capacity:
             self._known.popitem(last=False)
+            metrics.KEPT_EVICTIONS.labels("state_cache").inc()
 
     async def aclose(self) -> None:
         self._known.clear()

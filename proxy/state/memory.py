@@ -8,6 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
+from proxy import metrics
 from proxy.state.kept import compact, footprint
 
 MAX_ENTRIES = 20_000
@@ -41,6 +42,7 @@ class MemoryValues:
         self._bytes += footprint(key, value)
         while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
             self._drop(next(iter(self._entries)))
+            metrics.KEPT_EVICTIONS.labels("state").inc()
 
     async def put_new(self, key: str, value: bytes, ttl: float) -> bool:
         if await self.get(key) is not None:

@@ -58,10 +58,12 @@ async def test_dashboard_stays_small_and_fast_under_20000_keys(proxy):
     inventory = proxy.server.app[STAGING].inventory
     for number in range(20_000):
         inventory.record("GET /api/v1/metrics", f"pk_flood{number:06d}", 200, ["GET /api/metrics"], 1.0)
-    started = time.perf_counter()
+    # Counted in CPU seconds (this process's, drawing thread included): on a busy test
+    # machine the wall clock measures the scheduler; the work a page costs does not change.
+    started = time.process_time()
     response = await proxy.get("/__proxy/")
     html = await response.text()
-    assert response.status == 200 and time.perf_counter() - started < 0.3
+    assert response.status == 200 and time.process_time() - started < 0.3
     assert len(html) < 200_000 and html.count("<option value=") <= 21  # "all keys" and the 20 busiest
 
 

@@ -4,8 +4,11 @@ read its DOM and collect console errors. aiohttp already speaks WebSocket."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import os
 import shutil
+import signal
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -80,10 +83,13 @@ class Page:
 
 @asynccontextmanager
 async def chromium_page(executable: str) -> AsyncIterator[Page]:
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still be writing the profile as it is removed; what
+    # they leave in the temporary folder must not fail the test.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = await asyncio.create_subprocess_exec(
             executable, *FLAGS, f"--user-data-dir={profile}", "about:blank",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the browser and its helpers end together
         )  # fmt: skip
         try:
             port = await _devtools_port(Path(profile))
@@ -97,7 +103,8 @@ async def chromium_page(executable: str) -> AsyncIterator[Page]:
                     await page.send("Page.setLifecycleEventsEnabled", enabled=True)
                     yield page
         finally:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
 
 

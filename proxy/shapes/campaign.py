@@ -142,7 +142,7 @@ def recipients_page(recipients: Sequence[Mapping[str, Any]], next_offset: str | 
     return {"object": "$list", "count": len(recipients), "data": list(recipients), "next_offset": next_offset}
 
 
-def queued(job: Mapping[str, Any]) -> dict[str, Any]:
+def queued(job: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
     """The answer to send and schedule: the send job's status."""
     return {"status": (job.get("attributes") or {}).get("status") or "queued"}
 

@@ -1,5 +1,5 @@
 """Legacy list objects (legacy contract §2.4) from JSON:API `list` and `segment`
-resources, and the new-API bodies that write lists and their members.
+resources, and the new-API body that writes list members.
 
 v2 speaks of `list_id`/`list_name` and ISO-8601 times with `Z`; the old v1 list object
 says `id`/`name`, `"YYYY-MM-DD HH:MM:SS"` and covers segments too (`list_type`).
@@ -15,6 +15,11 @@ from proxy.shapes.timefmt import legacy_datetime, legacy_iso
 
 def list_summary(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
     return {"list_id": resource["id"], "list_name": _attributes(resource).get("name") or ""}
+
+
+def new_list_id(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
+    """The answer to a list creation: only the new list's id."""
+    return {"list_id": resource["id"]}
 
 
 def list_detail(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
@@ -42,14 +47,6 @@ def legacy_list(resource: Mapping[str, Any]) -> dict[str, Any]:
         "updated": legacy_datetime(attributes.get("updated")),
         "person_count": 0,
     }
-
-
-def list_body(name: str, list_id: str | None = None) -> dict[str, Any]:
-    """A create (no id) or rename (with id) document."""
-    data: dict[str, Any] = {"type": "list", "attributes": {"name": name}}
-    if list_id is not None:
-        data["id"] = list_id
-    return {"data": data}
 
 
 def members_body(profile_ids: Iterable[str]) -> dict[str, Any]:

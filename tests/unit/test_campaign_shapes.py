@@ -17,11 +17,9 @@ from proxy.shapes.campaign import (
     recipient_status,
 )
 from proxy.shapes.campaign_input import (
-    InvalidField,
     campaign_patch,
     create_body,
     message_patch,
-    schedule_patch,
     touches_message,
 )
 from proxy.shapes.v1_list import legacy_v1_list
@@ -133,23 +131,6 @@ def test_patches_carry_only_given_fields_and_nested_objects_whole():
         "definition": {"channel": "email", "content": {"subject": "Old", "from_label": "New", "preview_text": "Kept"}}
     }
     assert touches_message({"template_id": "T1"}) and not touches_message({"name": "x", "subject": None})
-
-
-@pytest.mark.parametrize(
-    ("send_time", "iso"),
-    [
-        ("2031-01-13 00:00:00", "2031-01-13T00:00:00+00:00"),
-        ("2031-01-13T01:30:00+01:00", "2031-01-13T00:30:00+00:00"),
-    ],
-)
-def test_schedule_reads_legacy_utc_times(send_time, iso):
-    strategy = schedule_patch("C1", send_time)["data"]["attributes"]["send_strategy"]
-    assert strategy == {"method": "static", "datetime": iso, "options": {"is_local": False}}
-
-
-def test_schedule_refuses_other_times():
-    with pytest.raises(InvalidField, match="send_time"):
-        schedule_patch("C1", "next tuesday")
 
 
 def test_recipient_offsets_round_trip_and_refuse_strangers():

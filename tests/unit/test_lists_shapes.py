@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proxy.shapes.lists import legacy_list, list_body, list_detail, list_summary, members_body
+from proxy.shapes.lists import legacy_list, list_detail, list_summary, members_body
 from proxy.shapes.timefmt import legacy_iso
 
 LIST = {
@@ -40,6 +40,4 @@ def test_iso_with_z_from_any_offset():
 
 
 def test_write_bodies():
-    assert list_body("News") == {"data": {"type": "list", "attributes": {"name": "News"}}}
-    assert list_body("News", "M2q6kN")["data"]["id"] == "M2q6kN"
     assert members_body(["a", "b"]) == {"data": [{"type": "profile", "id": "a"}, {"type": "profile", "id": "b"}]}

@@ -24,6 +24,12 @@ GOVERNOR_REFUSALS = Counter(
     "klp_governor_refusals", "Requests refused because budget was further away than allowed", ["operation"]
 )
 
+# Per-key state is capped so a flood of distinct keys cannot grow the process; what a cap
+# pushes out (least recently used first) or folds into "(other keys)" is counted here.
+KEPT_EVICTIONS = Counter(
+    "klp_kept_evictions", "Per-key entries dropped or folded to stay within their cap", ["kept"]
+)
+
 SPOOL_ACCEPTED = Counter("klp_spool_accepted", "Writes durably stored in the spool", ["kind"])
 SPOOL_COMMIT_SIZE = Histogram(
     "klp_spool_commit_size", "Writes made durable by one commit (group commit)", buckets=(1, 2, 5, 10, 50, 100, 500, 1000)

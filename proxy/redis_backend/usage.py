@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
-from proxy.staging.usage import IDLE_SECONDS, MAX_ROWS, OTHER_KEYS, RouteUsage
+from proxy.staging.usage import IDLE_SECONDS, MAX_ROWS, RouteUsage, folded
 
 INDEX = "klp:usage:rows"
 ROW = "klp:usage:row:"
@@ -27,7 +27,7 @@ class RedisUsage:
         async with client.pipeline(transaction=False) as pipe:
             for row, name, score in zip(rows, names, known):
                 if score is None and tracked >= MAX_ROWS:
-                    name = f"{row.route}{SEPARATOR}{OTHER_KEYS}"
+                    name = f"{row.route}{SEPARATOR}{folded()}"
                 elif score is None:
                     tracked += 1
                 fields = {"calls": row.calls}

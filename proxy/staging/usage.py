@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
+from proxy import metrics
+
 FLUSH_EVERY = 1.0  # seconds between merges into the shared store
 MAX_ROWS = 2_000  # route × key rows kept; more keys of a route share OTHER_KEYS
 OTHER_KEYS = "(other keys)"
@@ -38,6 +40,12 @@ def fingerprint(key: str | None) -> str:
     if not key:
         return "(none)"
     return "key:" + hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+def folded() -> str:
+    """The row a key past `MAX_ROWS` is counted in (and counted as folded)."""
+    metrics.KEPT_EVICTIONS.labels("usage_keys").inc()
+    return OTHER_KEYS
 
 
 def bucket_of(ms: float) -> int:
@@ -118,7 +126,7 @@ class MemoryUsage:
         for row in rows:
             home = self._rows.get((row.route, row.key))
             if home is None:
-                key = row.key if len(self._rows) < MAX_ROWS else OTHER_KEYS
+                key = row.key if len(self._rows) < MAX_ROWS else folded()
                 home = self._rows.setdefault((row.route, key), RouteUsage(row.route, key))
             home.merge(row)
         for name, row in list(self._rows.items()):
@@ -145,7 +153,7 @@ class UsageInventory:
         usage = self._pending.get(name)
         if usage is None:
             # A flood of new keys between two flushes is held as one row, not thousands.
-            name = name if len(self._pending) < MAX_ROWS else (route, OTHER_KEYS)
+            name = name if len(self._pending) < MAX_ROWS else (route, folded())
             usage = self._pending.setdefault(name, RouteUsage(*name))
         usage.calls += 1
         usage.last_seen = self._clock()

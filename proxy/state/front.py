@@ -9,7 +9,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
+from proxy import metrics
 from proxy.engine.state import KeyValue
+from proxy.state.kept import compact
 
 CAPACITY = 10_000
 MAX_AGE = 60.0  # a copy is trusted this long; then the shared store (and its expiry) decides again
@@ -59,10 +61,11 @@ class Fronted:
     def _remember(self, key: str, value: bytes) -> None:
         if not key.startswith(self._prefixes):
             return
-        self._known[key] = (value, self._clock())
+        self._known[key] = (compact(value), self._clock())
         self._known.move_to_end(key)
         while len(self._known) > self._capacity:
             self._known.popitem(last=False)
+            metrics.KEPT_EVICTIONS.labels("state_cache").inc()
 
     async def aclose(self) -> None:
         self._known.clear()

@@ -1,11 +1,15 @@
 """State in this process only: for tests, `explain` (a dry run must never teach the real
-store) and a single process run without a state file. Bounded, least recently used first."""
+store) and a single process run without a state file. Bounded, least recently used first,
+by entries and by the bytes they really take (`proxy.state.kept`)."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+
+from proxy import metrics
+from proxy.state.kept import compact, footprint
 
 MAX_ENTRIES = 20_000
 MAX_BYTES = 64 * 1024 * 1024
@@ -34,10 +38,11 @@ class MemoryValues:
 
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         self._drop(key)
-        self._entries[key] = (value, self._clock() + ttl)
-        self._bytes += len(value)
+        self._entries[key] = (compact(value), self._clock() + ttl)
+        self._bytes += footprint(key, value)
         while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
             self._drop(next(iter(self._entries)))
+            metrics.KEPT_EVICTIONS.labels("state").inc()
 
     async def put_new(self, key: str, value: bytes, ttl: float) -> bool:
         if await self.get(key) is not None:
@@ -53,7 +58,7 @@ class MemoryValues:
     def _drop(self, key: str) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:
-            self._bytes -= len(entry[0])
+            self._bytes -= footprint(key, entry[0])
 
     async def aclose(self) -> None:
         self._entries.clear()

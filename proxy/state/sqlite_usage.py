@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
-from proxy.staging.usage import IDLE_SECONDS, MAX_ROWS, OTHER_KEYS, RouteUsage
+from proxy.staging.usage import IDLE_SECONDS, MAX_ROWS, RouteUsage, folded
 from proxy.state.sqlite import SQLiteFile
 
 
@@ -22,7 +22,8 @@ class SQLiteUsage:
             for row in rows:
                 stored = _read(db, row.route, row.key)
                 if stored is None and tracked >= MAX_ROWS:
-                    stored = _read(db, row.route, OTHER_KEYS) or RouteUsage(row.route, OTHER_KEYS)
+                    other = folded()
+                    stored = _read(db, row.route, other) or RouteUsage(row.route, other)
                 elif stored is None:
                     stored = RouteUsage(row.route, row.key)
                     tracked += 1

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from proxy import metrics
 from proxy.openapi.spec import RateLimit
 
 SECOND, MINUTE, DAY = 1, 60, 86_400
@@ -159,6 +160,7 @@ class LocalBudget:
             self._sweep(now, keep=key)
         while len(self._states) > self.MAX_KEYS:
             self._states.popitem(last=False)
+            metrics.KEPT_EVICTIONS.labels("rate_budget").inc()
         return state
 
     def _sweep(self, now: float, keep: str) -> None:

@@ -30,23 +30,41 @@ def free_port() -> int:
 
 
 class Upstream:
-    """The demo sandbox over HTTP on a fixed port; it records what it answered, and when."""
+    """The demo sandbox over HTTP on a fixed port; it records what arrived and what it
+    answered, and when. `hold` keeps requests of an operation unanswered until `release`:
+    a test that needs a call in flight waits for it to arrive, not for a delay to pass."""
 
     def __init__(self, port: int, delay: float = 0.0) -> None:
         self.port = port
         self.sandbox = demo_sandbox()
-        self.received: list[str] = []  # "METHOD path", as each request arrives
+        self.received: list[tuple[float, str]] = []  # (time, "METHOD path"), as each request arrives
         self.answered: list[tuple[float, str, int]] = []  # (time, "METHOD path", status)
         self._delay = delay
+        self._held: set[str] = set()
+        self._released = asyncio.Event()
         self._handle = self.sandbox.handle
         self.sandbox.handle = self._recorded  # type: ignore[method-assign]
         self._runner: web.AppRunner | None = None
 
+    def hold(self, operation: str) -> None:
+        self._held.add(operation)
+        self._released.clear()
+
+    def release(self) -> None:
+        self._held.clear()
+        self._released.set()
+
+    def arrivals(self, operation: str, since: float = 0.0) -> list[float]:
+        return [moment for moment, arrived in self.received if arrived == operation and moment >= since]
+
     async def _recorded(self, request: UpstreamRequest) -> UpstreamResponse:
-        self.received.append(f"{request.method} {request.path}")
+        operation = f"{request.method} {request.path}"
+        self.received.append((time.time(), operation))
+        if operation in self._held:
+            await self._released.wait()
         await asyncio.sleep(self._delay)
         response = await self._handle(request)
-        self.answered.append((time.time(), f"{request.method} {request.path}", response.status))
+        self.answered.append((time.time(), operation, response.status))
         return response
 
     async def start(self) -> None:
@@ -112,3 +130,10 @@ async def wait_until(condition, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
+
+
+async def early_in_a_second(margin: float = 0.02) -> float:
+    """Sleep until just after the clock turns a second (Klaviyo's burst windows are aligned
+    to the epoch); the time then."""
+    await asyncio.sleep(1 - time.time() % 1 + margin)
+    return time.time()

@@ -4,8 +4,11 @@ read its DOM and collect console errors. aiohttp already speaks WebSocket."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import os
 import shutil
+import signal
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +21,9 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--remote-debugging-port=0",
 ]  # fmt: skip
+# Generous: Chromium on a loaded test machine starts and answers slowly, and only a
+# broken browser or page ever takes this long.
+TIMEOUT = 60.0
 
 
 def find_chromium() -> str | None:
@@ -52,15 +58,23 @@ class Page:
         number = next(self._ids)
         self._pending[number] = asyncio.get_running_loop().create_future()
         await self._socket.send_json({"id": number, "method": method, "params": params})
-        reply = await asyncio.wait_for(self._pending[number], 20)
+        reply = await asyncio.wait_for(self._pending[number], TIMEOUT)
         if "error" in reply:
             raise RuntimeError(f"{method}: {reply['error']}")
         return reply.get("result", {})
 
     async def load(self, url: str) -> None:
-        await self.send("Page.navigate", url=url)
-        while (await asyncio.wait_for(self._events.get(), 20)).get("method") != "Page.loadEventFired":
-            pass
+        """Navigate and wait for the new document's own load event. Matched by the
+        navigation's loader: a load event still queued from the page before (the
+        start-up `about:blank`, when Chromium is slow) must not count as this one."""
+        navigation = await self.send("Page.navigate", url=url)
+        if "errorText" in navigation:
+            raise RuntimeError(f"{url}: {navigation['errorText']}")
+        while True:
+            event = await asyncio.wait_for(self._events.get(), TIMEOUT)
+            params = event.get("params", {})
+            if event.get("method") == "Page.lifecycleEvent" and params.get("name") == "load" and params.get("loaderId") == navigation["loaderId"]:
+                return
 
     async def evaluate(self, expression: str) -> Any:
         result = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -69,10 +83,13 @@ class Page:
 
 @asynccontextmanager
 async def chromium_page(executable: str) -> AsyncIterator[Page]:
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still be writing the profile as it is removed; what
+    # they leave in the temporary folder must not fail the test.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = await asyncio.create_subprocess_exec(
             executable, *FLAGS, f"--user-data-dir={profile}", "about:blank",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the browser and its helpers end together
         )  # fmt: skip
         try:
             port = await _devtools_port(Path(profile))
@@ -83,16 +100,21 @@ async def chromium_page(executable: str) -> AsyncIterator[Page]:
                     page = Page(socket)
                     for domain in ("Page", "Runtime", "Log"):
                         await page.send(f"{domain}.enable")
+                    await page.send("Page.setLifecycleEventsEnabled", enabled=True)
                     yield page
         finally:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
 
 
 async def _devtools_port(profile: Path) -> int:
     marker = profile / "DevToolsActivePort"
-    for _ in range(200):
-        if marker.exists() and marker.read_text().strip():
-            return int(marker.read_text().splitlines()[0])
+    deadline = asyncio.get_running_loop().time() + TIMEOUT
+    while asyncio.get_running_loop().time() < deadline:
+        # "port\nbrowser path": both lines, so a half-written file is not read as a port.
+        lines = marker.read_text().splitlines() if marker.exists() else []
+        if len(lines) >= 2:
+            return int(lines[0])
         await asyncio.sleep(0.05)
     raise RuntimeError("Chromium did not open its DevTools port")

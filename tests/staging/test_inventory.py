@@ -51,6 +51,7 @@ async def test_dashboard_lists_routes_with_their_replacements(proxy):
 
 async def test_dashboard_stays_small_and_fast_under_20000_keys(proxy):
     """A key flood must not make the dashboard render per key (hardening issue, item 4)."""
+    import gc
     import time
 
     from proxy.staging.admin import STAGING
@@ -58,10 +59,16 @@ async def test_dashboard_stays_small_and_fast_under_20000_keys(proxy):
     inventory = proxy.server.app[STAGING].inventory
     for number in range(20_000):
         inventory.record("GET /api/v1/metrics", f"pk_flood{number:06d}", 200, ["GET /api/metrics"], 1.0)
-    started = time.perf_counter()
+    # Counted in CPU seconds (this process's, drawing thread included): on a busy test
+    # machine the wall clock measures the scheduler; the work a page costs does not change.
+    # The test process's own garbage (every earlier test's) is collected first, not on the
+    # page's account.
+    gc.collect()
+    started = time.process_time()
     response = await proxy.get("/__proxy/")
     html = await response.text()
-    assert response.status == 200 and time.perf_counter() - started < 0.3
+    cost = time.process_time() - started
+    assert response.status == 200 and cost < 0.3, cost
     assert len(html) < 200_000 and html.count("<option value=") <= 21  # "all keys" and the 20 busiest
 
 

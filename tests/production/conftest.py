@@ -13,10 +13,17 @@ from dataclasses import replace
 import pytest
 import redis
 from doubles import FakeTime, Recording
-from processes import free_port
+from processes import ProxyProcess, free_port
 
 from proxy.app import create_app
 from proxy.config import Settings
+
+
+@pytest.fixture(autouse=True)
+def no_stray_proxies():
+    """Whatever a test started and did not end (it failed half-way) is killed after it."""
+    yield
+    ProxyProcess.end_strays()
 
 
 @pytest.fixture

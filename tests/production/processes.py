@@ -82,6 +82,9 @@ class Upstream:
 
 
 class ProxyProcess:
+    # Started and not yet ended: a test that fails half-way must not leave a server behind.
+    running: set[ProxyProcess] = set()
+
     def __init__(self, environment: dict[str, str], log: Path) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
@@ -90,6 +93,7 @@ class ProxyProcess:
             [sys.executable, "-m", "proxy.cli", "serve", "--port", str(port)],
             cwd=ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT,
         )
+        ProxyProcess.running.add(self)
 
     async def ready(self, session: aiohttp.ClientSession) -> None:
         deadline = time.monotonic() + 60  # start-up loads the spec: slow on a busy CI machine
@@ -113,7 +117,13 @@ class ProxyProcess:
     def _ended(self, seconds: float) -> int:
         code = self.process.wait(seconds)
         self._log.close()
+        ProxyProcess.running.discard(self)
         return code
+
+    @classmethod
+    def end_strays(cls) -> None:
+        for stray in list(cls.running):
+            stray.kill()
 
 
 async def track(session: aiohttp.ClientSession, proxy: ProxyProcess, numbers: range, mark: str) -> list[str]:

@@ -17,13 +17,16 @@ from proxy.sandbox.resources.campaigns import (
     send_times,
 )
 from proxy.sandbox.resources.templates import existing_template, private_copy, template_resource
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
+
+ROUTES = RouteTable()
 
 INCLUDABLE = frozenset({"campaign", "image", "template"})
 DEFINITION = "/data/attributes/definition"
 MESSAGE_TYPE = "campaign-message"
 
 
+@ROUTES.route("GET", "/api/campaigns/{id}/campaign-messages")
 def get_messages_for_campaign(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     campaign = existing_campaign(call, call.path_params["id"])
@@ -41,6 +44,7 @@ def _related(call: Call, campaign: Campaign, messages: list[CampaignMessage], vi
     return related
 
 
+@ROUTES.route("PATCH", "/api/campaign-messages/{id}")
 def update_campaign_message(call: Call) -> Reply:
     data = resource_data(call.body, MESSAGE_TYPE)
     message = _existing_message(call, member(data, "id", "/data", str, required=True))
@@ -68,6 +72,7 @@ def _merged(message: CampaignMessage, change: dict[str, Any]) -> dict[str, Any]:
     return {**message.definition, **kept, **replaced}
 
 
+@ROUTES.route("POST", "/api/campaign-message-assign-template")
 def assign_template_to_campaign_message(call: Call) -> Reply:
     data = resource_data(call.body, MESSAGE_TYPE)
     message = _existing_message(call, member(data, "id", "/data", str, required=True))
@@ -109,15 +114,3 @@ def _existing_message(call: Call, message_id: str) -> CampaignMessage:
     if message is None:
         raise errors.not_found(f"A campaign message with id {message_id!r} does not exist.")
     return message
-
-
-ROUTES = (
-    Route("GET", "/api/campaigns/{id}/campaign-messages", "get_messages_for_campaign", get_messages_for_campaign),
-    Route("PATCH", "/api/campaign-messages/{id}", "update_campaign_message", update_campaign_message),
-    Route(
-        "POST",
-        "/api/campaign-message-assign-template",
-        "assign_template_to_campaign_message",
-        assign_template_to_campaign_message,
-    ),
-)

@@ -18,7 +18,9 @@ from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.templates import private_copy
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 INCLUDABLE = frozenset({"campaign-messages", "tags"})
@@ -134,6 +136,7 @@ def send_start(strategy: Mapping[str, Any], now: float) -> float:
     return now
 
 
+@ROUTES.route("GET", "/api/campaigns")
 def get_campaigns(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     conditions = parse_filter(call.param("filter"))
@@ -168,6 +171,7 @@ def _channel(conditions: list[Condition]) -> str:
     return str(channels[0])
 
 
+@ROUTES.route("GET", "/api/campaigns/{id}")
 def get_campaign(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     campaign = existing_campaign(call, call.path_params["id"])
@@ -182,6 +186,7 @@ def _messages_if_included(call: Call, campaigns: list[Campaign], view: View) -> 
     return [message_resource(message, campaign) for campaign in campaigns for message in store.messages_of(campaign)]
 
 
+@ROUTES.route("POST", "/api/campaigns")
 def create_campaign(call: Call) -> Reply:
     attributes = member(resource_data(call.body, "campaign"), "attributes", "/data", dict, required=True)
     name = member(attributes, "name", ATTRIBUTES, str, required=True)
@@ -201,6 +206,7 @@ def create_campaign(call: Call) -> Reply:
     return _campaign_reply(call, 201, campaign)
 
 
+@ROUTES.route("PATCH", "/api/campaigns/{id}")
 def update_campaign(call: Call) -> Reply:
     data = resource_data(call.body, "campaign")
     body_id = member(data, "id", "/data", str, required=True)
@@ -222,6 +228,7 @@ def update_campaign(call: Call) -> Reply:
     return _campaign_reply(call, 200, campaign)
 
 
+@ROUTES.route("POST", "/api/campaign-clone")
 def create_campaign_clone(call: Call) -> Reply:
     """A draft copy with copies of the messages, each with its own copy of the template."""
     data = resource_data(call.body, "campaign")
@@ -303,12 +310,3 @@ def _message_definition(attributes: Mapping[str, Any]) -> dict[str, Any]:
     if not definition.get("label"):
         definition["label"] = attributes["name"]
     return definition
-
-
-ROUTES = (
-    Route("GET", "/api/campaigns", "get_campaigns", get_campaigns),
-    Route("POST", "/api/campaigns", "create_campaign", create_campaign),
-    Route("GET", "/api/campaigns/{id}", "get_campaign", get_campaign),
-    Route("PATCH", "/api/campaigns/{id}", "update_campaign", update_campaign),
-    Route("POST", "/api/campaign-clone", "create_campaign_clone", create_campaign_clone),
-)

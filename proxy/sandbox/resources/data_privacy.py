@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from proxy.sandbox import errors
 from proxy.sandbox.payload import member, resource_data
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.newapi.emails import normal_email
+
+ROUTES = RouteTable()
 
 PROFILE = "/data/attributes/profile/data"
 
 
+@ROUTES.route("POST", "/api/data-privacy-deletion-jobs")
 def request_profile_deletion(call: Call) -> Reply:
     field, value = _identifier(call)
     store = call.account.profiles
@@ -41,6 +44,3 @@ def _identifier(call: Call) -> tuple[str, str]:
     if len(named) != 1:
         raise errors.invalid("Exactly one of id, email or phone_number must identify the profile.", pointer=PROFILE)
     return named[0]
-
-
-ROUTES = (Route("POST", "/api/data-privacy-deletion-jobs", "request_profile_deletion", request_profile_deletion),)

@@ -23,8 +23,10 @@ from proxy.sandbox.errors import ApiError
 from proxy.sandbox.ids import IdFactory
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.events import create_event
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Account, Profile
+
+ROUTES = RouteTable()
 
 JOB_TYPE = "event-bulk-create-job"
 ENTRY_TYPE = "event-bulk-create"
@@ -33,6 +35,7 @@ MAX_EVENTS = 1000
 SINGLE_PROFILE = "/data/attributes/profile"
 
 
+@ROUTES.route("POST", "/api/event-bulk-create-jobs")
 def bulk_create_events(call: Call) -> Reply:
     events = list(_events(call.body))
     if not 0 < len(events) <= MAX_EVENTS:
@@ -99,6 +102,3 @@ def _rebased(pointer: str | None, index: int, position: int) -> str:
     if pointer.startswith(SINGLE_PROFILE):
         return f"{ENTRIES}/{index}/attributes/profile{pointer.removeprefix(SINGLE_PROFILE)}"
     return f"{ENTRIES}/{index}/attributes/events/data/{position}{pointer.removeprefix('/data')}"
-
-
-ROUTES = (Route("POST", "/api/event-bulk-create-jobs", "bulk_create_events", bulk_create_events),)

@@ -17,8 +17,10 @@ from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginat
 from proxy.sandbox.payload import NUMBER, member, resource_data
 from proxy.sandbox.resources.metrics import metric_resource
 from proxy.sandbox.resources.profiles import profile_resource
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Account, Event, Integration, Metric
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 INCLUDABLE = frozenset({"attributions", "metric", "profile"})
@@ -60,6 +62,7 @@ def event_resource(event: Event) -> Resource:
     )
 
 
+@ROUTES.route("GET", "/api/events")
 def get_events(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     conditions = parse_filter(call.param("filter"))
@@ -88,6 +91,7 @@ def _candidates(account: Account, conditions: list[Condition]) -> Sequence[Event
     return account.events.ordered(**pinned, first=first, last=last)
 
 
+@ROUTES.route("GET", "/api/events/{id}")
 def get_event(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     event = call.account.events.get(call.path_params["id"])
@@ -108,6 +112,8 @@ def _related(account: Account, events: Sequence[Event], view: View) -> list[Reso
     return related
 
 
+@ROUTES.route("POST", "/api/events")
+@ROUTES.route("POST", "/client/events", "create_client_event")
 def create_event(call: Call) -> Reply:
     """Record an event; 202 with no body whether it was stored or dropped as a duplicate."""
     attributes = member(resource_data(call.body, "event"), "attributes", "/data", dict, required=True)
@@ -189,11 +195,3 @@ def _api_metric(call: Call, name: str) -> Metric:
         metric = Metric(id=call.ids.short(), name=name, integration=integration, created=call.now, updated=call.now)
         metrics.add(metric)
     return metric
-
-
-ROUTES = (
-    Route("GET", "/api/events", "get_events", get_events),
-    Route("GET", "/api/events/{id}", "get_event", get_event),
-    Route("POST", "/api/events", "create_event", create_event),
-    Route("POST", "/client/events", "create_client_event", create_event),
-)

@@ -15,8 +15,10 @@ from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.profiles import profile_resource
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Profile, ProfileStore, PushToken
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 INCLUDABLE = frozenset({"flow-triggers", "tags"})
@@ -57,6 +59,7 @@ def group_relationships() -> tuple[Relationship, ...]:
     return tuple(Relationship(name, type_) for name, type_ in GROUP_RELATED)
 
 
+@ROUTES.route("GET", "/api/lists")
 def get_lists(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     keep = predicate(parse_filter(call.param("filter")), GROUP_FILTERABLE)
@@ -67,6 +70,7 @@ def get_lists(call: Call) -> Reply:
     return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
 
 
+@ROUTES.route("GET", "/api/lists/{id}")
 def get_list(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     mailing_list = existing_list(call)
@@ -87,6 +91,7 @@ def live_member_count(group: MailingList | Segment, profiles: ProfileStore) -> i
     return sum(1 for membership in group.members.ordered() if profiles.get(membership.profile_id) is not None)
 
 
+@ROUTES.route("POST", "/api/lists")
 def create_list(call: Call) -> Reply:
     attributes = member(resource_data(call.body, "list"), "attributes", "/data", dict, required=True)
     name = _name(member(attributes, "name", ATTRIBUTES, str, required=True))
@@ -101,6 +106,7 @@ def create_list(call: Call) -> Reply:
     return Reply(201, jsonapi.single(list_resource(mailing_list), View.of(call)))
 
 
+@ROUTES.route("PATCH", "/api/lists/{id}")
 def update_list(call: Call) -> Reply:
     data = resource_data(call.body, "list")
     if member(data, "id", "/data", str, required=True) != call.path_params["id"]:
@@ -130,12 +136,14 @@ def _opt_in_process(attributes: dict[str, Any]) -> str | None:
     return value
 
 
+@ROUTES.route("DELETE", "/api/lists/{id}")
 def delete_list(call: Call) -> Reply:
     existing_list(call)
     call.account.lists.remove(call.path_params["id"])
     return Reply(204)
 
 
+@ROUTES.route("POST", "/api/lists/{id}/relationships/profiles")
 def add_profiles_to_list(call: Call) -> Reply:
     mailing_list = existing_list(call)
     profile_ids = _profile_ids(call)
@@ -145,6 +153,7 @@ def add_profiles_to_list(call: Call) -> Reply:
     return Reply(204)
 
 
+@ROUTES.route("DELETE", "/api/lists/{id}/relationships/profiles")
 def remove_profiles_from_list(call: Call) -> Reply:
     mailing_list = existing_list(call)
     for profile_id in _profile_ids(call):
@@ -171,6 +180,7 @@ def _profile_ids(call: Call) -> list[str]:
     return profile_ids
 
 
+@ROUTES.route("GET", "/api/lists/{id}/profiles")
 def get_profiles_for_list(call: Call) -> Reply:
     return group_profiles(call, existing_list(call))
 
@@ -232,15 +242,3 @@ def _profile_by(profiles: ProfileStore, field: str, value: str) -> Profile | Non
 def member_resource(profile: Profile, membership: Membership, view: View) -> Resource:
     attributes = {**profile_resource(profile, view).attributes, "joined_group_at": jsonapi.isoformat(membership.joined)}
     return Resource("profile", profile.id, attributes, tuple(Relationship(n, t) for n, t in MEMBER_RELATED))
-
-
-ROUTES = (
-    Route("GET", "/api/lists", "get_lists", get_lists),
-    Route("POST", "/api/lists", "create_list", create_list),
-    Route("GET", "/api/lists/{id}", "get_list", get_list),
-    Route("PATCH", "/api/lists/{id}", "update_list", update_list),
-    Route("DELETE", "/api/lists/{id}", "delete_list", delete_list),
-    Route("GET", "/api/lists/{id}/profiles", "get_profiles_for_list", get_profiles_for_list),
-    Route("POST", "/api/lists/{id}/relationships/profiles", "add_profiles_to_list", add_profiles_to_list),
-    Route("DELETE", "/api/lists/{id}/relationships/profiles", "remove_profiles_from_list", remove_profiles_from_list),
-)

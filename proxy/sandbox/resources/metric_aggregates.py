@@ -27,9 +27,11 @@ from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.filtering import Field, predicate
 from proxy.sandbox.jsonapi import Resource, View
 from proxy.sandbox.payload import member, resource_data
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Event
 from proxy.newapi.metric_aggregates import DIMENSIONS  # the spec's `by` enum, kept in one place
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 MEASUREMENTS = ("count", "sum_value", "unique")
@@ -57,6 +59,7 @@ class Query:
     page_size: int
 
 
+@ROUTES.route("POST", "/api/metric-aggregates")
 def query_metric_aggregates(call: Call) -> Reply:
     attributes = member(resource_data(call.body, "metric-aggregate"), "attributes", "/data", dict, required=True)
     query = _query(attributes, call.now)
@@ -262,6 +265,3 @@ def _sort_key(name: str, by: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]
         index = by.index(name)
         return lambda row: row["dimensions"][index]
     return lambda row: sum(row["measurements"][name])
-
-
-ROUTES = (Route("POST", "/api/metric-aggregates", "query_metric_aggregates", query_metric_aggregates),)

@@ -6,8 +6,10 @@ from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.filtering import Field, parse_filter, predicate
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import Sort, page_links, paginate
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Metric
+
+ROUTES = RouteTable()
 
 FIXED_PAGE_SIZE = 200  # get_metrics has no page[size]
 INCLUDABLE = frozenset({"flow-triggers"})
@@ -34,6 +36,7 @@ def metric_resource(metric: Metric) -> Resource:
     )
 
 
+@ROUTES.route("GET", "/api/metrics")
 def get_metrics(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     keep = predicate(parse_filter(call.param("filter")), FILTERABLE)
@@ -43,15 +46,10 @@ def get_metrics(call: Call) -> Reply:
     return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
 
 
+@ROUTES.route("GET", "/api/metrics/{id}")
 def get_metric(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     metric = call.account.metrics.get(call.path_params["id"])
     if metric is None:
         raise errors.not_found(f"Metric {call.path_params['id']!r} does not exist.")
     return Reply(200, jsonapi.single(metric_resource(metric), view))
-
-
-ROUTES = (
-    Route("GET", "/api/metrics", "get_metrics", get_metrics),
-    Route("GET", "/api/metrics/{id}", "get_metric", get_metric),
-)

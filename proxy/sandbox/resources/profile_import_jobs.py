@@ -22,8 +22,10 @@ from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import Sort, page_links, page_size, paginate
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.profiles import create_or_update_profile
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import ImportFailure, ImportJob
+
+ROUTES = RouteTable()
 
 JOB_TYPE = "profile-bulk-import-job"
 PROFILES = "/data/attributes/profiles"
@@ -58,6 +60,7 @@ def job_resource(job: ImportJob) -> Resource:
     )
 
 
+@ROUTES.route("POST", "/api/profile-bulk-import-jobs")
 def bulk_import_profiles(call: Call) -> Reply:
     data = resource_data(call.body, JOB_TYPE)
     attributes = member(data, "attributes", "/data", dict, required=True)
@@ -117,10 +120,12 @@ def _import(call: Call, index: int, entry: Any, job: ImportJob) -> None:
     job.profile_ids.append(reply.document["data"]["id"])
 
 
+@ROUTES.route("GET", "/api/profile-bulk-import-jobs/{job_id}")
 def get_bulk_import_profiles_job(call: Call) -> Reply:
     return Reply(200, jsonapi.single(job_resource(_job(call, "job_id")), View.of(call)))
 
 
+@ROUTES.route("GET", "/api/profile-bulk-import-jobs/{id}/import-errors")
 def get_errors_for_bulk_import_profiles_job(call: Call) -> Reply:
     job = _job(call, "id")
     view = View.of(call)
@@ -148,15 +153,3 @@ def _job(call: Call, name: str) -> ImportJob:
     if job is None:
         raise errors.not_found(f"A bulk import job with id {call.path_params[name]!r} does not exist.")
     return job
-
-
-ROUTES = (
-    Route("POST", "/api/profile-bulk-import-jobs", "bulk_import_profiles", bulk_import_profiles),
-    Route("GET", "/api/profile-bulk-import-jobs/{job_id}", "get_bulk_import_profiles_job", get_bulk_import_profiles_job),
-    Route(
-        "GET",
-        "/api/profile-bulk-import-jobs/{id}/import-errors",
-        "get_errors_for_bulk_import_profiles_job",
-        get_errors_for_bulk_import_profiles_job,
-    ),
-)

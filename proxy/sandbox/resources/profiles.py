@@ -13,8 +13,10 @@ from proxy.sandbox.filtering import Field, Predicate, as_seconds, parse_filter, 
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.payload import member, resource_data
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Consent, ListSuppression, Profile, ProfileStore, PushToken, Suppression
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 RELATED = (("lists", "list"), ("segments", "segment"), ("push-tokens", "push-token"), ("conversations", "conversation"))
@@ -160,6 +162,7 @@ def _consent(consent: Consent, can_receive: str, reachable: bool) -> dict[str, A
     }
 
 
+@ROUTES.route("GET", "/api/profiles")
 def get_profiles(call: Call) -> Reply:
     view = View.of(call, LIST_INCLUDABLE)
     conditions = parse_filter(call.param("filter"))
@@ -200,6 +203,7 @@ def _candidates(store: ProfileStore, conditions: list[Condition]) -> list[Profil
     return list(store)
 
 
+@ROUTES.route("GET", "/api/profiles/{id}")
 def get_profile(call: Call) -> Reply:
     view = View.of(call, ONE_INCLUDABLE)
     profile = _existing(call)
@@ -214,6 +218,7 @@ def _existing(call: Call, profile_id: str | None = None) -> Profile:
     return profile
 
 
+@ROUTES.route("POST", "/api/profiles")
 def create_profile(call: Call) -> Reply:
     data = resource_data(call.body, "profile")
     attributes = member(data, "attributes", "/data", dict, required=True)
@@ -221,6 +226,7 @@ def create_profile(call: Call) -> Reply:
     return _profile_reply(call, 201, profile)
 
 
+@ROUTES.route("POST", "/api/profile-import")
 def create_or_update_profile(call: Call) -> Reply:
     data = resource_data(call.body, "profile")
     attributes = member(data, "attributes", "/data", dict, required=True)
@@ -235,6 +241,7 @@ def create_or_update_profile(call: Call) -> Reply:
     return _profile_reply(call, 200 if target else 201, profile)
 
 
+@ROUTES.route("PATCH", "/api/profiles/{id}")
 def update_profile(call: Call) -> Reply:
     data = resource_data(call.body, "profile")
     body_id = member(data, "id", "/data", str, required=True)
@@ -270,16 +277,7 @@ def _profile_reply(call: Call, status: int, profile: Profile) -> Reply:
     return Reply(status, jsonapi.single(profile_resource(profile, view), view))
 
 
+@ROUTES.route("POST", "/client/profiles")
 def create_client_profile(call: Call) -> Reply:
     identity.identify(call.account.profiles, resource_data(call.body, "profile"), "/data", call.ids, call.now)
     return Reply(202)
-
-
-ROUTES = (
-    Route("GET", "/api/profiles", "get_profiles", get_profiles),
-    Route("GET", "/api/profiles/{id}", "get_profile", get_profile),
-    Route("POST", "/api/profiles", "create_profile", create_profile),
-    Route("PATCH", "/api/profiles/{id}", "update_profile", update_profile),
-    Route("POST", "/api/profile-import", "create_or_update_profile", create_or_update_profile),
-    Route("POST", "/client/profiles", "create_client_profile", create_client_profile),
-)

@@ -18,7 +18,9 @@ from proxy.sandbox.resources.lists import (
     group_relationships,
     live_member_count,
 )
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
+
+ROUTES = RouteTable()
 
 FILTERABLE: dict[str, Field[Any]] = {
     **GROUP_FILTERABLE,
@@ -42,6 +44,7 @@ def segment_resource(segment: Segment, profile_count: int | None = None) -> Reso
     return Resource("segment", segment.id, attributes, group_relationships())
 
 
+@ROUTES.route("GET", "/api/segments")
 def get_segments(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     keep = predicate(parse_filter(call.param("filter")), FILTERABLE)
@@ -52,6 +55,7 @@ def get_segments(call: Call) -> Reply:
     return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
 
 
+@ROUTES.route("GET", "/api/segments/{id}")
 def get_segment(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     segment = _existing(call)
@@ -60,6 +64,7 @@ def get_segment(call: Call) -> Reply:
     return Reply(200, jsonapi.single(segment_resource(segment, count), view))
 
 
+@ROUTES.route("GET", "/api/segments/{id}/profiles")
 def get_profiles_for_segment(call: Call) -> Reply:
     return group_profiles(call, _existing(call))
 
@@ -69,10 +74,3 @@ def _existing(call: Call) -> Segment:
     if segment is None:
         raise errors.not_found(f"A segment with id {call.path_params['id']!r} does not exist.")
     return segment
-
-
-ROUTES = (
-    Route("GET", "/api/segments", "get_segments", get_segments),
-    Route("GET", "/api/segments/{id}", "get_segment", get_segment),
-    Route("GET", "/api/segments/{id}/profiles", "get_profiles_for_segment", get_profiles_for_segment),
-)

@@ -28,8 +28,10 @@ from proxy.sandbox import errors, identity
 from proxy.sandbox.groups import DOUBLE_OPT_IN, MailingList
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.lists import existing_list
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Consent, ListSuppression, Profile
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 MAX_SUBSCRIBES = 1000
@@ -73,6 +75,7 @@ class SubscribeEntry:
         return Subscriber(profile, self.channels)
 
 
+@ROUTES.route("POST", "/api/profile-subscription-bulk-create-jobs")
 def bulk_subscribe_profiles(call: Call) -> Reply:
     data = resource_data(call.body, "profile-subscription-bulk-create-job")
     attributes = member(data, "attributes", "/data", dict, required=True)
@@ -94,6 +97,7 @@ def bulk_subscribe_profiles(call: Call) -> Reply:
     return Reply(202)
 
 
+@ROUTES.route("POST", "/api/profile-subscription-bulk-delete-jobs")
 def bulk_unsubscribe_profiles(call: Call) -> Reply:
     data = resource_data(call.body, "profile-subscription-bulk-delete-job")
     attributes = member(data, "attributes", "/data", dict, required=True)
@@ -115,6 +119,7 @@ def bulk_unsubscribe_profiles(call: Call) -> Reply:
     return Reply(202)
 
 
+@ROUTES.route("POST", "/client/subscriptions")
 def create_client_subscription(call: Call) -> Reply:
     data = resource_data(call.body, "subscription")
     attributes = member(data, "attributes", "/data", dict, required=True)
@@ -263,10 +268,3 @@ def _check_reachable(reachable: Mapping[str, bool], channels: Mapping[str, Any],
         raise errors.invalid("Subscribing to email needs an email address.", pointer=f"{at}/email")
     if {"sms_marketing", "sms_transactional"} & channels.keys() and not reachable["phone_number"]:
         raise errors.invalid("Subscribing to SMS needs a phone number.", pointer=f"{at}/phone_number")
-
-
-ROUTES = (
-    Route("POST", "/api/profile-subscription-bulk-create-jobs", "bulk_subscribe_profiles", bulk_subscribe_profiles),
-    Route("POST", "/api/profile-subscription-bulk-delete-jobs", "bulk_unsubscribe_profiles", bulk_unsubscribe_profiles),
-    Route("POST", "/client/subscriptions", "create_client_subscription", create_client_subscription),
-)

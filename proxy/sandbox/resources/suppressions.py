@@ -13,8 +13,10 @@ from proxy.sandbox import errors, identity, jsonapi
 from proxy.sandbox.groups import MailingList, Segment
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.payload import member, resource_data
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import SuppressionJob
+
+ROUTES = RouteTable()
 
 JOB_TYPE = "profile-suppression-bulk-create-job"
 PROFILES = "/data/attributes/profiles"
@@ -42,6 +44,7 @@ def job_resource(job: SuppressionJob) -> Resource:
     )
 
 
+@ROUTES.route("POST", "/api/profile-suppression-bulk-create-jobs")
 def bulk_suppress_profiles(call: Call) -> Reply:
     data = resource_data(call.body, JOB_TYPE)
     attributes = member(data, "attributes", "/data", dict, required=True)
@@ -108,20 +111,10 @@ def _suppress(call: Call, email: str, now: float) -> bool:
     return profile.subscriptions.suppress_email(REASON, now)
 
 
+@ROUTES.route("GET", "/api/profile-suppression-bulk-create-jobs/{job_id}")
 def get_bulk_suppress_profiles_job(call: Call) -> Reply:
     job = call.account.suppression_jobs.get(call.path_params["job_id"])
     if job is None:
         raise errors.not_found(f"A suppression job with id {call.path_params['job_id']!r} does not exist.")
     view = View.of(call)
     return Reply(200, jsonapi.single(job_resource(job), view))
-
-
-ROUTES = (
-    Route("POST", "/api/profile-suppression-bulk-create-jobs", "bulk_suppress_profiles", bulk_suppress_profiles),
-    Route(
-        "GET",
-        "/api/profile-suppression-bulk-create-jobs/{job_id}",
-        "get_bulk_suppress_profiles_job",
-        get_bulk_suppress_profiles_job,
-    ),
-)

@@ -18,9 +18,11 @@ from proxy.sandbox.identity import EMAIL
 from proxy.sandbox.jsonapi import Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.payload import member, resource_data
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.template_language import render, text_version
 from proxy.sandbox.template_store import API_TEMPLATE_CAP, PreviewSend, Template
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 HTML_EDITORS = frozenset({"CODE", "USER_DRAGGABLE"})
@@ -73,6 +75,7 @@ def private_copy(call: Call, template: Template) -> Template:
     return copy
 
 
+@ROUTES.route("GET", "/api/templates")
 def get_templates(call: Call) -> Reply:
     view = View.of(call)
     keep = predicate(parse_filter(call.param("filter")), FILTERABLE)
@@ -83,10 +86,12 @@ def get_templates(call: Call) -> Reply:
     return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
 
 
+@ROUTES.route("GET", "/api/templates/{id}")
 def get_template(call: Call) -> Reply:
     return _template_reply(call, 200, existing_template(call, call.path_params["id"]))
 
 
+@ROUTES.route("POST", "/api/templates")
 def create_template(call: Call) -> Reply:
     attributes = member(resource_data(call.body, "template"), "attributes", "/data", dict, required=True)
     name = member(attributes, "name", ATTRIBUTES, str, required=True)
@@ -107,6 +112,7 @@ def create_template(call: Call) -> Reply:
     return _template_reply(call, 201, template)
 
 
+@ROUTES.route("PATCH", "/api/templates/{id}")
 def update_template(call: Call) -> Reply:
     data = resource_data(call.body, "template")
     template = existing_template(call, _path_id(call, data))
@@ -122,12 +128,14 @@ def update_template(call: Call) -> Reply:
     return _template_reply(call, 200, template)
 
 
+@ROUTES.route("DELETE", "/api/templates/{id}")
 def delete_template(call: Call) -> Reply:
     existing_template(call, call.path_params["id"])
     call.account.templates.remove(call.path_params["id"])
     return Reply(204)
 
 
+@ROUTES.route("POST", "/api/template-clone")
 def clone_template(call: Call) -> Reply:
     data = resource_data(call.body, "template")
     source = existing_template(call, member(data, "id", "/data", str, required=True), pointer="/data/id")
@@ -146,6 +154,7 @@ def clone_template(call: Call) -> Reply:
     return _template_reply(call, 201, clone)
 
 
+@ROUTES.route("POST", "/api/template-render")
 def render_template(call: Call) -> Reply:
     """201 with the template's HTML, text and AMP rendered against the context (not stored)."""
     data = resource_data(call.body, "template")
@@ -162,6 +171,7 @@ def render_template(call: Call) -> Reply:
     return _template_reply(call, 201, rendered)
 
 
+@ROUTES.route("POST", "/api/template-preview-send-jobs", "create_template_preview_send_job_beta")
 def create_template_preview_send_job(call: Call) -> Reply:
     """Beta: queue a test send of a template to a few addresses (recorded, never delivered)."""
     data = resource_data(call.body, PREVIEW_JOB)
@@ -237,20 +247,3 @@ def _recipients(attributes: Mapping[str, Any]) -> tuple[str, ...]:
         if not isinstance(address, str) or not EMAIL.fullmatch(address):
             raise errors.invalid(f"Invalid email address: {address!r}.", pointer=f"{ATTRIBUTES}/recipients/{index}")
     return tuple(recipients)
-
-
-ROUTES = (
-    Route("GET", "/api/templates", "get_templates", get_templates),
-    Route("POST", "/api/templates", "create_template", create_template),
-    Route("GET", "/api/templates/{id}", "get_template", get_template),
-    Route("PATCH", "/api/templates/{id}", "update_template", update_template),
-    Route("DELETE", "/api/templates/{id}", "delete_template", delete_template),
-    Route("POST", "/api/template-clone", "clone_template", clone_template),
-    Route("POST", "/api/template-render", "render_template", render_template),
-    Route(
-        "POST",
-        "/api/template-preview-send-jobs",
-        "create_template_preview_send_job_beta",
-        create_template_preview_send_job,
-    ),
-)

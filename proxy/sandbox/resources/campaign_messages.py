@@ -8,6 +8,7 @@ from typing import Any
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.campaign_store import Campaign, CampaignMessage
 from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.campaigns import (
     campaign_resource,
@@ -110,7 +111,4 @@ def _assigned_resource(message: CampaignMessage, campaign: Campaign) -> Resource
 
 
 def _existing_message(call: Call, message_id: str) -> CampaignMessage:
-    message = call.account.campaigns.message(message_id)
-    if message is None:
-        raise errors.not_found(f"A campaign message with id {message_id!r} does not exist.")
-    return message
+    return existing(call.account.campaigns.message, "campaign message", message_id)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.campaign_store import Campaign, InvalidTransition
 from proxy.sandbox.jsonapi import Resource, View
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.payload import member, path_id, resource_data
 from proxy.sandbox.resources.campaigns import existing_campaign, send_start
 from proxy.sandbox.routing import Call, Reply, RouteTable
 
@@ -46,9 +46,7 @@ def _ready_to_send(call: Call, campaign: Campaign) -> None:
 def cancel_campaign_send(call: Call) -> Reply:
     """`cancel` stops a scheduled or sending campaign for good; `revert` returns a scheduled one to draft."""
     data = resource_data(call.body, JOB_TYPE)
-    body_id = member(data, "id", "/data", str, required=True)
-    if body_id != call.path_params["id"]:
-        raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
+    body_id = path_id(data, call.path_params["id"])
     action = member(member(data, "attributes", "/data", dict, required=True), "action", "/data/attributes", str, required=True)
     if action not in ACTIONS:
         raise errors.invalid("'action' must be cancel or revert.", pointer="/data/attributes/action")

@@ -16,7 +16,8 @@ from proxy.sandbox.campaign_store import Campaign, CampaignMessage
 from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import member, path_id, resource_data
 from proxy.sandbox.resources.templates import private_copy
 from proxy.sandbox.routing import Call, Reply, RouteTable
 
@@ -113,9 +114,7 @@ def _optional_iso(seconds: float | None) -> str | None:
 
 def existing_campaign(call: Call, campaign_id: str) -> Campaign:
     """The campaign, caught up with the sandbox clock, or a 404."""
-    campaign = call.account.campaigns.get(campaign_id)
-    if campaign is None:
-        raise errors.not_found(f"A campaign with id {campaign_id!r} does not exist.")
+    campaign = existing(call.account.campaigns.get, "campaign", campaign_id)
     campaign.settle(call.now)
     return campaign
 
@@ -209,10 +208,7 @@ def create_campaign(call: Call) -> Reply:
 @ROUTES.route("PATCH", "/api/campaigns/{id}")
 def update_campaign(call: Call) -> Reply:
     data = resource_data(call.body, "campaign")
-    body_id = member(data, "id", "/data", str, required=True)
-    if body_id != call.path_params["id"]:
-        raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
-    campaign = editable(existing_campaign(call, body_id))
+    campaign = editable(existing_campaign(call, path_id(data, call.path_params["id"])))
     attributes = member(data, "attributes", "/data", dict, required=True)
     campaign.name = member(attributes, "name", ATTRIBUTES, str) or campaign.name
     if member(attributes, "audiences", ATTRIBUTES, dict) is not None:

@@ -21,6 +21,7 @@ from typing import Any
 from proxy.sandbox import errors
 from proxy.sandbox.errors import ApiError
 from proxy.sandbox.ids import IdFactory
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.events import create_event
 from proxy.sandbox.routing import Call, Reply, RouteTable
@@ -90,10 +91,8 @@ def _known_profile(account: Account, scratch: Account, body: dict[str, Any], ind
     profile_id = body["data"]["attributes"]["profile"].get("data", {}).get("id")
     if not isinstance(profile_id, str) or scratch.profiles.get(profile_id) is not None:
         return
-    existing = account.profiles.get(profile_id)
-    if existing is None:
-        raise errors.invalid(f"Profile {profile_id!r} does not exist.", pointer=f"{ENTRIES}/{index}/attributes/profile/data/id")
-    scratch.profiles.add(Profile(id=profile_id, created=existing.created, updated=existing.updated))
+    known = existing(account.profiles.get, "profile", profile_id, pointer=f"{ENTRIES}/{index}/attributes/profile/data/id")
+    scratch.profiles.add(Profile(id=profile_id, created=known.created, updated=known.updated))
 
 
 def _rebased(pointer: str | None, index: int, position: int) -> str:

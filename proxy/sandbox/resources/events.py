@@ -13,6 +13,7 @@ from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, identity, jsonapi
 from proxy.sandbox.filtering import ORDERINGS, Field, as_number, as_seconds, parse_filter, predicate
 from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.payload import NUMBER, member, resource_data
 from proxy.sandbox.resources.metrics import metric_resource
@@ -94,9 +95,7 @@ def _candidates(account: Account, conditions: list[Condition]) -> Sequence[Event
 @ROUTES.route("GET", "/api/events/{id}")
 def get_event(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
-    event = call.account.events.get(call.path_params["id"])
-    if event is None:
-        raise errors.not_found(f"Event {call.path_params['id']!r} does not exist.")
+    event = existing(call.account.events.get, "event", call.path_params["id"])
     return Reply(200, jsonapi.single(event_resource(event), view, _related(call.account, [event], view)))
 
 

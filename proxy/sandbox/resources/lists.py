@@ -13,7 +13,8 @@ from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.groups import DOUBLE_OPT_IN, SINGLE_OPT_IN, MailingList, Members, Membership, Segment
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import member, path_id, resource_data
 from proxy.sandbox.resources.profiles import profile_resource
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Profile, ProfileStore, PushToken
@@ -79,11 +80,7 @@ def get_list(call: Call) -> Reply:
 
 
 def existing_list(call: Call, list_id: str | None = None) -> MailingList:
-    list_id = list_id or call.path_params["id"]
-    mailing_list = call.account.lists.get(list_id)
-    if mailing_list is None:
-        raise errors.not_found(f"A list with id {list_id!r} does not exist.")
-    return mailing_list
+    return existing(call.account.lists.get, "list", list_id or call.path_params["id"])
 
 
 def live_member_count(group: MailingList | Segment, profiles: ProfileStore) -> int:
@@ -109,8 +106,7 @@ def create_list(call: Call) -> Reply:
 @ROUTES.route("PATCH", "/api/lists/{id}")
 def update_list(call: Call) -> Reply:
     data = resource_data(call.body, "list")
-    if member(data, "id", "/data", str, required=True) != call.path_params["id"]:
-        raise errors.invalid("'id' does not match the id in the path.", pointer="/data/id")
+    path_id(data, call.path_params["id"])
     attributes = member(data, "attributes", "/data", dict, required=True)
     mailing_list = existing_list(call)
     name = member(attributes, "name", ATTRIBUTES, str)
@@ -174,9 +170,7 @@ def _profile_ids(call: Call) -> list[str]:
         if not isinstance(item, dict) or item.get("type") != "profile":
             raise errors.invalid("Each item must be a profile resource identifier.", pointer=at)
         profile_id = member(item, "id", at, str, required=True)
-        if call.account.profiles.get(profile_id) is None:
-            raise errors.invalid(f"A profile with id {profile_id!r} does not exist.", pointer=f"{at}/id")
-        profile_ids.append(profile_id)
+        profile_ids.append(existing(call.account.profiles.get, "profile", profile_id, pointer=f"{at}/id").id)
     return profile_ids
 
 

@@ -26,6 +26,7 @@ from proxy.openapi.filters import Condition, FilterError, parse
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.filtering import Field, predicate
 from proxy.sandbox.jsonapi import Resource, View
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Event
@@ -63,8 +64,7 @@ class Query:
 def query_metric_aggregates(call: Call) -> Reply:
     attributes = member(resource_data(call.body, "metric-aggregate"), "attributes", "/data", dict, required=True)
     query = _query(attributes, call.now)
-    if call.account.metrics.get(query.metric_id) is None:
-        raise errors.not_found(f"Metric {query.metric_id!r} does not exist.")
+    existing(call.account.metrics.get, "metric", query.metric_id)
     dates = _bucket_starts(query)
     rows = _rows(query, dates, _events(call, query))
     resource = Resource(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from proxy.sandbox import errors, jsonapi
+from proxy.sandbox import jsonapi
 from proxy.sandbox.filtering import Field, parse_filter, predicate
 from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import Sort, page_links, paginate
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Metric
@@ -49,7 +50,5 @@ def get_metrics(call: Call) -> Reply:
 @ROUTES.route("GET", "/api/metrics/{id}")
 def get_metric(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
-    metric = call.account.metrics.get(call.path_params["id"])
-    if metric is None:
-        raise errors.not_found(f"Metric {call.path_params['id']!r} does not exist.")
+    metric = existing(call.account.metrics.get, "metric", call.path_params["id"])
     return Reply(200, jsonapi.single(metric_resource(metric), view))

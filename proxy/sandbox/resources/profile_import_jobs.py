@@ -20,6 +20,7 @@ from proxy.sandbox.errors import ApiError
 from proxy.sandbox.groups import MailingList
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import Sort, page_links, page_size, paginate
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.profiles import create_or_update_profile
 from proxy.sandbox.routing import Call, Reply, RouteTable
@@ -99,11 +100,7 @@ def _lists(call: Call, relationships: dict[str, Any]) -> list[MailingList]:
         at = f"/data/relationships/lists/data/{index}"
         if not isinstance(item, dict):
             raise errors.invalid("Each list must be a resource identifier.", pointer=at)
-        list_id = member(item, "id", at, str, required=True)
-        mailing_list = call.account.lists.get(list_id)
-        if mailing_list is None:
-            raise errors.not_found(f"A list with id {list_id!r} does not exist.")
-        found.append(mailing_list)
+        found.append(existing(call.account.lists.get, "list", member(item, "id", at, str, required=True)))
     return found
 
 
@@ -149,7 +146,4 @@ def _failure_resource(failure: ImportFailure) -> Resource:
 
 
 def _job(call: Call, name: str) -> ImportJob:
-    job = call.account.import_jobs.get(call.path_params[name])
-    if job is None:
-        raise errors.not_found(f"A bulk import job with id {call.path_params[name]!r} does not exist.")
-    return job
+    return existing(call.account.import_jobs.get, "bulk import job", call.path_params[name])

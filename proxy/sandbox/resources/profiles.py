@@ -12,7 +12,8 @@ from proxy.sandbox import errors, identity, jsonapi
 from proxy.sandbox.filtering import Field, Predicate, as_seconds, parse_filter, predicate
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import member, path_id, resource_data
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Consent, ListSuppression, Profile, ProfileStore, PushToken, Suppression
 
@@ -211,11 +212,7 @@ def get_profile(call: Call) -> Reply:
 
 
 def _existing(call: Call, profile_id: str | None = None) -> Profile:
-    profile_id = profile_id or call.path_params["id"]
-    profile = call.account.profiles.get(profile_id)
-    if profile is None:
-        raise errors.not_found(f"A profile with id {profile_id!r} does not exist.")
-    return profile
+    return existing(call.account.profiles.get, "profile", profile_id or call.path_params["id"])
 
 
 @ROUTES.route("POST", "/api/profiles")
@@ -244,9 +241,7 @@ def create_or_update_profile(call: Call) -> Reply:
 @ROUTES.route("PATCH", "/api/profiles/{id}")
 def update_profile(call: Call) -> Reply:
     data = resource_data(call.body, "profile")
-    body_id = member(data, "id", "/data", str, required=True)
-    if body_id != call.path_params["id"]:
-        raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
+    path_id(data, call.path_params["id"])
     attributes = member(data, "attributes", "/data", dict, required=True)
     profile = _save(call, _existing(call), attributes, member(data, "meta", "/data", dict))
     return _profile_reply(call, 200, profile)

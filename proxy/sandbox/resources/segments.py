@@ -5,10 +5,11 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any
 
-from proxy.sandbox import errors, jsonapi
+from proxy.sandbox import jsonapi
 from proxy.sandbox.filtering import Field, parse_filter, predicate
 from proxy.sandbox.groups import Segment
 from proxy.sandbox.jsonapi import Resource, View
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.resources.lists import (
     GROUP_FILTERABLE,
@@ -70,7 +71,4 @@ def get_profiles_for_segment(call: Call) -> Reply:
 
 
 def _existing(call: Call) -> Segment:
-    segment = call.account.segments.get(call.path_params["id"])
-    if segment is None:
-        raise errors.not_found(f"A segment with id {call.path_params['id']!r} does not exist.")
-    return segment
+    return existing(call.account.segments.get, "segment", call.path_params["id"])

@@ -226,21 +226,16 @@ def _subscribe_entry(call: Call, entry: dict[str, Any], at: str, historical: boo
     if historical:
         _check_consented_at(channels, f"{at}/attributes/subscriptions", call.now)
     store = call.account.profiles
-    profile_id = member(entry, "id", at, str)
-    if profile_id is not None:
-        known = store.get(profile_id)
-        if known is None:
-            raise errors.invalid(f"A profile with id {profile_id!r} does not exist.", pointer=f"{at}/id")
-    elif found:
-        known = next(iter(identity.matching(store, found)), None)
-    else:
+    named = identity.named_by_id(store, entry, at)
+    if named is None and not found:
         raise errors.invalid("A profile needs an id, email or phone_number.", pointer=f"{at}/attributes")
+    known = named or next(iter(identity.matching(store, found)), None)
     reachable = {
         field: bool(found.get(field) or (known is not None and getattr(known, field)))
         for field in ("email", "phone_number")
     }
     _check_reachable(reachable, channels, f"{at}/attributes")
-    return SubscribeEntry(profile_id, found, channels)
+    return SubscribeEntry(named.id if named else None, found, channels)
 
 
 def _channels(attributes: Mapping[str, Any], at: str, *, required: bool) -> dict[str, Mapping[str, Any]]:

@@ -12,6 +12,7 @@ from typing import Any
 from proxy.sandbox import errors, identity, jsonapi
 from proxy.sandbox.groups import MailingList, Segment
 from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import SuppressionJob
@@ -74,10 +75,7 @@ def _groups(call: Call, relationships: dict[str, Any]) -> list[Group]:
             continue
         linkage = member(relationship, "data", f"/data/relationships/{name}", dict, required=True)
         group_id = member(linkage, "id", f"/data/relationships/{name}/data", str, required=True)
-        group = store.get(group_id)
-        if group is None:
-            raise errors.not_found(f"A {name} with id {group_id!r} does not exist.")
-        found.append(group)
+        found.append(existing(store.get, name, group_id))
     return found
 
 
@@ -113,8 +111,6 @@ def _suppress(call: Call, email: str, now: float) -> bool:
 
 @ROUTES.route("GET", "/api/profile-suppression-bulk-create-jobs/{job_id}")
 def get_bulk_suppress_profiles_job(call: Call) -> Reply:
-    job = call.account.suppression_jobs.get(call.path_params["job_id"])
-    if job is None:
-        raise errors.not_found(f"A suppression job with id {call.path_params['job_id']!r} does not exist.")
+    job = existing(call.account.suppression_jobs.get, "suppression job", call.path_params["job_id"])
     view = View.of(call)
     return Reply(200, jsonapi.single(job_resource(job), view))

@@ -17,7 +17,8 @@ from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.identity import EMAIL
 from proxy.sandbox.jsonapi import Resource, View
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import member, path_id, resource_data
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.template_language import render, text_version
 from proxy.sandbox.template_store import API_TEMPLATE_CAP, PreviewSend, Template
@@ -61,11 +62,7 @@ def template_resource(template: Template) -> Resource:
 
 def existing_template(call: Call, template_id: str, pointer: str | None = None) -> Template:
     """The template, or a 404 (path ids) / 400 pointing into the body (body ids)."""
-    template = call.account.templates.get(template_id)
-    if template is None:
-        detail = f"A template with id {template_id!r} does not exist."
-        raise errors.invalid(detail, pointer=pointer) if pointer else errors.not_found(detail)
-    return template
+    return existing(call.account.templates.get, "template", template_id, pointer=pointer)
 
 
 def private_copy(call: Call, template: Template) -> Template:
@@ -115,7 +112,7 @@ def create_template(call: Call) -> Reply:
 @ROUTES.route("PATCH", "/api/templates/{id}")
 def update_template(call: Call) -> Reply:
     data = resource_data(call.body, "template")
-    template = existing_template(call, _path_id(call, data))
+    template = existing_template(call, path_id(data, call.path_params["id"]))
     attributes = member(data, "attributes", "/data", dict, required=True)
     _refuse_definition(attributes)
     # A null name or html leaves it as it is (a template always has both); null clears text and amp.
@@ -194,13 +191,6 @@ def create_template_preview_send_job(call: Call) -> Reply:
 def _template_reply(call: Call, status: int, template: Template) -> Reply:
     view = View.of(call)
     return Reply(status, jsonapi.single(template_resource(template), view))
-
-
-def _path_id(call: Call, data: Mapping[str, Any]) -> str:
-    body_id = member(data, "id", "/data", str, required=True)
-    if body_id != call.path_params["id"]:
-        raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
-    return body_id
 
 
 def _editor_type(attributes: Mapping[str, Any]) -> str:

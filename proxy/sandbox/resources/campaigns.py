@@ -15,7 +15,7 @@ from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.campaign_store import Campaign, CampaignMessage
 from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.jsonapi import Relationship, Resource, View
-from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
+from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate, sorts_by
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, path_id, resource_data
 from proxy.sandbox.resources.templates import private_copy
@@ -40,10 +40,7 @@ FILTERABLE: dict[str, Field[Campaign]] = {
     "scheduled_at": Field(attrgetter("scheduled_at"), fold=as_seconds),
 }
 SORTS = {
-    "id": lambda campaign: (campaign.id,),
-    "name": lambda campaign: (campaign.name, campaign.id),
-    "created_at": lambda campaign: (campaign.created, campaign.id),
-    "updated_at": lambda campaign: (campaign.updated, campaign.id),
+    **sorts_by("id", "name", created_at="created", updated_at="updated"),
     # Unscheduled campaigns sort before scheduled ones.
     "scheduled_at": lambda campaign: (campaign.scheduled_at is not None, campaign.scheduled_at or 0, campaign.id),
 }

@@ -3,18 +3,19 @@ adding or removing members by profile id, which never touches consent."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.groups import DOUBLE_OPT_IN, SINGLE_OPT_IN, MailingList, Members, Membership, Segment
 from proxy.sandbox.jsonapi import Relationship, Resource, View
-from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.lookup import existing
+from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate, requested_page
 from proxy.sandbox.payload import member, path_id, resource_data
+from proxy.sandbox.resources import named
 from proxy.sandbox.resources.profiles import profile_resource
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Profile, ProfileStore, PushToken
@@ -27,20 +28,8 @@ OPT_IN_PROCESSES = (DOUBLE_OPT_IN, SINGLE_OPT_IN)
 MAX_PROFILES_PER_CALL = 1000
 GROUP_RELATED = (("profiles", "profile"), ("tags", "tag"), ("flow-triggers", "flow"))
 MEMBER_RELATED = (("lists", "list"), ("segments", "segment"), ("push-tokens", "push-token"))
+G = TypeVar("G", MailingList, Segment)
 
-# Lists and segments are listed, filtered and sorted alike.
-GROUP_FILTERABLE: dict[str, Field[Any]] = {
-    "id": Field(attrgetter("id")),
-    "name": Field(attrgetter("name")),
-    "created": Field(attrgetter("created"), fold=as_seconds),
-    "updated": Field(attrgetter("updated"), fold=as_seconds),
-}
-GROUP_SORTS = {
-    "id": lambda group: (group.id,),
-    "name": lambda group: (group.name, group.id),
-    "created": lambda group: (group.created, group.id),
-    "updated": lambda group: (group.updated, group.id),
-}
 MEMBER_SORTS = {"joined_group_at": attrgetter("order")}
 
 
@@ -62,21 +51,31 @@ def group_relationships() -> tuple[Relationship, ...]:
 
 @ROUTES.route("GET", "/api/lists")
 def get_lists(call: Call) -> Reply:
-    view = View.of(call, INCLUDABLE)
-    keep = predicate(parse_filter(call.param("filter")), GROUP_FILTERABLE)
-    sort = choose_sort(call, GROUP_SORTS, default="id")
-    ordered = sorted(call.account.lists, key=sort.key)
-    page = paginate(ordered, sort, call.param("page[cursor]"), page_size(call), keep)
-    resources = [list_resource(mailing_list) for mailing_list in page.items]
-    return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
+    return group_page(call, call.account.lists, named.FILTERABLE, list_resource)
 
 
 @ROUTES.route("GET", "/api/lists/{id}")
 def get_list(call: Call) -> Reply:
+    return one_group(call, "list", existing_list, list_resource)
+
+
+def group_page(
+    call: Call, groups: Iterable[G], filterable: Mapping[str, Field[G]], render: Callable[[G], Resource]
+) -> Reply:
+    """One page of lists or segments, which are listed alike."""
     view = View.of(call, INCLUDABLE)
-    mailing_list = existing_list(call)
-    count = live_member_count(mailing_list, call.account.profiles) if view.wants("list", "profile_count") else None
-    return Reply(200, jsonapi.single(list_resource(mailing_list, count), view))
+    page = requested_page(call, groups, filterable, named.SORTS, default_sort="id")
+    return Reply(200, jsonapi.collection([render(group) for group in page.items], view, page_links(call, page)))
+
+
+def one_group(
+    call: Call, resource_type: str, find: Callable[[Call], G], render: Callable[[G, int | None], Resource]
+) -> Reply:
+    """One list or segment, with `profile_count` when `additional-fields` asks for it."""
+    view = View.of(call, INCLUDABLE)
+    group = find(call)
+    count = live_member_count(group, call.account.profiles) if view.wants(resource_type, "profile_count") else None
+    return Reply(200, jsonapi.single(render(group, count), view))
 
 
 def existing_list(call: Call, list_id: str | None = None) -> MailingList:

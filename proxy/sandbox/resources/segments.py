@@ -6,25 +6,18 @@ from operator import attrgetter
 from typing import Any
 
 from proxy.sandbox import jsonapi
-from proxy.sandbox.filtering import Field, parse_filter, predicate
+from proxy.sandbox.filtering import Field
 from proxy.sandbox.groups import Segment
-from proxy.sandbox.jsonapi import Resource, View
+from proxy.sandbox.jsonapi import Resource
 from proxy.sandbox.lookup import existing
-from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.resources.lists import (
-    GROUP_FILTERABLE,
-    GROUP_SORTS,
-    INCLUDABLE,
-    group_profiles,
-    group_relationships,
-    live_member_count,
-)
+from proxy.sandbox.resources import named
+from proxy.sandbox.resources.lists import group_page, group_profiles, group_relationships, one_group
 from proxy.sandbox.routing import Call, Reply, RouteTable
 
 ROUTES = RouteTable()
 
 FILTERABLE: dict[str, Field[Any]] = {
-    **GROUP_FILTERABLE,
+    **named.FILTERABLE,
     "is_active": Field(attrgetter("is_active")),
     "is_starred": Field(attrgetter("is_starred")),
 }
@@ -47,22 +40,12 @@ def segment_resource(segment: Segment, profile_count: int | None = None) -> Reso
 
 @ROUTES.route("GET", "/api/segments")
 def get_segments(call: Call) -> Reply:
-    view = View.of(call, INCLUDABLE)
-    keep = predicate(parse_filter(call.param("filter")), FILTERABLE)
-    sort = choose_sort(call, GROUP_SORTS, default="id")
-    ordered = sorted(call.account.segments, key=sort.key)
-    page = paginate(ordered, sort, call.param("page[cursor]"), page_size(call), keep)
-    resources = [segment_resource(segment) for segment in page.items]
-    return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
+    return group_page(call, call.account.segments, FILTERABLE, segment_resource)
 
 
 @ROUTES.route("GET", "/api/segments/{id}")
 def get_segment(call: Call) -> Reply:
-    view = View.of(call, INCLUDABLE)
-    segment = _existing(call)
-    wants_count = view.wants("segment", "profile_count")
-    count = live_member_count(segment, call.account.profiles) if wants_count else None
-    return Reply(200, jsonapi.single(segment_resource(segment, count), view))
+    return one_group(call, "segment", _existing, segment_resource)
 
 
 @ROUTES.route("GET", "/api/segments/{id}/profiles")

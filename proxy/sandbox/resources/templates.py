@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from operator import attrgetter
 from typing import Any
 
 from proxy.sandbox import errors, jsonapi
-from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.identity import EMAIL
 from proxy.sandbox.jsonapi import Resource, View
-from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.lookup import existing
+from proxy.sandbox.pagination import page_links, requested_page
 from proxy.sandbox.payload import member, path_id, resource_data
+from proxy.sandbox.resources import named
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.template_language import render, text_version
 from proxy.sandbox.template_store import API_TEMPLATE_CAP, PreviewSend, Template
@@ -29,19 +28,6 @@ ATTRIBUTES = "/data/attributes"
 HTML_EDITORS = frozenset({"CODE", "USER_DRAGGABLE"})
 EDITORS = HTML_EDITORS | {"SYSTEM_DRAGGABLE"}
 PREVIEW_JOB = "template-preview-send-job"
-
-FILTERABLE: dict[str, Field[Template]] = {
-    "id": Field(attrgetter("id")),
-    "name": Field(attrgetter("name")),
-    "created": Field(attrgetter("created"), fold=as_seconds),
-    "updated": Field(attrgetter("updated"), fold=as_seconds),
-}
-SORTS = {
-    "id": lambda template: (template.id,),
-    "name": lambda template: (template.name, template.id),
-    "created": lambda template: (template.created, template.id),
-    "updated": lambda template: (template.updated, template.id),
-}
 
 
 def template_resource(template: Template) -> Resource:
@@ -75,10 +61,7 @@ def private_copy(call: Call, template: Template) -> Template:
 @ROUTES.route("GET", "/api/templates")
 def get_templates(call: Call) -> Reply:
     view = View.of(call)
-    keep = predicate(parse_filter(call.param("filter")), FILTERABLE)
-    sort = choose_sort(call, SORTS, default="id")
-    ordered = sorted(call.account.templates.library(), key=sort.key)
-    page = paginate(ordered, sort, call.param("page[cursor]"), page_size(call), keep)
+    page = requested_page(call, call.account.templates.library(), named.FILTERABLE, named.SORTS, default_sort="id")
     resources = [template_resource(template) for template in page.items]
     return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
 

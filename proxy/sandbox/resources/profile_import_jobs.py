@@ -23,6 +23,7 @@ from proxy.sandbox.pagination import Sort, page_links, page_size, paginate
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, resource_data
 from proxy.sandbox.resources.profiles import create_or_update_profile
+from proxy.sandbox.resources.job_progress import progress
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import ImportFailure, ImportJob
 
@@ -37,28 +38,20 @@ BY_POSITION: Sort[tuple[int, ImportFailure]] = Sort("position", lambda item: (it
 
 
 def job_resource(job: ImportJob) -> Resource:
-    done = job.completed_at is not None
-    finished = jsonapi.isoformat(job.completed_at) if done else None
-    return Resource(
-        type=JOB_TYPE,
-        id=job.id,
-        attributes={
-            "status": job.status,
-            "created_at": jsonapi.isoformat(job.created_at),
-            "total_count": job.total_count,
-            "completed_count": job.total_count - len(job.failures) if done else 0,
-            "failed_count": len(job.failures),
-            "completed_at": finished,
-            "expires_at": jsonapi.isoformat(job.created_at + KEPT_FOR),
-            # The sandbox starts and finishes a job in one step.
-            "started_at": finished,
-        },
-        relationships=(
-            Relationship("lists", "list", tuple(job.list_ids)),
-            Relationship("profiles", "profile", tuple(job.profile_ids)),
-            Relationship("import-errors", "import-error", tuple(failure.id for failure in job.failures)),
-        ),
+    reported = progress(job, not_completed=len(job.failures))
+    attributes = {
+        **reported,
+        "failed_count": len(job.failures),
+        "expires_at": jsonapi.isoformat(job.created_at + KEPT_FOR),
+        # The sandbox starts and finishes a job in one step.
+        "started_at": reported["completed_at"],
+    }
+    relationships = (
+        Relationship("lists", "list", tuple(job.list_ids)),
+        Relationship("profiles", "profile", tuple(job.profile_ids)),
+        Relationship("import-errors", "import-error", tuple(failure.id for failure in job.failures)),
     )
+    return Resource(JOB_TYPE, job.id, attributes, relationships)
 
 
 @ROUTES.route("POST", "/api/profile-bulk-import-jobs")

@@ -77,11 +77,8 @@ class SubscribeEntry:
 
 @ROUTES.route("POST", "/api/profile-subscription-bulk-create-jobs")
 def bulk_subscribe_profiles(call: Call) -> Reply:
-    data = resource_data(call.body, "profile-subscription-bulk-create-job")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes, mailing_list, entries = _job_request(call, "profile-subscription-bulk-create-job", MAX_SUBSCRIBES)
     historical = member(attributes, "historical_import", ATTRIBUTES, bool) or False
-    mailing_list = _related_list(call, data)
-    entries = _profile_entries(attributes, MAX_SUBSCRIBES)
     accepted = [
         _subscribe_entry(call, entry, f"{ATTRIBUTES}/profiles/data/{index}", historical)
         for index, entry in enumerate(entries)
@@ -99,10 +96,7 @@ def bulk_subscribe_profiles(call: Call) -> Reply:
 
 @ROUTES.route("POST", "/api/profile-subscription-bulk-delete-jobs")
 def bulk_unsubscribe_profiles(call: Call) -> Reply:
-    data = resource_data(call.body, "profile-subscription-bulk-delete-job")
-    attributes = member(data, "attributes", "/data", dict, required=True)
-    mailing_list = _related_list(call, data)
-    entries = _profile_entries(attributes, MAX_UNSUBSCRIBES)
+    _, mailing_list, entries = _job_request(call, "profile-subscription-bulk-delete-job", MAX_UNSUBSCRIBES)
     accepted = []
     for index, entry in enumerate(entries):
         entry_at = f"{ATTRIBUTES}/profiles/data/{index}"
@@ -194,6 +188,15 @@ def _unsubscribe(profile: Profile, channels: Mapping[str, Any], mailing_list: Ma
 def _drop_list_suppressions(profile: Profile, list_id: str) -> None:
     suppressions = profile.subscriptions.email_list_suppressions
     suppressions[:] = [s for s in suppressions if s.list_id != list_id]
+
+
+def _job_request(
+    call: Call, job_type: str, maximum: int
+) -> tuple[dict[str, Any], MailingList | None, list[dict[str, Any]]]:
+    """A bulk job's attributes, its list (when it names one) and its 1 to `maximum` profile entries."""
+    data = resource_data(call.body, job_type)
+    attributes = member(data, "attributes", "/data", dict, required=True)
+    return attributes, _related_list(call, data), _profile_entries(attributes, maximum)
 
 
 def _related_list(call: Call, data: Mapping[str, Any]) -> MailingList | None:

@@ -14,6 +14,7 @@ from proxy.sandbox.groups import MailingList, Segment
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.resources.job_progress import progress
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import SuppressionJob
 
@@ -29,20 +30,8 @@ Group = MailingList | Segment
 
 
 def job_resource(job: SuppressionJob) -> Resource:
-    done = job.completed_at is not None
-    return Resource(
-        type=JOB_TYPE,
-        id=job.id,
-        attributes={
-            "status": job.status,
-            "created_at": jsonapi.isoformat(job.created_at),
-            "total_count": job.total_count,
-            "completed_count": job.total_count - job.skipped_count if done else 0,
-            "completed_at": jsonapi.isoformat(job.completed_at) if done else None,
-            "skipped_count": job.skipped_count,
-        },
-        relationships=(Relationship("lists", "list"), Relationship("segments", "segment")),
-    )
+    attributes = {**progress(job, not_completed=job.skipped_count), "skipped_count": job.skipped_count}
+    return Resource(JOB_TYPE, job.id, attributes, (Relationship("lists", "list"), Relationship("segments", "segment")))
 
 
 @ROUTES.route("POST", "/api/profile-suppression-bulk-create-jobs")

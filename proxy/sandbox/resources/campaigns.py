@@ -14,7 +14,7 @@ from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.campaign_store import Campaign, CampaignMessage
 from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
-from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate, sorts_by
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, path_id, resource_data
@@ -47,45 +47,37 @@ SORTS = {
 
 
 def campaign_resource(campaign: Campaign) -> Resource:
-    return Resource(
-        type="campaign",
-        id=campaign.id,
-        attributes={
-            "name": campaign.name,
-            "status": campaign.status,
-            "archived": campaign.archived,
-            "audiences": {"included": list(campaign.included), "excluded": list(campaign.excluded)},
-            "send_options": dict(campaign.send_options),
-            "tracking_options": dict(campaign.tracking_options),
-            "send_strategy": dict(campaign.send_strategy),
-            "created_at": jsonapi.isoformat(campaign.created),
-            "scheduled_at": _optional_iso(campaign.scheduled_at),
-            "updated_at": jsonapi.isoformat(campaign.updated),
-            "send_time": _optional_iso(campaign.send_time),
-        },
-        relationships=(
-            Relationship("campaign-messages", "campaign-message", tuple(campaign.message_ids)),
-            Relationship("tags", "tag"),
-        ),
+    attributes = {
+        **same_named(campaign, "name", "status", "archived"),
+        "audiences": {"included": list(campaign.included), "excluded": list(campaign.excluded)},
+        "send_options": dict(campaign.send_options),
+        "tracking_options": dict(campaign.tracking_options),
+        "send_strategy": dict(campaign.send_strategy),
+        "created_at": jsonapi.isoformat(campaign.created),
+        "scheduled_at": _optional_iso(campaign.scheduled_at),
+        "updated_at": jsonapi.isoformat(campaign.updated),
+        "send_time": _optional_iso(campaign.send_time),
+    }
+    relationships = (
+        Relationship("campaign-messages", "campaign-message", tuple(campaign.message_ids)),
+        Relationship("tags", "tag"),
     )
+    return Resource("campaign", campaign.id, attributes, relationships)
 
 
 def message_resource(message: CampaignMessage, campaign: Campaign) -> Resource:
-    return Resource(
-        type="campaign-message",
-        id=message.id,
-        attributes={
-            "definition": message.definition,
-            "send_times": send_times(campaign),
-            "created_at": jsonapi.isoformat(message.created),
-            "updated_at": jsonapi.isoformat(message.updated),
-        },
-        relationships=(
-            Relationship("campaign", "campaign", campaign.id),
-            Relationship("template", "template", message.template_id or ()),
-            Relationship("image", "image"),
-        ),
+    attributes = {
+        "definition": message.definition,
+        "send_times": send_times(campaign),
+        "created_at": jsonapi.isoformat(message.created),
+        "updated_at": jsonapi.isoformat(message.updated),
+    }
+    relationships = (
+        Relationship("campaign", "campaign", campaign.id),
+        Relationship("template", "template", message.template_id or ()),
+        Relationship("image", "image"),
     )
+    return Resource("campaign-message", message.id, attributes, relationships)
 
 
 def send_times(campaign: Campaign) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from proxy.openapi.datetimes import parse_datetime
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, identity, jsonapi
 from proxy.sandbox.filtering import ORDERINGS, Field, as_number, as_seconds, parse_filter, predicate
-from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.payload import NUMBER, member, resource_data
@@ -46,21 +46,17 @@ SORTS = {"datetime": attrgetter("order"), "timestamp": attrgetter("order")}
 
 
 def event_resource(event: Event) -> Resource:
-    return Resource(
-        type="event",
-        id=event.id,
-        attributes={
-            "timestamp": event.timestamp,
-            "event_properties": event.event_properties,
-            "datetime": jsonapi.isoformat(event.timestamp),
-            "uuid": event.uuid,
-        },
-        relationships=(
-            Relationship("profile", "profile", event.profile_id),
-            Relationship("metric", "metric", event.metric_id),
-            Relationship("attributions", "attribution"),
-        ),
+    attributes = {
+        **same_named(event, "timestamp", "event_properties"),
+        "datetime": jsonapi.isoformat(event.timestamp),
+        "uuid": event.uuid,
+    }
+    relationships = (
+        Relationship("profile", "profile", event.profile_id),
+        Relationship("metric", "metric", event.metric_id),
+        Relationship("attributions", "attribution"),
     )
+    return Resource("event", event.id, attributes, relationships)
 
 
 @ROUTES.route("GET", "/api/events")

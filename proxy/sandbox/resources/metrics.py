@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from proxy.sandbox import jsonapi
 from proxy.sandbox.filtering import Field, parse_filter, predicate
-from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import Sort, page_links, paginate
 from proxy.sandbox.routing import Call, Reply, RouteTable
@@ -23,18 +23,13 @@ CREATION_ORDER: Sort[Metric] = Sort("created", lambda metric: (metric.created, m
 
 
 def metric_resource(metric: Metric) -> Resource:
-    integration = metric.integration
-    return Resource(
-        type="metric",
-        id=metric.id,
-        attributes={
-            "name": metric.name,
-            "created": jsonapi.isoformat(metric.created),
-            "updated": jsonapi.isoformat(metric.updated),
-            "integration": {"id": integration.id, "name": integration.name, "category": integration.category},
-        },
-        relationships=(Relationship("flow-triggers", "flow"),),
-    )
+    attributes = {
+        "name": metric.name,
+        "created": jsonapi.isoformat(metric.created),
+        "updated": jsonapi.isoformat(metric.updated),
+        "integration": same_named(metric.integration, "id", "name", "category"),
+    }
+    return Resource("metric", metric.id, attributes, (Relationship("flow-triggers", "flow"),))
 
 
 @ROUTES.route("GET", "/api/metrics")

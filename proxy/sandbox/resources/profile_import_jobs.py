@@ -18,7 +18,7 @@ from typing import Any
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.errors import ApiError
 from proxy.sandbox.groups import MailingList
-from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.pagination import Sort, page_links, page_size, paginate
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, resource_data
@@ -125,17 +125,12 @@ def get_errors_for_bulk_import_profiles_job(call: Call) -> Reply:
 
 
 def _failure_resource(failure: ImportFailure) -> Resource:
-    return Resource(
-        type="import-error",
-        id=failure.id,
-        attributes={
-            "code": failure.code,
-            "title": failure.title,
-            "detail": failure.detail,
-            "source": {"pointer": failure.pointer},
-            "original_payload": failure.original_payload,
-        },
-    )
+    attributes = {
+        **same_named(failure, "code", "title", "detail"),
+        "source": {"pointer": failure.pointer},
+        "original_payload": failure.original_payload,
+    }
+    return Resource("import-error", failure.id, attributes)
 
 
 def _job(call: Call, name: str) -> ImportJob:

@@ -10,7 +10,7 @@ from typing import Any
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, identity, jsonapi
 from proxy.sandbox.filtering import Field, Predicate, as_seconds, parse_filter, predicate
-from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import member, path_id, resource_data
@@ -73,15 +73,7 @@ def _earliest(entries: list[Suppression] | list[ListSuppression], profile_id: st
 
 def profile_resource(profile: Profile, view: View) -> Resource:
     attributes: dict[str, Any] = {
-        "email": profile.email,
-        "phone_number": profile.phone_number,
-        "external_id": profile.external_id,
-        "first_name": profile.first_name,
-        "last_name": profile.last_name,
-        "organization": profile.organization,
-        "locale": profile.locale,
-        "title": profile.title,
-        "image": profile.image,
+        **same_named(profile, "email", "phone_number", "external_id", *identity.PLAIN_ATTRIBUTES),
         "created": jsonapi.isoformat(profile.created),
         "updated": jsonapi.isoformat(profile.updated),
         "last_event_date": _optional_iso(profile.last_event_date),
@@ -101,11 +93,7 @@ def push_token_resource(profile: Profile, token: PushToken) -> Resource:
     created = jsonapi.isoformat(token.created)
     attributes = {
         "created": created,
-        "token": token.token,
-        "enablement_status": token.enablement_status,
-        "platform": token.platform,
-        "vendor": token.vendor,
-        "background": token.background,
+        **same_named(token, "token", "enablement_status", "platform", "vendor", "background"),
         "recorded_date": created,
         "metadata": None,
     }

@@ -13,7 +13,7 @@ from typing import Any
 
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.identity import EMAIL
-from proxy.sandbox.jsonapi import Resource, View
+from proxy.sandbox.jsonapi import Resource, View, same_named
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import page_links, requested_page
 from proxy.sandbox.payload import member, path_id, resource_data
@@ -31,19 +31,12 @@ PREVIEW_JOB = "template-preview-send-job"
 
 
 def template_resource(template: Template) -> Resource:
-    return Resource(
-        type="template",
-        id=template.id,
-        attributes={
-            "name": template.name,
-            "editor_type": template.editor_type,
-            "html": template.html,
-            "text": template.text,
-            "amp": template.amp,
-            "created": jsonapi.isoformat(template.created),
-            "updated": jsonapi.isoformat(template.updated),
-        },
-    )
+    attributes = {
+        **same_named(template, "name", "editor_type", "html", "text", "amp"),
+        "created": jsonapi.isoformat(template.created),
+        "updated": jsonapi.isoformat(template.updated),
+    }
+    return Resource("template", template.id, attributes)
 
 
 def existing_template(call: Call, template_id: str, pointer: str | None = None) -> Template:

@@ -189,12 +189,11 @@ def _py_value(value: Any, indent: int = 0) -> str:
 
 
 def _py_string(text: str) -> str:
-    whole = _INTERPOLATION.fullmatch(text)
-    if whole:
-        return whole.group(1)
-    if not _INTERPOLATION.search(text):
-        return json.dumps(text, ensure_ascii=False)
-    # An f-string: literal braces doubled, then the {NAME} placeholders restored.
+    return _string_literal(text, _py_f_string)
+
+
+def _py_f_string(text: str) -> str:
+    # Literal braces doubled, then the {NAME} placeholders restored.
     escaped = text.replace("{", "{{").replace("}", "}}")
     return "f" + json.dumps(re.sub(r"\{\{([A-Z][A-Z0-9_]*)\}\}", r"{\1}", escaped), ensure_ascii=False)
 
@@ -362,11 +361,10 @@ def _js_key(key: str) -> str:
 
 
 def _js_string(text: str) -> str:
-    whole = _INTERPOLATION.fullmatch(text)
-    if whole:
-        return whole.group(1)
-    if not _INTERPOLATION.search(text):
-        return json.dumps(text, ensure_ascii=False)
+    return _string_literal(text, _js_template_literal)
+
+
+def _js_template_literal(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
     return "`" + _INTERPOLATION.sub(lambda m: "${" + m.group(1) + "}", escaped) + "`"
 
@@ -402,6 +400,17 @@ _NODE_ANSWER = _AnswerWriter(
 
 def _answers_nothing(call: SdkCall) -> bool:
     return all(schema is None for status, schema in call.operation.responses.items() if status.startswith("2"))
+
+
+def _string_literal(text: str, interpolated: Callable[[str], str]) -> str:
+    """A string value as code: a lone {NAME} placeholder is the variable itself, text with
+    none a JSON string literal, any other text the language's `interpolated` string."""
+    whole = _INTERPOLATION.fullmatch(text)
+    if whole:
+        return whole.group(1)
+    if not _INTERPOLATION.search(text):
+        return json.dumps(text, ensure_ascii=False)
+    return interpolated(text)
 
 
 def _answer_lines(call: SdkCall, writer: _AnswerWriter) -> list[str]:

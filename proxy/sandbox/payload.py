@@ -49,3 +49,8 @@ def path_id(data: Mapping[str, Any], in_path: str) -> str:
     if body_id != in_path:
         raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
     return body_id
+
+
+def attributes_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The required `attributes` object of a request's `data`."""
+    return member(data, "attributes", "/data", dict, required=True)

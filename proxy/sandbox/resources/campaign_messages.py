@@ -9,7 +9,7 @@ from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.campaign_store import Campaign, CampaignMessage
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.lookup import existing
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.resources.campaigns import (
     campaign_resource,
     editable,
@@ -52,7 +52,7 @@ def update_campaign_message(call: Call) -> Reply:
     if message.id != call.path_params["id"]:
         raise errors.invalid(f"'{message.id}' does not match the id in the path.", pointer="/data/id")
     campaign = editable(existing_campaign(call, message.campaign_id))
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     change = member(attributes, "definition", "/data/attributes", dict)
     if change is not None:
         message.definition = _merged(message, change)

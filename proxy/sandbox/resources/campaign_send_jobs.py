@@ -8,7 +8,7 @@ from collections.abc import Callable
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.campaign_store import Campaign, InvalidTransition
 from proxy.sandbox.jsonapi import Resource, View
-from proxy.sandbox.payload import member, path_id, resource_data
+from proxy.sandbox.payload import attributes_of, member, path_id, resource_data
 from proxy.sandbox.resources.campaigns import existing_campaign, send_start
 from proxy.sandbox.routing import Call, Reply, RouteTable
 
@@ -47,7 +47,7 @@ def cancel_campaign_send(call: Call) -> Reply:
     """`cancel` stops a scheduled or sending campaign for good; `revert` returns a scheduled one to draft."""
     data = resource_data(call.body, JOB_TYPE)
     body_id = path_id(data, call.path_params["id"])
-    action = member(member(data, "attributes", "/data", dict, required=True), "action", "/data/attributes", str, required=True)
+    action = member(attributes_of(data), "action", "/data/attributes", str, required=True)
     if action not in ACTIONS:
         raise errors.invalid("'action' must be cancel or revert.", pointer="/data/attributes/action")
     campaign = existing_campaign(call, body_id)

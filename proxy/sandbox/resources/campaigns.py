@@ -17,7 +17,7 @@ from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate, sorts_by
 from proxy.sandbox.lookup import existing
-from proxy.sandbox.payload import member, path_id, resource_data
+from proxy.sandbox.payload import attributes_of, member, path_id, resource_data
 from proxy.sandbox.resources.templates import private_copy
 from proxy.sandbox.routing import Call, Reply, RouteTable
 
@@ -176,7 +176,7 @@ def _messages_if_included(call: Call, campaigns: list[Campaign], view: View) -> 
 
 @ROUTES.route("POST", "/api/campaigns")
 def create_campaign(call: Call) -> Reply:
-    attributes = member(resource_data(call.body, "campaign"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "campaign"))
     name = member(attributes, "name", ATTRIBUTES, str, required=True)
     included, excluded = _audiences(call, attributes, required=True)
     campaign = Campaign(
@@ -198,7 +198,7 @@ def create_campaign(call: Call) -> Reply:
 def update_campaign(call: Call) -> Reply:
     data = resource_data(call.body, "campaign")
     campaign = editable(existing_campaign(call, path_id(data, call.path_params["id"])))
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     campaign.name = member(attributes, "name", ATTRIBUTES, str) or campaign.name
     if member(attributes, "audiences", ATTRIBUTES, dict) is not None:
         # The spec does not say whether a partial audiences object merges; the sandbox
@@ -218,7 +218,7 @@ def create_campaign_clone(call: Call) -> Reply:
     """A draft copy with copies of the messages, each with its own copy of the template."""
     data = resource_data(call.body, "campaign")
     source = existing_campaign(call, member(data, "id", "/data", str, required=True))
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     clone = Campaign(
         id=call.ids.ulid(call.now),
         name=member(attributes, "new_name", ATTRIBUTES, str) or f"Copy of {source.name}",

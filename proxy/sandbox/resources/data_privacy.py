@@ -7,7 +7,7 @@ nothing about what it found: 202 with no body, also when nothing matched.
 from __future__ import annotations
 
 from proxy.sandbox import errors
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.newapi.emails import normal_email
 
@@ -29,7 +29,7 @@ def request_profile_deletion(call: Call) -> Reply:
 
 
 def _identifier(call: Call) -> tuple[str, str]:
-    attributes = member(resource_data(call.body, "data-privacy-deletion-job"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "data-privacy-deletion-job"))
     wrapper = member(attributes, "profile", "/data/attributes", dict, required=True)
     profile = member(wrapper, "data", "/data/attributes/profile", dict, required=True)
     if profile.get("type") != "profile":

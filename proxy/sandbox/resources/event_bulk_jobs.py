@@ -22,7 +22,7 @@ from proxy.sandbox import errors
 from proxy.sandbox.errors import ApiError
 from proxy.sandbox.ids import IdFactory
 from proxy.sandbox.lookup import existing
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.resources.events import create_event
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Account, Profile
@@ -56,7 +56,7 @@ def bulk_create_events(call: Call) -> Reply:
 
 def _events(body: Any) -> Iterator[tuple[int, int, dict[str, Any]]]:
     """(entry index, event index, the event as a POST /api/events body) for every event."""
-    attributes = member(resource_data(body, JOB_TYPE), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(body, JOB_TYPE))
     wrapper = member(attributes, "events-bulk-create", "/data/attributes", dict, required=True)
     entries = member(wrapper, "data", "/data/attributes/events-bulk-create", list, required=True)
     for index, entry in enumerate(entries):

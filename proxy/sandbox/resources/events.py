@@ -15,7 +15,7 @@ from proxy.sandbox.filtering import ORDERINGS, Field, as_number, as_seconds, par
 from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.payload import NUMBER, member, resource_data
+from proxy.sandbox.payload import NUMBER, attributes_of, member, resource_data
 from proxy.sandbox.resources.metrics import metric_resource
 from proxy.sandbox.resources.profiles import profile_resource
 from proxy.sandbox.routing import Call, Reply, RouteTable
@@ -111,7 +111,7 @@ def _related(account: Account, events: Sequence[Event], view: View) -> list[Reso
 @ROUTES.route("POST", "/client/events", "create_client_event")
 def create_event(call: Call) -> Reply:
     """Record an event; 202 with no body whether it was stored or dropped as a duplicate."""
-    attributes = member(resource_data(call.body, "event"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "event"))
     timestamp = _timestamp(attributes, call.now)
     unique_id = member(attributes, "unique_id", ATTRIBUTES, str)
     properties = _event_properties(attributes, unique_id)

@@ -14,7 +14,7 @@ from proxy.sandbox.groups import DOUBLE_OPT_IN, SINGLE_OPT_IN, MailingList, Memb
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate, requested_page
-from proxy.sandbox.payload import member, path_id, resource_data
+from proxy.sandbox.payload import attributes_of, member, path_id, resource_data
 from proxy.sandbox.resources import named
 from proxy.sandbox.resources.profiles import profile_resource
 from proxy.sandbox.routing import Call, Reply, RouteTable
@@ -89,7 +89,7 @@ def live_member_count(group: MailingList | Segment, profiles: ProfileStore) -> i
 
 @ROUTES.route("POST", "/api/lists")
 def create_list(call: Call) -> Reply:
-    attributes = member(resource_data(call.body, "list"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "list"))
     name = _name(member(attributes, "name", ATTRIBUTES, str, required=True))
     mailing_list = MailingList(
         id=call.ids.short(),
@@ -106,7 +106,7 @@ def create_list(call: Call) -> Reply:
 def update_list(call: Call) -> Reply:
     data = resource_data(call.body, "list")
     path_id(data, call.path_params["id"])
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     mailing_list = existing_list(call)
     name = member(attributes, "name", ATTRIBUTES, str)
     if name is not None:

@@ -27,7 +27,7 @@ from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.filtering import Field, predicate
 from proxy.sandbox.jsonapi import Resource, View
 from proxy.sandbox.lookup import existing
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Event
 from proxy.newapi.metric_aggregates import DIMENSIONS  # the spec's `by` enum, kept in one place
@@ -62,7 +62,7 @@ class Query:
 
 @ROUTES.route("POST", "/api/metric-aggregates")
 def query_metric_aggregates(call: Call) -> Reply:
-    attributes = member(resource_data(call.body, "metric-aggregate"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "metric-aggregate"))
     query = _query(attributes, call.now)
     existing(call.account.metrics.get, "metric", query.metric_id)
     dates = _bucket_starts(query)

@@ -21,7 +21,7 @@ from proxy.sandbox.groups import MailingList
 from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.pagination import Sort, page_links, page_size, paginate
 from proxy.sandbox.lookup import existing
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.resources.profiles import create_or_update_profile
 from proxy.sandbox.resources.job_progress import progress
 from proxy.sandbox.routing import Call, Reply, RouteTable
@@ -57,7 +57,7 @@ def job_resource(job: ImportJob) -> Resource:
 @ROUTES.route("POST", "/api/profile-bulk-import-jobs")
 def bulk_import_profiles(call: Call) -> Reply:
     data = resource_data(call.body, JOB_TYPE)
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profiles = member(member(attributes, "profiles", "/data/attributes", dict, required=True), "data", PROFILES, list, required=True)
     if not 0 < len(profiles) <= MAX_PROFILES:
         raise errors.invalid(f"Import 1 to {MAX_PROFILES} profiles per job.", pointer=f"{PROFILES}/data")

@@ -13,7 +13,7 @@ from proxy.sandbox.filtering import Field, Predicate, as_seconds, parse_filter, 
 from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
 from proxy.sandbox.lookup import existing
-from proxy.sandbox.payload import member, path_id, resource_data
+from proxy.sandbox.payload import attributes_of, member, path_id, resource_data
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Consent, ListSuppression, Profile, ProfileStore, PushToken, Suppression
 
@@ -206,7 +206,7 @@ def _existing(call: Call, profile_id: str | None = None) -> Profile:
 @ROUTES.route("POST", "/api/profiles")
 def create_profile(call: Call) -> Reply:
     data = resource_data(call.body, "profile")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profile = _save(call, None, attributes, meta=None)
     return _profile_reply(call, 201, profile)
 
@@ -214,7 +214,7 @@ def create_profile(call: Call) -> Reply:
 @ROUTES.route("POST", "/api/profile-import")
 def create_or_update_profile(call: Call) -> Reply:
     data = resource_data(call.body, "profile")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profile_id = member(data, "id", "/data", str)
     target: Profile | None
     if profile_id is not None:
@@ -230,7 +230,7 @@ def create_or_update_profile(call: Call) -> Reply:
 def update_profile(call: Call) -> Reply:
     data = resource_data(call.body, "profile")
     path_id(data, call.path_params["id"])
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profile = _save(call, _existing(call), attributes, member(data, "meta", "/data", dict))
     return _profile_reply(call, 200, profile)
 

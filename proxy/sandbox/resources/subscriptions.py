@@ -26,7 +26,7 @@ from typing import Any
 from proxy.openapi.datetimes import parse_datetime
 from proxy.sandbox import errors, identity
 from proxy.sandbox.groups import DOUBLE_OPT_IN, MailingList
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.resources.lists import existing_list
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Consent, ListSuppression, Profile
@@ -116,7 +116,7 @@ def bulk_unsubscribe_profiles(call: Call) -> Reply:
 @ROUTES.route("POST", "/client/subscriptions")
 def create_client_subscription(call: Call) -> Reply:
     data = resource_data(call.body, "subscription")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profile_wrapper = member(attributes, "profile", ATTRIBUTES, dict, required=True)
     profile_data = member(profile_wrapper, "data", f"{ATTRIBUTES}/profile", dict, required=True)
     at = f"{ATTRIBUTES}/profile/data"
@@ -195,7 +195,7 @@ def _job_request(
 ) -> tuple[dict[str, Any], MailingList | None, list[dict[str, Any]]]:
     """A bulk job's attributes, its list (when it names one) and its 1 to `maximum` profile entries."""
     data = resource_data(call.body, job_type)
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     return attributes, _related_list(call, data), _profile_entries(attributes, maximum)
 
 

@@ -13,7 +13,7 @@ from proxy.sandbox import errors, identity, jsonapi
 from proxy.sandbox.groups import MailingList, Segment
 from proxy.sandbox.jsonapi import Relationship, Resource, View
 from proxy.sandbox.lookup import existing
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.resources.job_progress import progress
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import SuppressionJob
@@ -37,7 +37,7 @@ def job_resource(job: SuppressionJob) -> Resource:
 @ROUTES.route("POST", "/api/profile-suppression-bulk-create-jobs")
 def bulk_suppress_profiles(call: Call) -> Reply:
     data = resource_data(call.body, JOB_TYPE)
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profiles = member(attributes, "profiles", "/data/attributes", dict)
     groups = _groups(call, member(data, "relationships", "/data", dict) or {})
     if profiles is None and not groups:

@@ -16,7 +16,7 @@ from proxy.sandbox.identity import EMAIL
 from proxy.sandbox.jsonapi import Resource, View, same_named
 from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import page_links, requested_page
-from proxy.sandbox.payload import member, path_id, resource_data
+from proxy.sandbox.payload import attributes_of, member, path_id, resource_data
 from proxy.sandbox.resources import named
 from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.template_language import render, text_version
@@ -66,7 +66,7 @@ def get_template(call: Call) -> Reply:
 
 @ROUTES.route("POST", "/api/templates")
 def create_template(call: Call) -> Reply:
-    attributes = member(resource_data(call.body, "template"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "template"))
     name = member(attributes, "name", ATTRIBUTES, str, required=True)
     editor_type = _editor_type(attributes)
     _refuse_definition(attributes)
@@ -89,7 +89,7 @@ def create_template(call: Call) -> Reply:
 def update_template(call: Call) -> Reply:
     data = resource_data(call.body, "template")
     template = existing_template(call, path_id(data, call.path_params["id"]))
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     _refuse_definition(attributes)
     # A null name or html leaves it as it is (a template always has both); null clears text and amp.
     template.name = member(attributes, "name", ATTRIBUTES, str) or template.name
@@ -112,7 +112,7 @@ def delete_template(call: Call) -> Reply:
 def clone_template(call: Call) -> Reply:
     data = resource_data(call.body, "template")
     source = existing_template(call, member(data, "id", "/data", str, required=True), pointer="/data/id")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     _within_cap(call)
     clone = replace(
         source,
@@ -132,7 +132,7 @@ def render_template(call: Call) -> Reply:
     """201 with the template's HTML, text and AMP rendered against the context (not stored)."""
     data = resource_data(call.body, "template")
     template = existing_template(call, member(data, "id", "/data", str, required=True), pointer="/data/id")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     context = member(attributes, "context", ATTRIBUTES, dict, required=True)
     html = render(template.html, context, escape=True)
     rendered = replace(
@@ -148,7 +148,7 @@ def render_template(call: Call) -> Reply:
 def create_template_preview_send_job(call: Call) -> Reply:
     """Beta: queue a test send of a template to a few addresses (recorded, never delivered)."""
     data = resource_data(call.body, PREVIEW_JOB)
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     relationships = member(data, "relationships", "/data", dict, required=True)
     template = existing_template(call, _related_id(relationships, "template"), pointer="/data/relationships/template")
     send = PreviewSend(

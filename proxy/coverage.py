@@ -34,7 +34,8 @@ def check_report(
         return Report(False, f"mappings: INVALID — {exc}")
     unbound = [problem for entry in entries for problem in binding_problems(entry, handlers)]
     lines = [f"mappings: {len(entries)} entries in {mappings_dir} — {'INVALID' if unbound else 'valid'}"]
-    lines.append(f"handlers: {sum(1 for entry in entries if entry.handler)} entries name one, every one checked")
+    named = sum(1 for entry in entries if entry.handler)
+    lines.append(f"handlers: {named} entries name one, every one checked; {len(entries) - named} run on the engine's own steps")
     problems: list[str] = list(unbound)
 
     spec_path = spec_path or default_spec_path()

@@ -14,8 +14,11 @@ from proxy.engine.context import Context
 from proxy.engine.declared import EntryClient, UndeclaredCall
 from proxy.engine.delivery import Delivery, SendNow
 from proxy.engine.failures import legacy_error_for
+from proxy.engine import bodies
 from proxy.engine.lookup import lookup
+from proxy.engine.matching import matched
 from proxy.engine.params import coerce_params
+from proxy.engine.sequence import sequence
 from proxy.engine.state import KeyValue
 from proxy.engine.styles import every, page_list, single
 from proxy.engine.timeline import timeline
@@ -34,9 +37,19 @@ from proxy.upstream.client import UpstreamClient
 Runner = Callable[[Context], Awaitable[LegacyResponse]]
 
 STYLES = {"none": single, "all": every, "page_list": page_list, "timeline": timeline}
+# The runners for an entry's other steps, each with `paginate: none` (the default).
+STEPS = {"lookup": lookup, "match": matched, "sequence": sequence}
 _STYLE_PARAMS = {"page_list": ("page", "count"), "timeline": ("since", "count", "sort")}
-# What each style can answer; `empty` (a write with nothing to say) is the one needing no shape.
-_STYLE_ENVELOPES = {"none": ("object", "empty"), "all": ("array",), "page_list": ("page_list",), "timeline": ("timeline",)}
+# What each runner can answer; `empty` (a write with nothing to say) is the one needing no shape.
+_STYLE_ENVELOPES = {
+    "none": ("object", "empty"),
+    "all": ("array",),
+    "page_list": ("page_list",),
+    "timeline": ("timeline",),
+    "lookup": ("object",),
+    "match": ("array",),
+    "sequence": ("object", "empty"),
+}
 # Legacy ids are short alphanumerics or ULIDs; anything else cannot exist and must
 # never be spliced into an upstream path or filter.
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -116,31 +129,104 @@ def runner_for(entry: Entry, handlers: Mapping[str, Runner]) -> Runner:
         raise MappingError(problems[0])
     if entry.handler:
         return handlers[entry.handler]
-    style = lookup if entry.lookup else STYLES[entry.paginate]
+    steps = _steps_of(entry)
+    style = STEPS[steps[0]] if steps else STYLES[entry.paginate]
     return partial(style, shape=SHAPES[entry.shape] if entry.shape else None)
+
+
+def _steps_of(entry: Entry) -> list[str]:
+    """Which of the declarative steps other than a plain call the entry names."""
+    return [name for name, given in (("lookup", entry.lookup), ("match", entry.match is not None), ("sequence", entry.sequence)) if given]
 
 
 def binding_problems(entry: Entry, handlers: Mapping[str, Runner]) -> list[str]:
     """Why the entry cannot run as written (empty when it can), each naming entry and field."""
     if entry.handler:
-        known = entry.handler in handlers
-        return [] if known else [f"{entry.source}: field handler: no handler named {entry.handler!r}"]
+        return _handler_problems(entry, handlers)
+    steps = _steps_of(entry)
+    if len(steps) > 1:
+        return [f"{entry.source}: field {steps[1]}: an entry takes one of lookup, match and sequence"]
+    style = steps[0] if steps else entry.paginate
+    problems = _answer_problems(entry, style)
+    if steps and entry.paginate != "none":
+        problems.append(f"{entry.source}: field paginate: {style} reads no pages")
+    if entry.answer is not None and style != "sequence":
+        problems.append(f"{entry.source}: field answer: only a sequence has steps to answer from")
+    if style == "sequence":
+        return problems + _sequence_problems(entry)
+    return problems + _one_call_problems(entry, style)
+
+
+def _handler_problems(entry: Entry, handlers: Mapping[str, Runner]) -> list[str]:
+    problems = [] if entry.handler in handlers else [f"{entry.source}: field handler: no handler named {entry.handler!r}"]
+    declarative = {
+        "body": entry.body is not None,
+        "sequence": bool(entry.sequence),
+        "answer": entry.answer is not None,
+        "match": entry.match is not None,
+    }
+    return problems + [f"{entry.source}: field {name}: a handler makes its own calls; remove it" for name, given in declarative.items() if given]
+
+
+def _answer_problems(entry: Entry, style: str) -> list[str]:
+    """The shape exists (none for an empty answer) and the runner can give the envelope."""
     problems = []
-    if len(entry.calls) != 1:
-        problems.append(f"{entry.source}: field calls: without a handler an entry makes exactly one call")
     if entry.envelope == "empty" and entry.shape:
         problems.append(f"{entry.source}: field respond.shape: an empty answer has no shape")
     elif entry.envelope != "empty" and entry.shape not in SHAPES:
         problems.append(f"{entry.source}: field respond.shape: no shape named {entry.shape!r}")
-    if entry.envelope not in _STYLE_ENVELOPES[entry.paginate]:
-        expected = " or ".join(_STYLE_ENVELOPES[entry.paginate])
-        problems.append(f"{entry.source}: field respond.envelope: paginate {entry.paginate} answers {expected}")
+    if entry.envelope not in _STYLE_ENVELOPES[style]:
+        expected = " or ".join(_STYLE_ENVELOPES[style])
+        named = f"paginate {style}" if style in STYLES else style
+        problems.append(f"{entry.source}: field respond.envelope: {named} answers {expected}")
+    return problems
+
+
+def _one_call_problems(entry: Entry, style: str) -> list[str]:
+    """The entry's one call: declared alone, its body (a write's only) and path bound."""
+    if len(entry.calls) != 1:
+        return [f"{entry.source}: field calls: without a handler an entry makes exactly one call, or declares a sequence"]
+    problems = []
+    if entry.body is not None:
+        if style != "none" or entry.calls[0].method == "GET":
+            problems.append(f"{entry.source}: field body: only an entry's one write takes a body")
+        problems += [f"{entry.source}: {problem}" for problem in bodies.problems(entry.body, "body", entry.params, variables(entry.path))]
     if entry.lookup:
         problems += _lookup_problems(entry)
+    if entry.match is not None and entry.calls[0].method != "GET":
+        problems.append(f"{entry.source}: field match: finds people with one GET of a collection")
     missing = [name for name in _STYLE_PARAMS.get(entry.paginate, ()) if name not in entry.params]
     if missing:
         problems.append(f"{entry.source}: field params: paginate {entry.paginate} needs {', '.join(missing)}")
-    return problems + _path_param_problems(entry)
+    return problems + _path_param_problems(entry, "path_params", entry.calls[0].path, entry.path_params)
+
+
+def _sequence_problems(entry: Entry) -> list[str]:
+    """Each step makes a declared call, binds its path and builds its body from the entry's
+    own legacy values; every declared call is some step's; the answer names a step."""
+    problems = [
+        f"{entry.source}: field {name}: a sequence's steps say their own calls"
+        for name, given in (("path_params", entry.path_params), ("query", entry.query), ("filter", entry.filter), ("body", entry.body))
+        if given
+    ]
+    answer = entry.answer or len(entry.sequence)
+    if answer > len(entry.sequence):
+        problems.append(f"{entry.source}: field answer: the sequence has {len(entry.sequence)} steps")
+    elif entry.shape and entry.sequence[answer - 1].call.method == "DELETE":
+        problems.append(f"{entry.source}: field answer: step {answer} deletes, and a deletion answers no document to shape")
+    legacy = variables(entry.path)
+    for number, step in enumerate(entry.sequence):
+        where = f"sequence.{number}"
+        if not entry.declares(step.call.method, step.call.path):
+            problems.append(f"{entry.source}: field {where}.call: {step.call} is not declared in calls")
+        unknown = sorted(set(variables(step.does)) - set(legacy))
+        if unknown:
+            problems.append(f"{entry.source}: field {where}.does: {unknown} not in {entry.path}")
+        problems += _path_param_problems(entry, f"{where}.path_params", step.call.path, step.path_params)
+        problems += [f"{entry.source}: {problem}" for problem in bodies.problems(step.body, f"{where}.body", entry.params, legacy)]
+    made = {str(step.call) for step in entry.sequence}
+    problems += [f"{entry.source}: field calls: no step makes {call}" for call in entry.calls if str(call) not in made]
+    return problems
 
 
 def _lookup_problems(entry: Entry) -> list[str]:
@@ -153,15 +239,15 @@ def _lookup_problems(entry: Entry) -> list[str]:
     return problems
 
 
-def _path_param_problems(entry: Entry) -> list[str]:
+def _path_param_problems(entry: Entry, field: str, call_path: str, bound: Mapping[str, str]) -> list[str]:
     """Every variable of the call's path is bound, and only to variables of the legacy path."""
-    needed = set(variables(entry.calls[0].path))
-    if needed != set(entry.path_params):
-        return [f"{entry.source}: field path_params: must bind exactly {sorted(needed) or 'nothing'}"]
+    needed = set(variables(call_path))
+    if needed != set(bound):
+        return [f"{entry.source}: field {field}: must bind exactly {sorted(needed) or 'nothing'}"]
     legacy = set(variables(entry.path))
     problems = []
-    for name, template in entry.path_params.items():
+    for name, template in bound.items():
         unknown = set(variables(template)) - legacy
         if unknown:
-            problems.append(f"{entry.source}: field path_params.{name}: {sorted(unknown)} not in {entry.path}")
+            problems.append(f"{entry.source}: field {field}.{name}: {sorted(unknown)} not in {entry.path}")
     return problems

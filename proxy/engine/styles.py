@@ -1,5 +1,6 @@
 """Runners for what mapping YAML can say on its own: one call (a by-id read, or a write
-answered with an empty body), a whole collection as a bare array, or a v1 `$list` page.
+whose body the entry writes out, answered with its result or an empty body), a whole
+collection as a bare array, or a v1 `$list` page.
 
 A runner takes a `Context` and returns a `LegacyResponse`; named handlers have the same
 signature, so the engine does not care which it got.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Callable
 
+from proxy.engine.bodies import build
 from proxy.engine.context import Context
 from proxy.engine.snapshots import EVERY, page_window
 from proxy.legacy.envelopes import page_envelope
@@ -20,13 +22,20 @@ Shape = Callable[..., dict[str, Any]]
 
 
 async def single(ctx: Context, shape: Shape | None) -> LegacyResponse:
-    """One call; an unknown id is the engine's usual 404. Without a shape (envelope
-    `empty`) the answer is the legacy empty 200."""
+    """One call, with the entry's `body` when it has one; an unknown id is the engine's
+    usual 404."""
     target = ctx.entry.calls[0]
-    call = ctx.call(target.method, target.path, path_params=ctx.entry_path_params(), query=ctx.entry_query())
-    document = (await ctx.send(call)).document or {}
+    body = build(ctx.entry.body, ctx.params, ctx.path_params)
+    call = ctx.call(target.method, target.path, path_params=ctx.entry_path_params(), query=ctx.entry_query(), body=body)
+    return answer((await ctx.send(call)).document, shape)
+
+
+def answer(document: dict[str, Any] | None, shape: Shape | None) -> LegacyResponse:
+    """The reshaped `data` of an upstream answer; without a shape (envelope `empty`) the
+    legacy empty 200."""
     if shape is None:
         return empty_response()
+    document = document or {}
     return json_response(shape(document["data"], index_included(document)))
 
 

@@ -11,7 +11,7 @@ from proxy.engine.snapshots import page_window
 from proxy.engine.steps import Steps
 from proxy.handlers.campaign_reads import (
     CAMPAIGN,
-    audiences_of,
+    audiences_and_recipients,
     message_id,
     read_back,
     read_campaign,
@@ -20,7 +20,6 @@ from proxy.handlers.campaign_reads import (
 from proxy.legacy.envelopes import page_envelope
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.shapes.campaign import (
-    audience_ids,
     campaign_messages,
     email_message,
     excluded_audiences,
@@ -44,12 +43,16 @@ ASSIGN_TEMPLATE = "/api/campaign-message-assign-template"
 
 async def list_campaigns(ctx: Context) -> LegacyResponse:
     """Newest first, `page`/`count` over cursors, from a page-walk snapshot (the walk for
-    `total` is kept); then the lists of the campaigns on the page are looked up in one go."""
+    `total` is kept); then the lists of the campaigns on the page are looked up in one go,
+    and the member and recipient counts the page shows are read or recalled."""
     first = ctx.call("GET", CAMPAIGNS, query=ctx.entry_query())
     page, count = ctx.params["page"], ctx.params["count"]
     window, total = await page_window(ctx, first, _with_message, page * count, (page + 1) * count)
-    audiences = await audiences_of(ctx, (group for kept in window for group in audience_ids(kept["campaign"])))
-    items = [legacy_campaign(kept["campaign"], kept["message"], audiences) for kept in window]
+    audiences, recipients = await audiences_and_recipients(ctx, (kept["campaign"] for kept in window))
+    items = [
+        legacy_campaign(kept["campaign"], kept["message"], audiences, recipients=recipients.get(kept["campaign"]["id"], 0))
+        for kept in window
+    ]
     return json_response(page_envelope(items, page, count, total))
 
 

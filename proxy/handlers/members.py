@@ -1,6 +1,5 @@
-"""Membership without consent: adding and removing list members, and the membership
-checks in every wire form (v2 GET with a body, POST get-members, segment GET and POST,
-v1 `GET /api/v1/segment/{id}/members?email=a,b`)."""
+"""Membership without consent: adding and removing list members. (The membership checks,
+in every wire form, need no handler: they are mapping YAML, `match:`.)"""
 
 from __future__ import annotations
 
@@ -8,16 +7,11 @@ from collections.abc import Iterable
 
 from proxy.engine.context import Context
 from proxy.engine.fanout import gather_bounded, in_batches
-from proxy.handlers.resolve import (
-    find_members,
-    requested_identifiers,
-    requested_profiles,
-    resolve_profiles,
-)
+from proxy.engine.matching import requested_identifiers
+from proxy.handlers.resolve import find_members, requested_profiles, resolve_profiles
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
 from proxy.shapes.lists import members_body
-from proxy.shapes.member_input import CHECK_LIMIT
-from proxy.shapes.members import check_record, member_record, unique
+from proxy.shapes.members import member_record, unique
 
 LIST = "/api/lists/{id}"
 RELATIONSHIPS = "/api/lists/{id}/relationships/profiles"
@@ -51,17 +45,3 @@ async def write_membership(ctx: Context, method: str, list_id: str, profile_ids:
         for batch in in_batches(distinct, IDS_PER_WRITE)
     )
 
-
-async def check_list_members(ctx: Context) -> LegacyResponse:
-    return await _check(ctx, "list", ctx.path_params["list_id"])
-
-
-async def check_segment_members(ctx: Context) -> LegacyResponse:
-    return await _check(ctx, "segment", ctx.path_params["segment_id"])
-
-
-async def _check(ctx: Context, kind: str, group_id: str) -> LegacyResponse:
-    """The given people who are members; no distinction between a non-member and an unknown."""
-    identifiers = requested_identifiers(ctx, CHECK_LIMIT)
-    matches = await find_members(ctx, kind, group_id, identifiers, MEMBERSHIP)
-    return json_response(unique(check_record(resource) for _, resource in matches))

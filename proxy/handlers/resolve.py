@@ -2,7 +2,7 @@
 only by filter and writes list membership by profile id).
 
 - `find_members`: which of the given emails, phone numbers and push tokens belong to a
-  list or segment — one filtered members call per 100 values;
+  list or segment (`proxy.engine.matching`, in the group's members listing);
 - `resolve_profiles`: the profile each legacy `profiles` object names, found in
   batches of 100 or upserted; both are safe to repeat, so a retried legacy call creates
   no duplicate profile.
@@ -18,40 +18,25 @@ import structlog
 
 from proxy.engine.context import Context
 from proxy.engine.fanout import collect, gather_bounded, in_batches
-from proxy.legacy.errors import LegacyError
+from proxy.engine.matching import LOOKUP_SIZE, filtered, find_named
 from proxy.newapi.messages import Query
-from proxy.shapes.filter_expr import any_of
 from proxy.shapes.member_input import (
     Identifiers,
     PROFILE_KEYS,
     LegacyProfile,
-    check_count,
-    identifiers_from,
     merge_same_people,
     profiles_from,
     require_identifiers,
     without_own_id,
 )
 from proxy.newapi.emails import normal_email
-from proxy.upstream.client import Call
 
 log = structlog.get_logger("proxy.lists")
 
-LOOKUP_SIZE = 100  # values per any(…) filter: the new API's largest page
 GROUP_MEMBERS = {"list": "/api/lists/{id}/profiles", "segment": "/api/segments/{id}/profiles"}
 FOUND_FIELDS = "email,phone_number,external_id"
 
 Key = tuple[str, str]  # (identifier field, value), emails normalised
-
-
-def requested_identifiers(ctx: Context, limit: int | None = None) -> Identifiers:
-    """The identifiers the call names; a legacy 400 when there are none (or too many)."""
-    identifiers = identifiers_from(ctx.request.params)
-    if limit is not None:
-        check_count(identifiers, limit)
-    if not identifiers.given():
-        raise LegacyError(400, "At least one of emails, phone_numbers or push_tokens is required.")
-    return identifiers
 
 
 def requested_profiles(ctx: Context) -> list[LegacyProfile]:
@@ -66,13 +51,7 @@ async def find_members(
     ctx: Context, kind: str, group_id: str, identifiers: Identifiers, view: Query
 ) -> list[tuple[str, dict[str, Any]]]:
     """(field that matched, member profile) for every given identifier in the group."""
-    lookups = [
-        (field, _lookup(ctx, GROUP_MEMBERS[kind], {"id": group_id}, field, batch, view))
-        for field, values in identifiers.given().items()
-        for batch in in_batches(values, LOOKUP_SIZE)
-    ]
-    found = await gather_bounded(collect(ctx, call) for _, call in lookups)
-    return [(field, resource) for (field, _), resources in zip(lookups, found) for resource in resources]
+    return await find_named(ctx, GROUP_MEMBERS[kind], {"id": group_id}, identifiers, view)
 
 
 async def resolve_profiles(ctx: Context, profiles: Sequence[LegacyProfile]) -> list[dict[str, Any]]:
@@ -96,7 +75,7 @@ async def _find_profiles(ctx: Context, keys: set[Key]) -> dict[Key, dict[str, An
         by_field.setdefault(field, []).append(value)
     view = (("fields[profile]", FOUND_FIELDS),)
     calls = [
-        _lookup(ctx, "/api/profiles", {}, field, batch, view)
+        filtered(ctx, "/api/profiles", {}, field, batch, view)
         for field, values in by_field.items()
         for batch in in_batches(values, LOOKUP_SIZE)
     ]
@@ -120,9 +99,3 @@ async def _upsert(ctx: Context, profile: LegacyProfile) -> dict[str, Any]:
     reply = await ctx.send(ctx.call("POST", "/api/profile-import", body=body))
     return reply.document["data"]
 
-
-def _lookup(
-    ctx: Context, path: str, path_params: dict[str, str], field: str, values: Sequence[str], view: Query
-) -> Call:
-    query = (("filter", any_of(field, values)), ("page[size]", str(LOOKUP_SIZE)), *view)
-    return ctx.call("GET", path, path_params=path_params, query=query)

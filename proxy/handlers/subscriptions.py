@@ -9,13 +9,8 @@ from proxy.engine.auth import with_public_key
 from proxy.engine.context import Context
 from proxy.engine.fanout import gather_bounded, in_batches
 from proxy.handlers.members import MEMBERSHIP, write_membership
-from proxy.handlers.resolve import (
-    LOOKUP_SIZE,
-    find_members,
-    requested_identifiers,
-    requested_profiles,
-    resolve_profiles,
-)
+from proxy.engine.matching import LOOKUP_SIZE, requested_identifiers
+from proxy.handlers.resolve import find_members, requested_profiles, resolve_profiles
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.responses import LegacyResponse, empty_response, json_response
 from proxy.shapes.filter_expr import any_of

@@ -23,6 +23,30 @@ PARAM = {
 
 _PLACEHOLDER = r"^[A-Z][A-Z0-9_]*$"
 
+# A body leaf "{params.NAME}" or "{path.NAME}" (optionally "|conversion") inserts that value.
+BODY = {
+    "description": (
+        "the call's JSON:API body: a leaf \"{params.NAME}\" or \"{path.NAME}\" (the whole string) inserts"
+        " that legacy value with its type, after a `|conversion` when one is named; an absent value leaves"
+        " its key out; every other leaf is a constant"
+    ),
+    "type": "object",
+}
+
+STEP = {
+    "description": "one call of a declared sequence; each starts after the one before succeeded",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["call", "does"],
+    "properties": {
+        "call": {"type": "string", "pattern": _NEW_CALL},
+        "does": {"type": "string", "description": "what the step does, named in a failure after earlier changes; {var} is a legacy path variable"},
+        "path_params": {"type": "object", "additionalProperties": {"type": "string"}},
+        "query": {"type": "object", "additionalProperties": {"type": "string"}},
+        "body": BODY,
+    },
+}
+
 MIGRATION_STEP = {
     "description": "one SDK call of the migration snippet, language-neutral",
     "type": "object",
@@ -115,6 +139,27 @@ ENTRY = {
             "additionalProperties": {"type": "string"},
         },
         "filter": {"type": "array", "items": {"type": "string"}},
+        "body": BODY,
+        "sequence": {
+            "description": "the calls made one after another, instead of the entry's one call",
+            "type": "array",
+            "minItems": 2,
+            "items": STEP,
+        },
+        "answer": {
+            "description": "which step of the sequence (from 1) the answer is shaped from (default: the last)",
+            "type": "integer",
+            "minimum": 1,
+        },
+        "match": {
+            "description": (
+                "the people the request names (emails, phone_numbers, push_tokens, profiles), found in the"
+                " one call's collection by filtered reads; at_most caps each identifier's values"
+            ),
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"at_most": {"type": "integer", "minimum": 1}},
+        },
         "lookup": {
             "description": "find one profile by whichever one of these legacy params is given: {param: profile field}",
             "type": "object",

@@ -42,6 +42,17 @@ class NewCall:
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    """One call of a declared sequence (`sequence:` in an entry)."""
+
+    call: NewCall
+    does: str  # "queue campaign {campaign_id}": named when a later step fails
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None  # a body template (see schema.BODY)
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     source: str  # "mappings/metrics.yaml entry 1"
     methods: tuple[str, ...]
@@ -58,6 +69,10 @@ class Entry:
     path_params: Mapping[str, str] = field(default_factory=dict)
     filter: tuple[str, ...] = ()
     lookup: Mapping[str, str] = field(default_factory=dict)  # legacy param -> profile field
+    body: Any = None  # the one call's body template (see schema.BODY)
+    sequence: tuple[Step, ...] = ()  # calls made in order instead of the one call
+    answer: int | None = None  # the sequence step (from 1) the answer is shaped from; None: the last
+    match: Mapping[str, int] | None = None  # {at_most: n}: the people the request names, found
     params: Mapping[str, Param] = field(default_factory=dict)
     paginate: str = "none"
     note: str = ""
@@ -139,6 +154,10 @@ def _entry(raw: Any, source: str) -> Entry:
         path_params=MappingProxyType(dict(raw.get("path_params", {}))),
         filter=tuple(raw.get("filter", ())),
         lookup=MappingProxyType(dict(raw.get("lookup", {}))),
+        body=raw.get("body"),
+        sequence=tuple(_step(step) for step in raw.get("sequence", ())),
+        answer=raw.get("answer"),
+        match=MappingProxyType(dict(raw["match"])) if "match" in raw else None,
         params=MappingProxyType(
             {name: _param(name, spec, source) for name, spec in raw.get("params", {}).items()}
         ),
@@ -147,6 +166,16 @@ def _entry(raw: Any, source: str) -> Entry:
         coverage=raw.get("coverage", "exact"),
         example=MappingProxyType(dict(raw.get("example", {}))),
         migration=MappingProxyType(dict(raw.get("migration", {}))),
+    )
+
+
+def _step(raw: dict) -> Step:
+    return Step(
+        call=NewCall(*raw["call"].split(" ", 1)),
+        does=raw["does"],
+        path_params=MappingProxyType(dict(raw.get("path_params", {}))),
+        query=MappingProxyType(dict(raw.get("query", {}))),
+        body=raw.get("body"),
     )
 
 

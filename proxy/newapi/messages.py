@@ -19,6 +19,9 @@ class UpstreamRequest:
     query: Query = ()
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes | None = None
+    # False for a read the legacy answer can do without (a member count): the governor
+    # sends it only if the rate budget is free now, and it is never retried.
+    may_wait: bool = True
 
     def header(self, name: str) -> str | None:
         return header(self.headers, name)

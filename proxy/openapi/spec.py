@@ -6,7 +6,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -54,6 +54,42 @@ class RateLimit:
     daily: int | None  # requests per day, for the few operations that have a daily cap
 
 
+@dataclass(frozen=True)
+class ConditionalRateLimit:
+    """A lower tier an operation falls into when a query parameter asks for an expensive
+    part (`additional-fields[list]=profile_count`, `include=list`). The spec states these
+    only in the operation's description, never in `x-klaviyo-ratelimit`."""
+
+    parameter: str  # e.g. "additional-fields[list]"
+    value: str  # one of the parameter's comma-separated values, e.g. "profile_count"
+    ratelimit: RateLimit
+
+    def applies(self, query: Iterable[tuple[str, str]]) -> bool:
+        return any(name == self.parameter and self.value in value.split(",") for name, value in query)
+
+
+# "Rate limits when using the `additional-fields[list]=profile_count` parameter in your API
+# request:<br>Burst: `1/s`<br>Steady: `15/m`" (the wording of every such description).
+_CONDITIONAL_RATELIMIT = re.compile(
+    r"Rate limits when using the `([^`=]+)=([^`]+)` parameter[^<]*<br>\s*Burst: `(\d+/s)`<br>\s*Steady: `(\d+/m)`"
+)
+
+
+def conditional_ratelimits(description: str, parameters: Iterable[dict[str, Any]] = ()) -> tuple[ConditionalRateLimit, ...]:
+    return tuple(
+        ConditionalRateLimit(parameter, _as_enumerated(parameter, value, parameters), parse_ratelimit({"burst": burst, "steady": steady}))
+        for parameter, value, burst, steady in _CONDITIONAL_RATELIMIT.findall(description)
+    )
+
+
+def _as_enumerated(parameter: str, value: str, parameters: Iterable[dict[str, Any]]) -> str:
+    """The value as the parameter's enum spells it: GET /api/profiles/{id} says `include=list`
+    where the parameter only takes `lists` (the stricter reading: the tier applies to it)."""
+    declared = next((p for p in parameters if p.get("in") == "query" and p.get("name") == parameter), {})
+    enum = ((declared.get("schema") or {}).get("items") or {}).get("enum") or ()
+    return f"{value}s" if value not in enum and f"{value}s" in enum else value
+
+
 def parse_ratelimit(raw: Mapping[str, str]) -> RateLimit:
     """Read `x-klaviyo-ratelimit` such as {"burst": "10/s", "steady": "150/m", "daily": "150/d"}."""
     daily = raw.get("daily")
@@ -95,6 +131,7 @@ class Operation:
     pre_release: bool
     page_size: PageSize | None
     scopes: tuple[str, ...] = ()  # x-klaviyo-scopes: what a private key must be granted
+    conditional_ratelimits: tuple[ConditionalRateLimit, ...] = ()  # lower tiers some query parameters select
 
     def parameter(self, location: str, name: str) -> dict[str, Any] | None:
         return next((p for p in self.parameters if p["in"] == location and p["name"] == name), None)
@@ -257,6 +294,7 @@ def _operation(
         pre_release=raw.get("x-klaviyo-pre-release", "None") != "None",
         page_size=_page_size(parameters),
         scopes=tuple(raw.get("x-klaviyo-scopes") or ()),
+        conditional_ratelimits=conditional_ratelimits(raw.get("description") or "", parameters),
     )
 
 

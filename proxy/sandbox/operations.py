@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from proxy.openapi.spec import PageSize, RateLimit, Spec
+from proxy.openapi.spec import ConditionalRateLimit, PageSize, RateLimit, Spec
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,7 @@ class OperationLimits:
     ratelimit: RateLimit
     page_size: PageSize | None  # None: the operation takes no page[size]
     beta: bool = False  # served only under the beta (`.pre`) revision and described by its spec
+    conditional: tuple[ConditionalRateLimit, ...] = ()  # lower tiers a query parameter selects
 
 
 def limits_for(operation_id: str, spec: Spec, beta_spec: Spec) -> OperationLimits:
@@ -24,4 +25,4 @@ def limits_for(operation_id: str, spec: Spec, beta_spec: Spec) -> OperationLimit
         # Every operation the sandbox serves states its tier; guessing one would make the
         # sandbox kinder (or harsher) than Klaviyo without anyone noticing.
         raise ValueError(f"spec {operation_id!r} states no x-klaviyo-ratelimit")
-    return OperationLimits(operation.ratelimit, operation.page_size, operation.pre_release)
+    return OperationLimits(operation.ratelimit, operation.page_size, operation.pre_release, operation.conditional_ratelimits)

@@ -34,8 +34,6 @@ STATUSES: dict[str, tuple[str, int, str]] = {
     "Cancelled: Misconfigured": ("cancelled", 5, "Cancelled: Misconfigured"),
     "Unknown": ("unknown", 0, "Unknown"),
 }
-# Nobody has received a campaign in these states; past them the new API keeps no count.
-UNSENT = frozenset({"draft", "scheduled"})
 
 
 def legacy_status(status: str | None) -> tuple[str, int, str]:
@@ -49,9 +47,12 @@ def legacy_campaign(
     template: Mapping[str, Any] | None = None,
     *,
     with_template: bool = False,
+    recipients: int = 0,
 ) -> dict[str, Any]:
     """The legacy campaign. `audiences` maps list and segment ids to legacy list objects;
-    listings carry `template_id` only, a single campaign also its `template` object."""
+    listings carry `template_id` only, a single campaign also its `template` object.
+    `num_recipients` is `recipients` once the campaign was sent (or is sending), else 0:
+    a draft, scheduled or cancelled campaign reached nobody."""
     attributes = campaign.get("attributes") or {}
     included, excluded = included_and_excluded(campaign)
     content = message_content(message)
@@ -79,7 +80,7 @@ def legacy_campaign(
         "send_time": send_time,
         "created": legacy_datetime(attributes.get("created_at")),
         "updated": legacy_datetime(attributes.get("updated_at")),
-        "num_recipients": 0 if status in UNSENT else None,
+        "num_recipients": recipients if was_sent(campaign) else 0,
         "is_segmented": any(item["list_type"] == "segment" for item in lists),
         "campaign_type": "Regular",
         "message_type": _channel(message),
@@ -142,7 +143,7 @@ def recipients_page(recipients: Sequence[Mapping[str, Any]], next_offset: str | 
     return {"object": "$list", "count": len(recipients), "data": list(recipients), "next_offset": next_offset}
 
 
-def queued(job: Mapping[str, Any]) -> dict[str, Any]:
+def queued(job: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
     """The answer to send and schedule: the send job's status."""
     return {"status": (job.get("attributes") or {}).get("status") or "queued"}
 

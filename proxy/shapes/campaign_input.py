@@ -7,17 +7,10 @@ email message; `template_id` through template assignment (which copies the templ
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
-
-from proxy.legacy.errors import LegacyInputError
 
 TRUE = frozenset({"true", "1", "yes", "on"})
 MESSAGE_FIELDS = ("subject", "from_email", "from_name", "template_id")
-
-
-class InvalidField(LegacyInputError):
-    pass
 
 
 def create_body(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,16 +61,6 @@ def assign_body(message_id: str, template_id: str) -> dict[str, Any]:
     return {"data": {"type": "campaign-message", "id": message_id, "relationships": {"template": template}}}
 
 
-def schedule_patch(campaign_id: str, send_time: str) -> dict[str, Any]:
-    """PATCH /api/campaigns/{id}: send once, at this time (a static send strategy)."""
-    strategy = {"method": "static", "datetime": iso_send_time(send_time), "options": {"is_local": False}}
-    return _update("campaign", campaign_id, {"send_strategy": strategy})
-
-
-def send_job_body(campaign_id: str) -> dict[str, Any]:
-    return {"data": {"type": "campaign-send-job", "id": campaign_id}}
-
-
 def cancel_body(campaign_id: str) -> dict[str, Any]:
     return _update("campaign-send-job", campaign_id, {"action": "cancel"})
 
@@ -85,17 +68,6 @@ def cancel_body(campaign_id: str) -> dict[str, Any]:
 def clone_body(campaign_id: str, name: str | None) -> dict[str, Any]:
     attributes = {"new_name": name} if name else {}
     return {"data": {"type": "campaign", "id": campaign_id, "attributes": attributes}}
-
-
-def iso_send_time(text: str) -> str:
-    """Legacy `send_time` ("2022-01-13 00:00:00", UTC; ISO 8601 also read) → ISO 8601 UTC."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidField("Invalid value for send_time: must be a UTC time as YYYY-MM-DD HH:MM:SS.") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def _content(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Legacy list objects (legacy contract §2.4) from JSON:API `list` and `segment`
-resources, and the new-API bodies that write lists and their members.
+resources, and the new-API body that writes list members.
 
 v2 speaks of `list_id`/`list_name` and ISO-8601 times with `Z`; the old v1 list object
-says `id`/`name`, `"YYYY-MM-DD HH:MM:SS"` and covers segments too (`list_type`).
+(`proxy.shapes.v1_list`) says `id`/`name`, `"YYYY-MM-DD HH:MM:SS"` and covers segments too.
 """
 
 from __future__ import annotations
@@ -10,11 +10,16 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from proxy.shapes.included import Included
-from proxy.shapes.timefmt import legacy_datetime, legacy_iso
+from proxy.shapes.timefmt import legacy_iso
 
 
 def list_summary(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
     return {"list_id": resource["id"], "list_name": _attributes(resource).get("name") or ""}
+
+
+def new_list_id(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
+    """The answer to a list creation: only the new list's id."""
+    return {"list_id": resource["id"]}
 
 
 def list_detail(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
@@ -26,30 +31,6 @@ def list_detail(resource: Mapping[str, Any], included: Included = {}) -> dict[st
         "created": legacy_iso(attributes.get("created")),
         "updated": legacy_iso(attributes.get("updated")),
     }
-
-
-def legacy_list(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """Key order of real captures. `person_count` would cost a 1-request-per-second call
-    per group (`profile_count`), so it is 0: an integer, as legacy readers expect."""
-    attributes = _attributes(resource)
-    return {
-        "object": "list",
-        "id": resource["id"],
-        "name": attributes.get("name") or "",
-        "list_type": resource["type"],  # "list" or "segment"
-        "folder": None,
-        "created": legacy_datetime(attributes.get("created")),
-        "updated": legacy_datetime(attributes.get("updated")),
-        "person_count": 0,
-    }
-
-
-def list_body(name: str, list_id: str | None = None) -> dict[str, Any]:
-    """A create (no id) or rename (with id) document."""
-    data: dict[str, Any] = {"type": "list", "attributes": {"name": name}}
-    if list_id is not None:
-        data["id"] = list_id
-    return {"data": data}
 
 
 def members_body(profile_ids: Iterable[str]) -> dict[str, Any]:

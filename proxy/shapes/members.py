@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from proxy.shapes.exclusion import LEGACY_REASONS
+from proxy.shapes.included import Included
 from proxy.shapes.timefmt import LATEST, legacy_iso, parse_iso
 
 LIST_REASONS = {new: legacy.replace("_", " ").title() for new, legacy in LEGACY_REASONS.items()}
@@ -38,7 +39,7 @@ def push_tokens(document: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
-def check_record(resource: Mapping[str, Any]) -> dict[str, Any]:
+def check_record(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
     """A membership check's record: when the profile joined, then who (key order of real captures)."""
     joined = (resource.get("attributes") or {}).get("joined_group_at")
     return {"created": legacy_iso(joined), **member_record(resource)}

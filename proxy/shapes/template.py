@@ -29,7 +29,7 @@ def legacy_template(resource: Mapping[str, Any], included: Included = {}) -> dic
     }
 
 
-def rendered_template(resource: Mapping[str, Any]) -> dict[str, Any]:
+def rendered_template(resource: Mapping[str, Any], included: Included = {}) -> dict[str, Any]:
     """The answer to render: the template's rendered HTML and text under `data`."""
     attributes = resource.get("attributes") or {}
     return _with_data(resource["id"], attributes.get("name"), {"html": attributes.get("html") or "", "text": attributes.get("text") or ""})
@@ -40,17 +40,6 @@ def queued_send(template: Mapping[str, Any], job: Mapping[str, Any]) -> dict[str
     state of the preview-send job that took it."""
     name = (template.get("attributes") or {}).get("name")
     return _with_data(template["id"], name, {"status": (job.get("attributes") or {}).get("status") or "queued"})
-
-
-def template_body(attributes: Mapping[str, Any], template_id: str | None = None) -> dict[str, Any]:
-    """A `template` request document; the id names the template to change, clone or render."""
-    data: dict[str, Any] = {"type": "template", **({"id": template_id} if template_id else {}), "attributes": dict(attributes)}
-    return {"data": data}
-
-
-def template_attributes(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The legacy form fields a template write carries, as new-API attributes."""
-    return {name: params[name] for name in ("name", "html") if params.get(name) is not None}
 
 
 def send_recipients(to: str) -> list[str]:

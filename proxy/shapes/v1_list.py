@@ -1,8 +1,10 @@
-"""Legacy v1 list object (legacy contract §2.4) from a JSON:API `list` or `segment`.
+"""Legacy v1 list object (legacy contract §2.4) from a JSON:API `list` or `segment`: the
+item of the old `GET /api/v1/lists` and of a campaign's `lists`/`excluded_lists`.
 
 The new API has no folders (tags replaced them), so `folder` is always null.
-`person_count` is the group's `profile_count` when the read asked for it
-(`additional-fields[…]=profile_count`, a 1/s operation), else null: unknown.
+`person_count` is an integer, as legacy readers sum it: the caller passes the group's
+member count (`proxy.engine.counts` says where it comes from and what is answered when
+no count can be had).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any, Mapping
 from proxy.shapes.timefmt import legacy_datetime
 
 
-def legacy_v1_list(resource: Mapping[str, Any]) -> dict[str, Any]:
+def legacy_v1_list(resource: Mapping[str, Any], person_count: int) -> dict[str, Any]:
+    """Key order of real captures."""
     attributes = resource.get("attributes") or {}
     return {
         "object": "list",
@@ -22,5 +25,10 @@ def legacy_v1_list(resource: Mapping[str, Any]) -> dict[str, Any]:
         "folder": None,
         "created": legacy_datetime(attributes.get("created")),
         "updated": legacy_datetime(attributes.get("updated")),
-        "person_count": attributes.get("profile_count"),
+        "person_count": person_count,
     }
+
+
+def with_person_count(shaped: Mapping[str, Any], person_count: int) -> dict[str, Any]:
+    """A legacy list object with its member count filled in (key order kept)."""
+    return {**shaped, "person_count": person_count}

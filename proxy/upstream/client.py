@@ -40,6 +40,7 @@ class Call:
     query: Query = ()
     body: Any = None
     revision: str = PINNED_REVISION
+    may_wait: bool = True  # False: only if the rate budget is free now, no retries (UpstreamRequest)
 
     @property
     def operation(self) -> str:
@@ -119,7 +120,7 @@ def build_request(call: Call, credentials: Credentials) -> UpstreamRequest:
     if call.body is not None:
         headers["Content-Type"] = JSON_API
         body = orjson.dumps(call.body)
-    return UpstreamRequest(call.method, call.encoded_path(), tuple(query), headers, body)
+    return UpstreamRequest(call.method, call.encoded_path(), tuple(query), headers, body, call.may_wait)
 
 
 def _decode(call: Call, response: UpstreamResponse) -> Reply:

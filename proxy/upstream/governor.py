@@ -2,7 +2,10 @@
 before a request leaves, instead of letting legacy bursts hammer upstream into 429s.
 
 A request waits for budget up to `max_wait` seconds; past that it fails at once with
-`UpstreamThrottled`, which the edge answers as a legacy 429 with `Retry-After`. Every
+`UpstreamThrottled`, which the edge answers as a legacy 429 with `Retry-After`. A request
+that may not wait (`UpstreamRequest.may_wait`) is sent only if budget is free now. A query
+that selects a lower tier (`additional-fields[list]=profile_count`) spends that tier's own
+budget, not the operation's. Every
 answer's `RateLimit-*` headers and a 429's `Retry-After` correct the budget.
 """
 
@@ -63,20 +66,20 @@ class GovernedTransport:
         self._sleep = sleep
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        matched = self._tiers.match(request.method, request.path)
+        matched = self._tiers.tier_of(request)
         if matched is None:  # not an operation of the pinned revision: nothing to count against
             return await self._inner.send(request)
         operation, limit = matched
         key = f"{self._accounts.of_request(request)}|{operation}"
-        await self._admit(key, operation, limit)
+        await self._admit(key, operation, limit, self._max_wait if request.may_wait else 0.0)
         response = await self._inner.send(request)
         await self._budget.observe(key, limit, feedback_of(response), self._clock())
         return response
 
-    async def _admit(self, key: str, operation: str, limit: RateLimit) -> None:
+    async def _admit(self, key: str, operation: str, limit: RateLimit, max_wait: float) -> None:
         started = self._clock()
         while (wait := await self._budget.reserve(key, limit, self._clock())) > 0:
-            if self._clock() - started + wait > self._max_wait:
+            if self._clock() - started + wait > max_wait:
                 metrics.GOVERNOR_REFUSALS.labels(operation).inc()
                 raise UpstreamThrottled(429, [], operation, max(1, math.ceil(wait)))
             await self._sleep(wait + _WAKE_MARGIN)

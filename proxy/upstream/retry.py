@@ -144,6 +144,8 @@ class RetryingTransport:
 
 
 def _may_repeat(request: UpstreamRequest, response: UpstreamResponse | None) -> bool:
+    if not request.may_wait:  # its caller would rather do without than wait
+        return False
     return (response is not None and response.status == 429) or replayable(request)
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from proxy.newapi.messages import UpstreamRequest
-from proxy.openapi.spec import RateLimit, Spec, parse_ratelimit
+from proxy.openapi.spec import ConditionalRateLimit, RateLimit, Spec, parse_ratelimit
 from proxy.revision import PINNED_REVISION
 
 Operation = str  # "METHOD /template", e.g. "GET /api/profiles/{id}"
@@ -32,6 +32,20 @@ def tiers_path(mappings_dir: Path) -> Path:
 class TierTable:
     revision: str
     limits: Mapping[Operation, RateLimit]
+    # Lower tiers some query parameters select (`additional-fields[list]=profile_count`).
+    conditional: Mapping[Operation, tuple[ConditionalRateLimit, ...]] = field(default_factory=dict)
+
+    def tier_of(self, request: UpstreamRequest) -> tuple[str, RateLimit] | None:
+        """The budget a request spends: its operation's, or, when its query selects a
+        lower tier, that tier's own (named "<operation> <parameter>=<value>")."""
+        matched = self.match(request.method, request.path)
+        if matched is None:
+            return None
+        operation, limit = matched
+        for tier in self.conditional.get(operation, ()):
+            if tier.applies(request.query):
+                return f"{operation} {tier.parameter}={tier.value}", tier.ratelimit
+        return matched
 
     def match(self, method: str, path: str) -> tuple[Operation, RateLimit] | None:
         """The operation a concrete (percent-encoded) path belongs to, and its quota.
@@ -84,9 +98,17 @@ def render_tiers(spec: Spec) -> str:
         f'revision: "{spec.revision}"',
         "operations:",
     ]
-    for operation in sorted(spec.operations, key=lambda op: (op.path, op.method)):
+    ordered = sorted(spec.operations, key=lambda op: (op.path, op.method))
+    for operation in ordered:
         if operation.ratelimit is not None:
             lines.append(f"  {operation.method} {operation.path}: {_render_limit(operation.ratelimit)}")
+    lines.append("# Lower tiers a query parameter selects (stated in the operations' descriptions).")
+    lines.append("conditional:")
+    for operation in ordered:
+        if operation.conditional_ratelimits:
+            lines.append(f"  {operation.method} {operation.path}:")
+            for tier in operation.conditional_ratelimits:
+                lines.append(f'    "{tier.parameter}={tier.value}": {_render_limit(tier.ratelimit)}')
     return "\n".join(lines) + "\n"
 
 
@@ -105,11 +127,20 @@ def load_tiers(path: Path) -> TierTable:
         return TierTable(
             revision=str(document["revision"]),
             limits={str(operation): parse_ratelimit(raw) for operation, raw in operations.items()},
+            conditional={
+                str(operation): tuple(_conditional(str(selector), raw) for selector, raw in tiers.items())
+                for operation, tiers in (document.get("conditional") or {}).items()
+            },
         )
     except OSError as exc:
         raise TiersError(f"rate tiers {path}: cannot read ({exc.strerror}); run `klaviyo-legacy-proxy check --write-ratelimits`") from None
     except (yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as exc:
         raise TiersError(f"rate tiers {path}: malformed: {exc}".splitlines()[0]) from None
+
+
+def _conditional(selector: str, raw: Mapping[str, str]) -> ConditionalRateLimit:
+    parameter, value = selector.split("=", 1)
+    return ConditionalRateLimit(parameter, value, parse_ratelimit(raw))
 
 
 def _matches(template: list[str], segments: list[str]) -> bool:

@@ -47,24 +47,27 @@ async def test_path_variables_may_be_named_differently_in_the_declaration(aiohtt
     assert response.status == 200, await response.text()
 
 
-async def test_an_answer_outside_the_declared_envelope_is_refused(aiohttp_client, contract, spec):
-    entries = with_entry("POST /api/v2/lists", envelope="array")
+async def test_an_answer_outside_the_declared_envelope_is_refused(aiohttp_client, contract, spec, sandbox):
+    # A handler's answer (a handler-less entry's envelope is checked against its runner at load).
+    entries = with_entry("POST /api/v2/data-privacy/deletion-request", envelope="array")
     proxy = await aiohttp_client(create_app(Settings(), transport=contract, entries=entries, spec=spec))
+    ada = next(iter(sandbox.account(PUBLIC_KEY).profiles))
     with capture_logs() as logs:
-        response = await proxy.post("/api/v2/lists", data={"api_key": PRIVATE_KEY, "list_name": "Breach"})
+        response = await proxy.post("/api/v2/data-privacy/deletion-request", json={"api_key": PRIVATE_KEY, "person_id": ada.id})
     assert response.status == 500
     assert await response.json() == {"detail": "An internal error occurred."}
     assert any(line["event"] == "envelope_breach" and line["envelope"] == "array" for line in logs)
 
 
 def test_check_lists_every_entry_whose_handler_is_missing():
-    handlers = {name: runner for name, runner in HANDLERS.items() if not name.startswith("members.check_")}
+    # (The membership checks this once removed are mapping YAML now: no handler to miss.)
+    handlers = {name: runner for name, runner in HANDLERS.items() if not name.startswith("subscriptions.")}
     report = check_report(MAPPINGS, handlers=handlers)
     assert not report.ok
     assert report.text.splitlines()[0].endswith("— INVALID")
     missing = [line for line in report.text.splitlines() if "field handler: no handler named" in line]
-    assert len(missing) == 5, missing  # two list checks and three segment checks
-    assert all(line.startswith("PROBLEM: mappings/members.yaml entry") for line in missing)
+    assert len(missing) == 5, missing  # subscribe, unsubscribe, two checks and the sign-up form
+    assert all(line.startswith("PROBLEM: mappings/subscriptions.yaml entry") for line in missing)
 
 
 def test_check_lists_declared_calls_the_spec_does_not_have(tmp_path):

@@ -99,7 +99,7 @@ async def test_v1_listing_merges_lists_and_segments_oldest_first(proxy, sandbox)
     assert kinds == {"Newsletter": "list", "VIP Customers": "list", "Pro plan": "segment", "Outdoor fans": "segment"}
     assert [item["created"] for item in body["data"]] == sorted(item["created"] for item in body["data"])
     assert all(V1_TIME.fullmatch(item["created"]) and item["folder"] is None for item in body["data"])
-    assert {item["person_count"] for item in body["data"]} == {0}
+    assert all(type(item["person_count"]) is int for item in body["data"]), "legacy readers sum person_count"
 
 
 async def test_v1_listing_pages_like_every_v1_listing(proxy):

@@ -21,7 +21,7 @@ from proxy.shapes.campaign import (
 from proxy.shapes.event import legacy_event
 from proxy.shapes.exclusion import LEGACY_REASONS, legacy_exclusion
 from proxy.shapes.included import index_included, related
-from proxy.shapes.lists import legacy_list, list_detail, list_summary
+from proxy.shapes.lists import list_detail, list_summary
 from proxy.shapes.members import (
     check_record,
     list_exclusion,
@@ -88,6 +88,7 @@ def assert_person(person: dict[str, Any], profile: dict[str, Any]) -> None:
 
 def assert_v1_list(shaped: dict[str, Any]) -> None:
     assert set(shaped) == V1_LIST_KEYS and shaped["list_type"] in ("list", "segment")
+    assert type(shaped["person_count"]) is int, "legacy readers sum person_count"
     assert_times(shaped, LEGACY_DATETIME, "created", "updated")
 
 
@@ -140,11 +141,12 @@ def test_profile(profile):
 
 
 @FUZZ
-@given(group=resources("list") | resources("segment"))
-def test_list_and_segment(group):
-    for shaped in (legacy_v1_list(group), legacy_list(group)):
-        assert_v1_list(shaped)
-        assert_written(shaped)
+@given(group=resources("list") | resources("segment"), count=st.integers(min_value=0, max_value=2**63 - 1))
+def test_list_and_segment(group, count):
+    shaped = legacy_v1_list(group, count)
+    assert_v1_list(shaped)
+    assert_written(shaped)
+    assert shaped["person_count"] == count
     if group["type"] == "list":
         assert set(list_summary(group)) == {"list_id", "list_name"}
 
@@ -183,7 +185,7 @@ def campaigns(draw: st.DrawFn) -> tuple[dict[str, Any], list[dict[str, Any]], di
     groups = {}
     for group_id in audience_ids(campaign):
         if draw(st.booleans()):
-            groups[group_id] = legacy_v1_list({**draw(resources("list") | resources("segment")), "id": group_id})
+            groups[group_id] = legacy_v1_list({**draw(resources("list") | resources("segment")), "id": group_id}, draw(st.integers(min_value=0, max_value=2**31)))
     return campaign, messages, groups, draw(st.none() | resources("message template"))
 
 
@@ -191,8 +193,9 @@ def campaigns(draw: st.DrawFn) -> tuple[dict[str, Any], list[dict[str, Any]], di
 @given(parts=campaigns(), with_template=st.booleans())
 def test_campaign(parts, with_template):
     campaign, messages, audiences, template = parts
-    shaped = legacy_campaign(campaign, email_message(messages), audiences, template, with_template=with_template)
+    shaped = legacy_campaign(campaign, email_message(messages), audiences, template, with_template=with_template, recipients=3)
     assert set(shaped) == CAMPAIGN_KEYS | ({"template"} if with_template else set())
+    assert shaped["num_recipients"] in (0, 3) and type(shaped["num_recipients"]) is int
     assert shaped["object"] == "campaign" and shaped["campaign_type"] == "Regular"
     for group in shaped["lists"] + shaped["excluded_lists"]:
         assert_v1_list(group)

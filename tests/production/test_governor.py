@@ -180,3 +180,32 @@ async def test_a_request_sent_just_before_the_turn_counts_in_the_next_window_too
     assert await take(budget, M, MIDNIGHT + 0.95, 10) == [0.0] * 10  # may land after MIDNIGHT + 1
     assert await budget.reserve(KEY, M, MIDNIGHT + 1.0) == pytest.approx(1.0)
     assert await budget.reserve(KEY, M, MIDNIGHT + 2.0) == 0.0
+
+
+def list_request(counted: bool, *, may_wait: bool = True) -> UpstreamRequest:
+    query = (("additional-fields[list]", "profile_count"),) if counted else ()
+    headers = {"Authorization": f"Klaviyo-API-Key {DEMO_PRIVATE_KEY}", "revision": "2026-07-15"}
+    return UpstreamRequest("GET", "/api/lists/L1", query, headers, may_wait=may_wait)
+
+
+async def test_a_count_read_spends_its_own_lower_tier(fake_time):
+    """`additional-fields[list]=profile_count` is 1/s and 15/m: the second in a second
+    waits, while plain reads of the same operation go on."""
+    transport, inner = governed(fake_time, answers(200))
+    assert TIERS.tier_of(list_request(True)) == ("GET /api/lists/{id} additional-fields[list]=profile_count", RateLimit(1, 15, None))
+    await transport.send(list_request(True))
+    started = fake_time.now
+    for _ in range(20):
+        await transport.send(list_request(False))
+    assert fake_time.now == started, "plain reads are in the 75/s tier"
+    await transport.send(list_request(True))
+    assert fake_time.now > started, "the second count waits for the next second"
+
+
+async def test_a_request_that_may_not_wait_is_refused_at_once(fake_time):
+    transport, inner = governed(fake_time, answers(200), max_wait=30.0)
+    await transport.send(list_request(True, may_wait=False))
+    started = fake_time.now
+    with pytest.raises(UpstreamThrottled):
+        await transport.send(list_request(True, may_wait=False))
+    assert fake_time.now == started and len(inner.requests) == 1

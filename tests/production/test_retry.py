@@ -121,3 +121,11 @@ async def test_client_errors_are_not_retried(fake_time):
     transport, inner = retrying(fake_time, answers(400))
     assert (await transport.send(GET)).status == 400
     assert len(inner.requests) == 1
+
+
+async def test_a_request_that_may_not_wait_is_sent_once(fake_time):
+    """A read the legacy answer can do without (a member count) is never retried."""
+    impatient = UpstreamRequest("GET", "/api/lists/L1", (("additional-fields[list]", "profile_count"),), may_wait=False)
+    transport, inner = retrying(fake_time, [UpstreamResponse(429, {"Retry-After": "1"}), *answers(200)])
+    assert (await transport.send(impatient)).status == 429
+    assert len(inner.requests) == 1 and fake_time.slept == []

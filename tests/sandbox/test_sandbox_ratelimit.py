@@ -88,3 +88,31 @@ def test_limits_are_read_from_the_spec(loaded_spec):
     assert limits_for("create_list", loaded_spec, beta_spec).ratelimit.daily == 150
     for route in ROUTES:  # every served operation states its tier
         assert limits_for(route.operation_id, loaded_spec, beta_spec).ratelimit.burst > 0
+
+
+async def test_profile_count_reads_have_their_own_lower_tier(api, clock):
+    """The spec's description puts `additional-fields[list]=profile_count` at 1/s and 15/m:
+    a second counted read in the same second is throttled, plain reads are not."""
+    created = await api.post("/api/lists", {"data": {"type": "list", "attributes": {"name": "Counted"}}})
+    list_id = created.data["id"]
+    counted = {"additional-fields[list]": "profile_count"}
+    clock.advance(1)
+    first, second = await api.get(f"/api/lists/{list_id}", counted), await api.get(f"/api/lists/{list_id}", counted)
+    assert (first.status, second.status) == (200, 429)
+    assert first.headers["RateLimit-Limit"] == "15", "the headers report the tier the read used"
+    assert second.headers["Retry-After"] == "1"
+    assert (await api.get(f"/api/lists/{list_id}")).status == 200
+    for _ in range(14):
+        clock.advance(1)
+        assert (await api.get(f"/api/lists/{list_id}", counted)).status == 200
+    clock.advance(1)
+    assert (await api.get(f"/api/lists/{list_id}", counted)).status == 429, "15 a minute"
+
+
+def test_conditional_tiers_are_read_from_the_spec_descriptions(loaded_spec):
+    (tier,) = loaded_spec.by_id("get_segment").conditional_ratelimits
+    assert (tier.parameter, tier.value, tier.ratelimit) == ("additional-fields[segment]", "profile_count", RateLimit(1, 15, None))
+    assert tier.applies([("additional-fields[segment]", "profile_count")])
+    assert not tier.applies([("fields[segment]", "profile_count")])
+    # The description says `include=list`; the parameter only takes `lists`.
+    assert {t.value for t in loaded_spec.by_id("get_profile").conditional_ratelimits} == {"lists", "segments"}

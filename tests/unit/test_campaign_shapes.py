@@ -17,14 +17,12 @@ from proxy.shapes.campaign import (
     recipient_status,
 )
 from proxy.shapes.campaign_input import (
-    InvalidField,
     campaign_patch,
     create_body,
     message_patch,
-    schedule_patch,
     touches_message,
 )
-from proxy.shapes.v1_list import legacy_v1_list
+from proxy.shapes.v1_list import legacy_v1_list, with_person_count
 
 MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "campaigns.yaml"
 
@@ -44,8 +42,8 @@ MESSAGE = {
     "relationships": {"template": {"data": {"type": "template", "id": "T1"}}},
 }
 AUDIENCES = {
-    "L1": legacy_v1_list({"type": "list", "id": "L1", "attributes": {"name": "News"}}),
-    "S1": legacy_v1_list({"type": "segment", "id": "S1", "attributes": {"name": "Pros", "profile_count": 7}}),
+    "L1": legacy_v1_list({"type": "list", "id": "L1", "attributes": {"name": "News"}}, 0),
+    "S1": legacy_v1_list({"type": "segment", "id": "S1", "attributes": {"name": "Pros"}}, 7),
 }
 
 
@@ -84,13 +82,14 @@ def test_a_single_campaign_embeds_its_template():
     [
         ("Draft", None, 0, "Draft"),
         ("Scheduled", None, 0, "Scheduled"),
-        ("Sending", None, None, "Sending"),
-        ("Variations Sent", "2026-07-03 09:00:00", None, "Sent"),
-        ("Cancelled: No Recipients", None, None, "Cancelled"),
+        ("Sending", None, 12, "Sending"),
+        ("Variations Sent", "2026-07-03 09:00:00", 12, "Sent"),
+        ("Cancelled: No Recipients", None, 0, "Cancelled"),
     ],
 )
 def test_send_fields_follow_the_status(status, sent_at, num_recipients, recipients):
-    shaped = legacy_campaign(campaign(status, send_time="2026-07-03T09:00:00+00:00"), MESSAGE, AUDIENCES)
+    """`num_recipients` is the given count once sent; a campaign that never went out reached nobody."""
+    shaped = legacy_campaign(campaign(status, send_time="2026-07-03T09:00:00+00:00"), MESSAGE, AUDIENCES, recipients=12)
     assert (shaped["send_time"], shaped["sent_at"], shaped["num_recipients"]) == ("2026-07-03 09:00:00", sent_at, num_recipients)
     assert recipient_status(campaign(status)) == recipients
 
@@ -106,9 +105,10 @@ def test_the_email_message_is_chosen_and_found_among_included():
 def test_v1_lists_come_from_lists_and_segments():
     assert AUDIENCES["L1"] == {
         "object": "list", "id": "L1", "name": "News", "list_type": "list", "folder": None,
-        "created": "", "updated": "", "person_count": None,
+        "created": "", "updated": "", "person_count": 0,
     }  # fmt: skip
     assert (AUDIENCES["S1"]["list_type"], AUDIENCES["S1"]["person_count"]) == ("segment", 7)
+    assert list(with_person_count(AUDIENCES["L1"], 3).items())[-1] == ("person_count", 3)
 
 
 def test_create_body_maps_every_legacy_field():
@@ -133,23 +133,6 @@ def test_patches_carry_only_given_fields_and_nested_objects_whole():
         "definition": {"channel": "email", "content": {"subject": "Old", "from_label": "New", "preview_text": "Kept"}}
     }
     assert touches_message({"template_id": "T1"}) and not touches_message({"name": "x", "subject": None})
-
-
-@pytest.mark.parametrize(
-    ("send_time", "iso"),
-    [
-        ("2031-01-13 00:00:00", "2031-01-13T00:00:00+00:00"),
-        ("2031-01-13T01:30:00+01:00", "2031-01-13T00:30:00+00:00"),
-    ],
-)
-def test_schedule_reads_legacy_utc_times(send_time, iso):
-    strategy = schedule_patch("C1", send_time)["data"]["attributes"]["send_strategy"]
-    assert strategy == {"method": "static", "datetime": iso, "options": {"is_local": False}}
-
-
-def test_schedule_refuses_other_times():
-    with pytest.raises(InvalidField, match="send_time"):
-        schedule_patch("C1", "next tuesday")
 
 
 def test_recipient_offsets_round_trip_and_refuse_strangers():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from proxy.shapes.lists import legacy_list, list_body, list_detail, list_summary, members_body
+from proxy.shapes.lists import list_detail, list_summary, members_body
 from proxy.shapes.timefmt import legacy_iso
+from proxy.shapes.v1_list import legacy_v1_list
 
 LIST = {
     "type": "list",
@@ -26,11 +27,11 @@ def test_v2_summary_and_detail():
 
 
 def test_v1_list_objects_cover_segments():
-    assert legacy_list(LIST) == {
+    assert legacy_v1_list(LIST, 5) == {
         "object": "list", "id": "M2q6kN", "name": "Newsletter", "list_type": "list", "folder": None,
-        "created": "2019-02-21 18:21:49", "updated": "2019-02-22 01:00:00", "person_count": 0,
+        "created": "2019-02-21 18:21:49", "updated": "2019-02-22 01:00:00", "person_count": 5,
     }  # fmt: skip
-    segment = legacy_list(SEGMENT)
+    segment = legacy_v1_list(SEGMENT, 0)
     assert (segment["list_type"], segment["updated"]) == ("segment", "")
 
 
@@ -40,6 +41,4 @@ def test_iso_with_z_from_any_offset():
 
 
 def test_write_bodies():
-    assert list_body("News") == {"data": {"type": "list", "attributes": {"name": "News"}}}
-    assert list_body("News", "M2q6kN")["data"]["id"] == "M2q6kN"
     assert members_body(["a", "b"]) == {"data": [{"type": "profile", "id": "a"}, {"type": "profile", "id": "b"}]}

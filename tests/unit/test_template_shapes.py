@@ -10,8 +10,6 @@ from proxy.shapes.template import (
     queued_send,
     rendered_template,
     send_recipients,
-    template_attributes,
-    template_body,
 )
 
 TEMPLATE = {
@@ -39,12 +37,6 @@ def test_render_and_send_answers_nest_their_result_under_data():
     }  # fmt: skip
     job = {"type": "template-preview-send-job", "id": "J1", "attributes": {"status": "queued"}}
     assert queued_send(TEMPLATE, job) == {"object": "email-template", "id": "RipRmi", "name": "Welcome", "data": {"status": "queued"}}
-
-
-def test_only_given_fields_are_written():
-    assert template_attributes({"name": "New", "html": None}) == {"name": "New"}
-    assert template_body({"name": "New"}, "RipRmi") == {"data": {"type": "template", "id": "RipRmi", "attributes": {"name": "New"}}}
-    assert template_body({}) == {"data": {"type": "template", "attributes": {}}}
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from proxy.sandbox.resources import data_privacy, events, metric_aggregates, metrics, profiles, suppressions
 from proxy.sandbox.resources import lists, segments, subscriptions
-from proxy.sandbox.resources import campaign_messages, campaign_send_jobs, campaigns, templates
+from proxy.sandbox.resources import campaign_estimations, campaign_messages, campaign_send_jobs, campaigns, templates
 from proxy.sandbox.resources import event_bulk_jobs, profile_import_jobs
 from proxy.sandbox.routing import Route
 
@@ -20,6 +20,7 @@ ROUTES: tuple[Route, ...] = (
     *campaigns.ROUTES,
     *campaign_messages.ROUTES,
     *campaign_send_jobs.ROUTES,
+    *campaign_estimations.ROUTES,
     *event_bulk_jobs.ROUTES,
     *profile_import_jobs.ROUTES,
 )

@@ -24,6 +24,7 @@ from typing import Any
 from proxy.sandbox import errors
 from proxy.newapi.emails import normal_email
 from proxy.sandbox.ids import IdFactory
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.payload import NUMBER, member
 from proxy.sandbox.store import LOCATION_FIELDS, Profile, ProfileStore, empty_location
 
@@ -95,22 +96,24 @@ def fill_identifiers(store: ProfileStore, profile: Profile, found: Identifiers) 
             store.set_identifier(profile, field, value)
 
 
+def named_by_id(store: ProfileStore, data: Mapping[str, Any], at: str) -> Profile | None:
+    """The profile a resource object in the body names by its `id`: None when it names
+    none, a 400 pointing at the id when no profile has it."""
+    profile_id = member(data, "id", at, str)
+    return None if profile_id is None else existing(store.get, "profile", profile_id, pointer=f"{at}/id")
+
+
 def identify(store: ProfileStore, data: Mapping[str, Any], at: str, ids: IdFactory, now: float) -> Profile:
     """The profile an event or client write is about, created when nothing matches."""
     attributes = member(data, "attributes", at, dict, required=True)
     found = identifiers(attributes, f"{at}/attributes")
-    profile_id = member(data, "id", at, str)
-    if profile_id is not None:
-        profile = store.get(profile_id)
-        if profile is None:
-            raise errors.invalid(f"Profile {profile_id!r} does not exist.", pointer=f"{at}/id")
-    elif found:
-        profile = next(iter(matching(store, found)), None) or create(store, ids, now)
-    else:
+    profile = named_by_id(store, data, at)
+    if profile is None and not found:
         raise errors.invalid(
             "A profile identifier is required (id, email, phone_number, external_id, anonymous_id or _kx).",
             pointer=f"{at}/attributes",
         )
+    profile = profile or next(iter(matching(store, found)), None) or create(store, ids, now)
     fill_identifiers(store, profile, found)
     # Event bodies carry the profile's meta inside its attributes, client bodies beside them.
     meta = member(attributes, "meta", f"{at}/attributes", dict) or member(data, "meta", at, dict)

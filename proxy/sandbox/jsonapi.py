@@ -71,6 +71,11 @@ def _families(call: Call, family: str) -> dict[str, frozenset[str]]:
     }
 
 
+def same_named(record: Any, *names: str) -> dict[str, Any]:
+    """Attributes that are the record's fields of the same names, as they are."""
+    return {name: getattr(record, name) for name in names}
+
+
 def render(resource: Resource, view: View, *, primary: bool = False) -> dict[str, Any]:
     """One resource object. Only primary data answers to `include` with to-many linkage."""
     self_url = f"{view.base_url}/api/{_collection(resource.type)}/{resource.id}"

@@ -11,13 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 import orjson
 
 from proxy.sandbox import errors
+from proxy.sandbox.filtering import Field, parse_filter, predicate
 from proxy.sandbox.jsonapi import request_url
 from proxy.sandbox.routing import Call
 
@@ -39,6 +41,20 @@ class Sort(Generic[T]):
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+def sorts_by(*attributes: str, **renamed: str) -> dict[str, Callable[[Any], SortKey]]:
+    """Sorts that each order by one attribute of the record, named as the attribute or
+    (`created_at="created"`) otherwise; the record id breaks ties and `id` stands alone."""
+    named = {attribute: attribute for attribute in attributes} | renamed
+    return {name: _by_attribute(attribute) for name, attribute in named.items()}
+
+
+def _by_attribute(attribute: str) -> Callable[[Any], SortKey]:
+    if attribute == "id":
+        return lambda record: (record.id,)
+    read = attrgetter(attribute)
+    return lambda record: (read(record), record.id)
 
 
 def choose_sort(call: Call, sorts: Mapping[str, Callable[[T], SortKey]], default: str) -> Sort[T]:
@@ -64,6 +80,19 @@ def page_size(call: Call) -> int:
             parameter="page[size]",
         )
     return int(raw)
+
+
+def requested_page(
+    call: Call,
+    records: Iterable[T],
+    fields: Mapping[str, Field[T]],
+    sorts: Mapping[str, Callable[[T], SortKey]],
+    default_sort: str,
+) -> Page[T]:
+    """The page of `records` the call's `filter`, `sort`, `page[cursor]` and `page[size]` ask for."""
+    keep = predicate(parse_filter(call.param("filter")), fields)
+    sort = choose_sort(call, sorts, default=default_sort)
+    return paginate(sorted(records, key=sort.key), sort, call.param("page[cursor]"), page_size(call), keep)
 
 
 def paginate(

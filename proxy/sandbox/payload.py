@@ -41,3 +41,16 @@ def member(
 def _describe(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(dict.fromkeys(KIND_NAMES[k] for k in kinds))
+
+
+def path_id(data: Mapping[str, Any], in_path: str) -> str:
+    """The required `/data/id` of an update, which must repeat the id in the path."""
+    body_id = member(data, "id", "/data", str, required=True)
+    if body_id != in_path:
+        raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
+    return body_id
+
+
+def attributes_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The required `attributes` object of a request's `data`."""
+    return member(data, "attributes", "/data", dict, required=True)

@@ -1,9 +1,9 @@
-"""How a request reaches a handler: routes by method and path template, the plain `Call`
-a handler receives and the `Reply` it returns."""
+"""How a request reaches a handler: routes by method and path template, each declared on
+its handler, the plain `Call` a handler receives and the `Reply` it returns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -50,6 +50,30 @@ class Route:
     template: str
     operation_id: str
     handler: Handler
+
+
+class RouteTable:
+    """A resource module's routes, declared where each handler is defined:
+
+        @ROUTES.route("GET", "/api/lists")
+        def get_lists(call: Call) -> Reply: ...
+
+    The operation id is the handler's name, which is the spec's operationId, unless the
+    route names another (one handler serving two operations, a beta operation's suffix).
+    """
+
+    def __init__(self) -> None:
+        self._routes: list[Route] = []
+
+    def __iter__(self) -> Iterator[Route]:
+        return iter(self._routes)
+
+    def route(self, method: str, template: str, operation_id: str | None = None) -> Callable[[Handler], Handler]:
+        def declare(handler: Handler) -> Handler:
+            self._routes.append(Route(method, template, operation_id or handler.__name__, handler))
+            return handler
+
+        return declare
 
 
 class Router:

@@ -14,7 +14,7 @@ from proxy.mapping.table import Entry
 from proxy.openapi.spec import RateLimit, Spec
 from proxy.revision import PINNED_REVISION
 from proxy.staging.deprecation import reference_url
-from proxy.staging.migration_snippets import NODE_SDK, PYTHON_SDK, node_snippet, python_snippet, resolve_steps
+from proxy.staging.migration_snippets import node_snippet, python_snippet, resolve_steps
 
 # Klaviyo's published rate-limit tiers, named by their burst (requests a second).
 _TIERS = {1: "XS", 3: "S", 10: "M", 75: "L", 350: "XL"}
@@ -45,16 +45,6 @@ class PlannedOperation:
     def reference(self) -> str:
         return reference_url(self.operation_id)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "call": self.call,
-            "operation_id": self.operation_id,
-            "scopes": list(self.scopes),
-            "rate_tier": self.tier,
-            "revision": self.revision,
-            "reference": self.reference,
-        }
-
 
 @dataclass(frozen=True)
 class RoutePlan:
@@ -75,24 +65,6 @@ class RoutePlan:
     @property
     def anchor(self) -> str:
         return anchor(self.route)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "route": self.route,
-            "anchor": self.anchor,
-            "coverage": self.coverage,
-            "operations": [operation.as_dict() for operation in self.operations],
-            "params": dict(self.params),
-            "fields": dict(self.fields),
-            "differences": list(self.differences),
-            "proxy_note": self.note,
-            "placeholders": dict(self.placeholders),
-            "sdk_calls": list(self.sdk_calls),
-            "python": {"sdk": f"klaviyo-api=={PYTHON_SDK}", "code": self.python},
-            "node": {"sdk": f"klaviyo-api@{NODE_SDK}", "code": self.node},
-            "runs_against_sandbox": self.sandbox is None,
-            **({"usage": dict(self.usage)} if self.usage else {}),
-        }
 
 
 def anchor(route: str) -> str:

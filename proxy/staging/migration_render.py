@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import re
 from html import escape
+from typing import Any
 
 from proxy.revision import PINNED_REVISION
-from proxy.staging.migration import RoutePlan
+from proxy.staging.migration import PlannedOperation, RoutePlan
 from proxy.staging.migration_snippets import NODE_SDK, PYTHON_SDK
 
 _TITLE = "Migration plan: legacy Klaviyo API → current API"
@@ -19,9 +20,39 @@ def render_json(plans: list[RoutePlan]) -> str:
     document = {
         "revision": PINNED_REVISION,
         "sdks": {"python": f"klaviyo-api=={PYTHON_SDK}", "node": f"klaviyo-api@{NODE_SDK}"},
-        "routes": [plan.as_dict() for plan in plans],
+        "routes": [_plan_json(plan) for plan in plans],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _plan_json(plan: RoutePlan) -> dict[str, Any]:
+    return {
+        "route": plan.route,
+        "anchor": plan.anchor,
+        "coverage": plan.coverage,
+        "operations": [_operation_json(operation) for operation in plan.operations],
+        "params": dict(plan.params),
+        "fields": dict(plan.fields),
+        "differences": list(plan.differences),
+        "proxy_note": plan.note,
+        "placeholders": dict(plan.placeholders),
+        "sdk_calls": list(plan.sdk_calls),
+        "python": {"sdk": f"klaviyo-api=={PYTHON_SDK}", "code": plan.python},
+        "node": {"sdk": f"klaviyo-api@{NODE_SDK}", "code": plan.node},
+        "runs_against_sandbox": plan.sandbox is None,
+        **({"usage": dict(plan.usage)} if plan.usage else {}),
+    }
+
+
+def _operation_json(operation: PlannedOperation) -> dict[str, Any]:
+    return {
+        "call": operation.call,
+        "operation_id": operation.operation_id,
+        "scopes": list(operation.scopes),
+        "rate_tier": operation.tier,
+        "revision": operation.revision,
+        "reference": operation.reference,
+    }
 
 
 def render_markdown(plans: list[RoutePlan]) -> str:

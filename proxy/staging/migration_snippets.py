@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,16 @@ class SdkCall:
     @property
     def node_method(self) -> str:
         return camel(self.operation.operation_id)
+
+
+@dataclass(frozen=True)
+class _AnswerWriter:
+    """How one language writes the lines that use a call's answer."""
+
+    each: Callable[[list[str]], list[str]]  # print these paths of every resource in `data`
+    show: Callable[[list[str]], str]  # print these paths of the one resource in `data`
+    say: Callable[[str], str]  # print a line of text
+    keep: Callable[[str, str], str]  # assign the answer's value at a dotted path to a name
 
 
 def resolve_steps(steps: list[Mapping[str, Any]], spec: Spec) -> list[SdkCall]:
@@ -133,22 +143,7 @@ def _python_call(call: SdkCall) -> list[str]:
         lines += ["        " + _py_print(step.get("show", ["id"]), "resource")]
         lines += ["    cursor = next_cursor(page)", "    if cursor is None:", "        break"]
         return lines
-    lines += _py_invocation("result", method, args, kwargs)
-    if call.collection:
-        lines += ['for resource in result["data"]:', "    " + _py_print(step.get("show", ["id"]), "resource")]
-    elif step.get("show"):
-        lines.append(_py_print(step["show"], 'result["data"]'))
-    elif _answers_nothing(call):
-        lines.append(f'print("accepted: {call.operation.method} {call.operation.path}")')
-    elif not step.get("save"):
-        lines.append('print(result["data"]["id"])')
-    for name, path in step.get("save", {}).items():
-        lines.append(f"{name} = result{_py_path(path)}")
-    return lines
-
-
-def _answers_nothing(call: SdkCall) -> bool:
-    return all(schema is None for status, schema in call.operation.responses.items() if status.startswith("2"))
+    return lines + _py_invocation("result", method, args, kwargs) + _answer_lines(call, _PYTHON_ANSWER)
 
 
 class _Raw(str):
@@ -194,12 +189,11 @@ def _py_value(value: Any, indent: int = 0) -> str:
 
 
 def _py_string(text: str) -> str:
-    whole = _INTERPOLATION.fullmatch(text)
-    if whole:
-        return whole.group(1)
-    if not _INTERPOLATION.search(text):
-        return json.dumps(text, ensure_ascii=False)
-    # An f-string: literal braces doubled, then the {NAME} placeholders restored.
+    return _string_literal(text, _py_f_string)
+
+
+def _py_f_string(text: str) -> str:
+    # Literal braces doubled, then the {NAME} placeholders restored.
     escaped = text.replace("{", "{{").replace("}", "}}")
     return "f" + json.dumps(re.sub(r"\{\{([A-Z][A-Z0-9_]*)\}\}", r"{\1}", escaped), ensure_ascii=False)
 
@@ -210,6 +204,14 @@ def _py_path(path: str) -> str:
 
 def _py_print(paths: list[str], source: str) -> str:
     return "print(" + ", ".join(f"{source}{_py_path(path)}" for path in paths) + ")"
+
+
+_PYTHON_ANSWER = _AnswerWriter(
+    each=lambda paths: ['for resource in result["data"]:', "    " + _py_print(paths, "resource")],
+    show=lambda paths: _py_print(paths, 'result["data"]'),
+    say=lambda text: f'print("{text}")',
+    keep=lambda name, path: f"{name} = result{_py_path(path)}",
+)
 
 
 # --- Node -------------------------------------------------------------------------------
@@ -282,18 +284,7 @@ def _node_call(call: SdkCall, spec: Spec) -> list[str]:
         lines += ["  cursor = nextCursor(body);", "} while (cursor);"]
         return lines
     target = "await" if _answers_nothing(call) else "body"
-    lines += _js_invocation(target, method, args, options)
-    if call.collection:
-        lines.append(f"for (const resource of body.data) {_js_print(step.get('show', ['id']), 'resource')}")
-    elif step.get("show"):
-        lines.append(_js_print(step["show"], "body.data"))
-    elif _answers_nothing(call):
-        lines.append(f'console.log("accepted: {call.operation.method} {call.operation.path}");')
-    elif not step.get("save"):
-        lines.append("console.log(body.data.id);")
-    for name, path in step.get("save", {}).items():
-        lines.append(f"const {name} = body{_js_path(path)};")
-    return lines
+    return lines + _js_invocation(target, method, args, options) + _answer_lines(call, _NODE_ANSWER)
 
 
 def _js_invocation(target: str, method: str, args: list[Any], options: dict[str, Any]) -> list[str]:
@@ -370,11 +361,10 @@ def _js_key(key: str) -> str:
 
 
 def _js_string(text: str) -> str:
-    whole = _INTERPOLATION.fullmatch(text)
-    if whole:
-        return whole.group(1)
-    if not _INTERPOLATION.search(text):
-        return json.dumps(text, ensure_ascii=False)
+    return _string_literal(text, _js_template_literal)
+
+
+def _js_template_literal(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
     return "`" + _INTERPOLATION.sub(lambda m: "${" + m.group(1) + "}", escaped) + "`"
 
@@ -397,7 +387,48 @@ def _js_print(paths: list[str], source: str) -> str:
     return "console.log(" + ", ".join(f"{source}{_js_path(path)}" for path in paths) + ");"
 
 
+_NODE_ANSWER = _AnswerWriter(
+    each=lambda paths: [f"for (const resource of body.data) {_js_print(paths, 'resource')}"],
+    show=lambda paths: _js_print(paths, "body.data"),
+    say=lambda text: f'console.log("{text}");',
+    keep=lambda name, path: f"const {name} = body{_js_path(path)};",
+)
+
+
 # --- shared -----------------------------------------------------------------------------
+
+
+def _answers_nothing(call: SdkCall) -> bool:
+    return all(schema is None for status, schema in call.operation.responses.items() if status.startswith("2"))
+
+
+def _string_literal(text: str, interpolated: Callable[[str], str]) -> str:
+    """A string value as code: a lone {NAME} placeholder is the variable itself, text with
+    none a JSON string literal, any other text the language's `interpolated` string."""
+    whole = _INTERPOLATION.fullmatch(text)
+    if whole:
+        return whole.group(1)
+    if not _INTERPOLATION.search(text):
+        return json.dumps(text, ensure_ascii=False)
+    return interpolated(text)
+
+
+def _answer_lines(call: SdkCall, writer: _AnswerWriter) -> list[str]:
+    """What a snippet does with a call's answer, in either language: print each resource of a
+    collection, else the fields the step shows, else say an answer-less call was accepted,
+    else print the id unless the step saves something; then keep what the step saves."""
+    step = call.step
+    if call.collection:
+        lines = writer.each(step.get("show", ["id"]))
+    elif step.get("show"):
+        lines = [writer.show(step["show"])]
+    elif _answers_nothing(call):
+        lines = [writer.say(f"accepted: {call.operation.method} {call.operation.path}")]
+    elif not step.get("save"):
+        lines = [writer.show(["id"])]
+    else:
+        lines = []
+    return lines + [writer.keep(name, path) for name, path in step.get("save", {}).items()]
 
 
 def _path_variables(call: SdkCall) -> list[str]:

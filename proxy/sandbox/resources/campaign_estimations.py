@@ -17,12 +17,15 @@ from proxy.sandbox import jsonapi
 from proxy.sandbox.campaign_store import Campaign
 from proxy.sandbox.jsonapi import Resource, View
 from proxy.sandbox.resources.campaigns import existing_campaign
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Account
+
+ROUTES = RouteTable()
 
 STARTED = frozenset({"Sending", "Sent"})
 
 
+@ROUTES.route("GET", "/api/campaign-recipient-estimations/{id}")
 def get_campaign_recipient_estimation(call: Call) -> Reply:
     campaign = existing_campaign(call, call.path_params["id"])
     count = estimated_recipients(call.account, campaign)
@@ -49,13 +52,3 @@ def estimated_recipients(account: Account, campaign: Campaign) -> int:
         if not any(at is None or s.timestamp <= at for s in profile.subscriptions.email_suppressions):
             reached += 1
     return reached
-
-
-ROUTES = (
-    Route(
-        "GET",
-        "/api/campaign-recipient-estimations/{id}",
-        "get_campaign_recipient_estimation",
-        get_campaign_recipient_estimation,
-    ),
-)

@@ -8,7 +8,8 @@ from typing import Any
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.campaign_store import Campaign, CampaignMessage
 from proxy.sandbox.jsonapi import Relationship, Resource, View
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.resources.campaigns import (
     campaign_resource,
     editable,
@@ -17,13 +18,16 @@ from proxy.sandbox.resources.campaigns import (
     send_times,
 )
 from proxy.sandbox.resources.templates import existing_template, private_copy, template_resource
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
+
+ROUTES = RouteTable()
 
 INCLUDABLE = frozenset({"campaign", "image", "template"})
 DEFINITION = "/data/attributes/definition"
 MESSAGE_TYPE = "campaign-message"
 
 
+@ROUTES.route("GET", "/api/campaigns/{id}/campaign-messages")
 def get_messages_for_campaign(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     campaign = existing_campaign(call, call.path_params["id"])
@@ -41,13 +45,14 @@ def _related(call: Call, campaign: Campaign, messages: list[CampaignMessage], vi
     return related
 
 
+@ROUTES.route("PATCH", "/api/campaign-messages/{id}")
 def update_campaign_message(call: Call) -> Reply:
     data = resource_data(call.body, MESSAGE_TYPE)
     message = _existing_message(call, member(data, "id", "/data", str, required=True))
     if message.id != call.path_params["id"]:
         raise errors.invalid(f"'{message.id}' does not match the id in the path.", pointer="/data/id")
     campaign = editable(existing_campaign(call, message.campaign_id))
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     change = member(attributes, "definition", "/data/attributes", dict)
     if change is not None:
         message.definition = _merged(message, change)
@@ -68,6 +73,7 @@ def _merged(message: CampaignMessage, change: dict[str, Any]) -> dict[str, Any]:
     return {**message.definition, **kept, **replaced}
 
 
+@ROUTES.route("POST", "/api/campaign-message-assign-template")
 def assign_template_to_campaign_message(call: Call) -> Reply:
     data = resource_data(call.body, MESSAGE_TYPE)
     message = _existing_message(call, member(data, "id", "/data", str, required=True))
@@ -105,19 +111,4 @@ def _assigned_resource(message: CampaignMessage, campaign: Campaign) -> Resource
 
 
 def _existing_message(call: Call, message_id: str) -> CampaignMessage:
-    message = call.account.campaigns.message(message_id)
-    if message is None:
-        raise errors.not_found(f"A campaign message with id {message_id!r} does not exist.")
-    return message
-
-
-ROUTES = (
-    Route("GET", "/api/campaigns/{id}/campaign-messages", "get_messages_for_campaign", get_messages_for_campaign),
-    Route("PATCH", "/api/campaign-messages/{id}", "update_campaign_message", update_campaign_message),
-    Route(
-        "POST",
-        "/api/campaign-message-assign-template",
-        "assign_template_to_campaign_message",
-        assign_template_to_campaign_message,
-    ),
-)
+    return existing(call.account.campaigns.message, "campaign message", message_id)

@@ -8,15 +8,18 @@ from collections.abc import Callable
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.campaign_store import Campaign, InvalidTransition
 from proxy.sandbox.jsonapi import Resource, View
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.payload import attributes_of, member, path_id, resource_data
 from proxy.sandbox.resources.campaigns import existing_campaign, send_start
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
+
+ROUTES = RouteTable()
 
 JOB_TYPE = "campaign-send-job"
 ACTIONS = ("cancel", "revert")
 REQUIRED_EMAIL_CONTENT = ("subject", "from_email")
 
 
+@ROUTES.route("POST", "/api/campaign-send-jobs")
 def send_campaign(call: Call) -> Reply:
     campaign = existing_campaign(call, member(resource_data(call.body, JOB_TYPE), "id", "/data", str, required=True))
     _ready_to_send(call, campaign)
@@ -39,13 +42,12 @@ def _ready_to_send(call: Call, campaign: Campaign) -> None:
             raise errors.invalid(f"Campaign message {message.id!r} needs {' and '.join(missing)}.", pointer="/data/id")
 
 
+@ROUTES.route("PATCH", "/api/campaign-send-jobs/{id}")
 def cancel_campaign_send(call: Call) -> Reply:
     """`cancel` stops a scheduled or sending campaign for good; `revert` returns a scheduled one to draft."""
     data = resource_data(call.body, JOB_TYPE)
-    body_id = member(data, "id", "/data", str, required=True)
-    if body_id != call.path_params["id"]:
-        raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
-    action = member(member(data, "attributes", "/data", dict, required=True), "action", "/data/attributes", str, required=True)
+    body_id = path_id(data, call.path_params["id"])
+    action = member(attributes_of(data), "action", "/data/attributes", str, required=True)
     if action not in ACTIONS:
         raise errors.invalid("'action' must be cancel or revert.", pointer="/data/attributes/action")
     campaign = existing_campaign(call, body_id)
@@ -60,9 +62,3 @@ def _transition(step: Callable[[], None]) -> None:
         step()
     except InvalidTransition as refused:
         raise errors.invalid(str(refused), pointer="/data") from None
-
-
-ROUTES = (
-    Route("POST", "/api/campaign-send-jobs", "send_campaign", send_campaign),
-    Route("PATCH", "/api/campaign-send-jobs/{id}", "cancel_campaign_send", cancel_campaign_send),
-)

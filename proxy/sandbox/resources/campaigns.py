@@ -14,11 +14,14 @@ from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.campaign_store import Campaign, CampaignMessage
 from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
-from proxy.sandbox.jsonapi import Relationship, Resource, View
-from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
+from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate, sorts_by
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import attributes_of, member, path_id, resource_data
 from proxy.sandbox.resources.templates import private_copy
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 INCLUDABLE = frozenset({"campaign-messages", "tags"})
@@ -37,55 +40,44 @@ FILTERABLE: dict[str, Field[Campaign]] = {
     "scheduled_at": Field(attrgetter("scheduled_at"), fold=as_seconds),
 }
 SORTS = {
-    "id": lambda campaign: (campaign.id,),
-    "name": lambda campaign: (campaign.name, campaign.id),
-    "created_at": lambda campaign: (campaign.created, campaign.id),
-    "updated_at": lambda campaign: (campaign.updated, campaign.id),
+    **sorts_by("id", "name", created_at="created", updated_at="updated"),
     # Unscheduled campaigns sort before scheduled ones.
     "scheduled_at": lambda campaign: (campaign.scheduled_at is not None, campaign.scheduled_at or 0, campaign.id),
 }
 
 
 def campaign_resource(campaign: Campaign) -> Resource:
-    return Resource(
-        type="campaign",
-        id=campaign.id,
-        attributes={
-            "name": campaign.name,
-            "status": campaign.status,
-            "archived": campaign.archived,
-            "audiences": {"included": list(campaign.included), "excluded": list(campaign.excluded)},
-            "send_options": dict(campaign.send_options),
-            "tracking_options": dict(campaign.tracking_options),
-            "send_strategy": dict(campaign.send_strategy),
-            "created_at": jsonapi.isoformat(campaign.created),
-            "scheduled_at": _optional_iso(campaign.scheduled_at),
-            "updated_at": jsonapi.isoformat(campaign.updated),
-            "send_time": _optional_iso(campaign.send_time),
-        },
-        relationships=(
-            Relationship("campaign-messages", "campaign-message", tuple(campaign.message_ids)),
-            Relationship("tags", "tag"),
-        ),
+    attributes = {
+        **same_named(campaign, "name", "status", "archived"),
+        "audiences": {"included": list(campaign.included), "excluded": list(campaign.excluded)},
+        "send_options": dict(campaign.send_options),
+        "tracking_options": dict(campaign.tracking_options),
+        "send_strategy": dict(campaign.send_strategy),
+        "created_at": jsonapi.isoformat(campaign.created),
+        "scheduled_at": _optional_iso(campaign.scheduled_at),
+        "updated_at": jsonapi.isoformat(campaign.updated),
+        "send_time": _optional_iso(campaign.send_time),
+    }
+    relationships = (
+        Relationship("campaign-messages", "campaign-message", tuple(campaign.message_ids)),
+        Relationship("tags", "tag"),
     )
+    return Resource("campaign", campaign.id, attributes, relationships)
 
 
 def message_resource(message: CampaignMessage, campaign: Campaign) -> Resource:
-    return Resource(
-        type="campaign-message",
-        id=message.id,
-        attributes={
-            "definition": message.definition,
-            "send_times": send_times(campaign),
-            "created_at": jsonapi.isoformat(message.created),
-            "updated_at": jsonapi.isoformat(message.updated),
-        },
-        relationships=(
-            Relationship("campaign", "campaign", campaign.id),
-            Relationship("template", "template", message.template_id or ()),
-            Relationship("image", "image"),
-        ),
+    attributes = {
+        "definition": message.definition,
+        "send_times": send_times(campaign),
+        "created_at": jsonapi.isoformat(message.created),
+        "updated_at": jsonapi.isoformat(message.updated),
+    }
+    relationships = (
+        Relationship("campaign", "campaign", campaign.id),
+        Relationship("template", "template", message.template_id or ()),
+        Relationship("image", "image"),
     )
+    return Resource("campaign-message", message.id, attributes, relationships)
 
 
 def send_times(campaign: Campaign) -> list[dict[str, Any]]:
@@ -111,9 +103,7 @@ def _optional_iso(seconds: float | None) -> str | None:
 
 def existing_campaign(call: Call, campaign_id: str) -> Campaign:
     """The campaign, caught up with the sandbox clock, or a 404."""
-    campaign = call.account.campaigns.get(campaign_id)
-    if campaign is None:
-        raise errors.not_found(f"A campaign with id {campaign_id!r} does not exist.")
+    campaign = existing(call.account.campaigns.get, "campaign", campaign_id)
     campaign.settle(call.now)
     return campaign
 
@@ -134,6 +124,7 @@ def send_start(strategy: Mapping[str, Any], now: float) -> float:
     return now
 
 
+@ROUTES.route("GET", "/api/campaigns")
 def get_campaigns(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     conditions = parse_filter(call.param("filter"))
@@ -168,6 +159,7 @@ def _channel(conditions: list[Condition]) -> str:
     return str(channels[0])
 
 
+@ROUTES.route("GET", "/api/campaigns/{id}")
 def get_campaign(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     campaign = existing_campaign(call, call.path_params["id"])
@@ -182,8 +174,9 @@ def _messages_if_included(call: Call, campaigns: list[Campaign], view: View) -> 
     return [message_resource(message, campaign) for campaign in campaigns for message in store.messages_of(campaign)]
 
 
+@ROUTES.route("POST", "/api/campaigns")
 def create_campaign(call: Call) -> Reply:
-    attributes = member(resource_data(call.body, "campaign"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "campaign"))
     name = member(attributes, "name", ATTRIBUTES, str, required=True)
     included, excluded = _audiences(call, attributes, required=True)
     campaign = Campaign(
@@ -201,13 +194,11 @@ def create_campaign(call: Call) -> Reply:
     return _campaign_reply(call, 201, campaign)
 
 
+@ROUTES.route("PATCH", "/api/campaigns/{id}")
 def update_campaign(call: Call) -> Reply:
     data = resource_data(call.body, "campaign")
-    body_id = member(data, "id", "/data", str, required=True)
-    if body_id != call.path_params["id"]:
-        raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
-    campaign = editable(existing_campaign(call, body_id))
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    campaign = editable(existing_campaign(call, path_id(data, call.path_params["id"])))
+    attributes = attributes_of(data)
     campaign.name = member(attributes, "name", ATTRIBUTES, str) or campaign.name
     if member(attributes, "audiences", ATTRIBUTES, dict) is not None:
         # The spec does not say whether a partial audiences object merges; the sandbox
@@ -222,11 +213,12 @@ def update_campaign(call: Call) -> Reply:
     return _campaign_reply(call, 200, campaign)
 
 
+@ROUTES.route("POST", "/api/campaign-clone")
 def create_campaign_clone(call: Call) -> Reply:
     """A draft copy with copies of the messages, each with its own copy of the template."""
     data = resource_data(call.body, "campaign")
     source = existing_campaign(call, member(data, "id", "/data", str, required=True))
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     clone = Campaign(
         id=call.ids.ulid(call.now),
         name=member(attributes, "new_name", ATTRIBUTES, str) or f"Copy of {source.name}",
@@ -303,12 +295,3 @@ def _message_definition(attributes: Mapping[str, Any]) -> dict[str, Any]:
     if not definition.get("label"):
         definition["label"] = attributes["name"]
     return definition
-
-
-ROUTES = (
-    Route("GET", "/api/campaigns", "get_campaigns", get_campaigns),
-    Route("POST", "/api/campaigns", "create_campaign", create_campaign),
-    Route("GET", "/api/campaigns/{id}", "get_campaign", get_campaign),
-    Route("PATCH", "/api/campaigns/{id}", "update_campaign", update_campaign),
-    Route("POST", "/api/campaign-clone", "create_campaign_clone", create_campaign_clone),
-)

@@ -7,13 +7,16 @@ nothing about what it found: 202 with no body, also when nothing matched.
 from __future__ import annotations
 
 from proxy.sandbox import errors
-from proxy.sandbox.payload import member, resource_data
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.payload import attributes_of, member, resource_data
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.newapi.emails import normal_email
+
+ROUTES = RouteTable()
 
 PROFILE = "/data/attributes/profile/data"
 
 
+@ROUTES.route("POST", "/api/data-privacy-deletion-jobs")
 def request_profile_deletion(call: Call) -> Reply:
     field, value = _identifier(call)
     store = call.account.profiles
@@ -26,7 +29,7 @@ def request_profile_deletion(call: Call) -> Reply:
 
 
 def _identifier(call: Call) -> tuple[str, str]:
-    attributes = member(resource_data(call.body, "data-privacy-deletion-job"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "data-privacy-deletion-job"))
     wrapper = member(attributes, "profile", "/data/attributes", dict, required=True)
     profile = member(wrapper, "data", "/data/attributes/profile", dict, required=True)
     if profile.get("type") != "profile":
@@ -41,6 +44,3 @@ def _identifier(call: Call) -> tuple[str, str]:
     if len(named) != 1:
         raise errors.invalid("Exactly one of id, email or phone_number must identify the profile.", pointer=PROFILE)
     return named[0]
-
-
-ROUTES = (Route("POST", "/api/data-privacy-deletion-jobs", "request_profile_deletion", request_profile_deletion),)

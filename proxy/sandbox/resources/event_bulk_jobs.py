@@ -21,10 +21,13 @@ from typing import Any
 from proxy.sandbox import errors
 from proxy.sandbox.errors import ApiError
 from proxy.sandbox.ids import IdFactory
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.resources.events import create_event
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Account, Profile
+
+ROUTES = RouteTable()
 
 JOB_TYPE = "event-bulk-create-job"
 ENTRY_TYPE = "event-bulk-create"
@@ -33,6 +36,7 @@ MAX_EVENTS = 1000
 SINGLE_PROFILE = "/data/attributes/profile"
 
 
+@ROUTES.route("POST", "/api/event-bulk-create-jobs")
 def bulk_create_events(call: Call) -> Reply:
     events = list(_events(call.body))
     if not 0 < len(events) <= MAX_EVENTS:
@@ -52,7 +56,7 @@ def bulk_create_events(call: Call) -> Reply:
 
 def _events(body: Any) -> Iterator[tuple[int, int, dict[str, Any]]]:
     """(entry index, event index, the event as a POST /api/events body) for every event."""
-    attributes = member(resource_data(body, JOB_TYPE), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(body, JOB_TYPE))
     wrapper = member(attributes, "events-bulk-create", "/data/attributes", dict, required=True)
     entries = member(wrapper, "data", "/data/attributes/events-bulk-create", list, required=True)
     for index, entry in enumerate(entries):
@@ -87,10 +91,8 @@ def _known_profile(account: Account, scratch: Account, body: dict[str, Any], ind
     profile_id = body["data"]["attributes"]["profile"].get("data", {}).get("id")
     if not isinstance(profile_id, str) or scratch.profiles.get(profile_id) is not None:
         return
-    existing = account.profiles.get(profile_id)
-    if existing is None:
-        raise errors.invalid(f"Profile {profile_id!r} does not exist.", pointer=f"{ENTRIES}/{index}/attributes/profile/data/id")
-    scratch.profiles.add(Profile(id=profile_id, created=existing.created, updated=existing.updated))
+    known = existing(account.profiles.get, "profile", profile_id, pointer=f"{ENTRIES}/{index}/attributes/profile/data/id")
+    scratch.profiles.add(Profile(id=profile_id, created=known.created, updated=known.updated))
 
 
 def _rebased(pointer: str | None, index: int, position: int) -> str:
@@ -99,6 +101,3 @@ def _rebased(pointer: str | None, index: int, position: int) -> str:
     if pointer.startswith(SINGLE_PROFILE):
         return f"{ENTRIES}/{index}/attributes/profile{pointer.removeprefix(SINGLE_PROFILE)}"
     return f"{ENTRIES}/{index}/attributes/events/data/{position}{pointer.removeprefix('/data')}"
-
-
-ROUTES = (Route("POST", "/api/event-bulk-create-jobs", "bulk_create_events", bulk_create_events),)

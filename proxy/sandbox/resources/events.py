@@ -12,13 +12,16 @@ from proxy.openapi.datetimes import parse_datetime
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, identity, jsonapi
 from proxy.sandbox.filtering import ORDERINGS, Field, as_number, as_seconds, parse_filter, predicate
-from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.payload import NUMBER, member, resource_data
+from proxy.sandbox.payload import NUMBER, attributes_of, member, resource_data
 from proxy.sandbox.resources.metrics import metric_resource
 from proxy.sandbox.resources.profiles import profile_resource
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Account, Event, Integration, Metric
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 INCLUDABLE = frozenset({"attributions", "metric", "profile"})
@@ -43,23 +46,20 @@ SORTS = {"datetime": attrgetter("order"), "timestamp": attrgetter("order")}
 
 
 def event_resource(event: Event) -> Resource:
-    return Resource(
-        type="event",
-        id=event.id,
-        attributes={
-            "timestamp": event.timestamp,
-            "event_properties": event.event_properties,
-            "datetime": jsonapi.isoformat(event.timestamp),
-            "uuid": event.uuid,
-        },
-        relationships=(
-            Relationship("profile", "profile", event.profile_id),
-            Relationship("metric", "metric", event.metric_id),
-            Relationship("attributions", "attribution"),
-        ),
+    attributes = {
+        **same_named(event, "timestamp", "event_properties"),
+        "datetime": jsonapi.isoformat(event.timestamp),
+        "uuid": event.uuid,
+    }
+    relationships = (
+        Relationship("profile", "profile", event.profile_id),
+        Relationship("metric", "metric", event.metric_id),
+        Relationship("attributions", "attribution"),
     )
+    return Resource("event", event.id, attributes, relationships)
 
 
+@ROUTES.route("GET", "/api/events")
 def get_events(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     conditions = parse_filter(call.param("filter"))
@@ -88,11 +88,10 @@ def _candidates(account: Account, conditions: list[Condition]) -> Sequence[Event
     return account.events.ordered(**pinned, first=first, last=last)
 
 
+@ROUTES.route("GET", "/api/events/{id}")
 def get_event(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
-    event = call.account.events.get(call.path_params["id"])
-    if event is None:
-        raise errors.not_found(f"Event {call.path_params['id']!r} does not exist.")
+    event = existing(call.account.events.get, "event", call.path_params["id"])
     return Reply(200, jsonapi.single(event_resource(event), view, _related(call.account, [event], view)))
 
 
@@ -108,9 +107,11 @@ def _related(account: Account, events: Sequence[Event], view: View) -> list[Reso
     return related
 
 
+@ROUTES.route("POST", "/api/events")
+@ROUTES.route("POST", "/client/events", "create_client_event")
 def create_event(call: Call) -> Reply:
     """Record an event; 202 with no body whether it was stored or dropped as a duplicate."""
-    attributes = member(resource_data(call.body, "event"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "event"))
     timestamp = _timestamp(attributes, call.now)
     unique_id = member(attributes, "unique_id", ATTRIBUTES, str)
     properties = _event_properties(attributes)
@@ -193,11 +194,3 @@ def _api_metric(call: Call, name: str) -> Metric:
         metric = Metric(id=call.ids.short(), name=name, integration=integration, created=call.now, updated=call.now)
         metrics.add(metric)
     return metric
-
-
-ROUTES = (
-    Route("GET", "/api/events", "get_events", get_events),
-    Route("GET", "/api/events/{id}", "get_event", get_event),
-    Route("POST", "/api/events", "create_event", create_event),
-    Route("POST", "/client/events", "create_client_event", create_event),
-)

@@ -3,20 +3,24 @@ adding or removing members by profile id, which never touches consent."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.groups import DOUBLE_OPT_IN, SINGLE_OPT_IN, MailingList, Members, Membership, Segment
 from proxy.sandbox.jsonapi import Relationship, Resource, View
-from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate, requested_page
+from proxy.sandbox.payload import attributes_of, member, path_id, resource_data
+from proxy.sandbox.resources import named
 from proxy.sandbox.resources.profiles import profile_resource
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Profile, ProfileStore, PushToken
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 INCLUDABLE = frozenset({"flow-triggers", "tags"})
@@ -24,20 +28,8 @@ OPT_IN_PROCESSES = (DOUBLE_OPT_IN, SINGLE_OPT_IN)
 MAX_PROFILES_PER_CALL = 1000
 GROUP_RELATED = (("profiles", "profile"), ("tags", "tag"), ("flow-triggers", "flow"))
 MEMBER_RELATED = (("lists", "list"), ("segments", "segment"), ("push-tokens", "push-token"))
+G = TypeVar("G", MailingList, Segment)
 
-# Lists and segments are listed, filtered and sorted alike.
-GROUP_FILTERABLE: dict[str, Field[Any]] = {
-    "id": Field(attrgetter("id")),
-    "name": Field(attrgetter("name")),
-    "created": Field(attrgetter("created"), fold=as_seconds),
-    "updated": Field(attrgetter("updated"), fold=as_seconds),
-}
-GROUP_SORTS = {
-    "id": lambda group: (group.id,),
-    "name": lambda group: (group.name, group.id),
-    "created": lambda group: (group.created, group.id),
-    "updated": lambda group: (group.updated, group.id),
-}
 MEMBER_SORTS = {"joined_group_at": attrgetter("order")}
 
 
@@ -57,29 +49,37 @@ def group_relationships() -> tuple[Relationship, ...]:
     return tuple(Relationship(name, type_) for name, type_ in GROUP_RELATED)
 
 
+@ROUTES.route("GET", "/api/lists")
 def get_lists(call: Call) -> Reply:
-    view = View.of(call, INCLUDABLE)
-    keep = predicate(parse_filter(call.param("filter")), GROUP_FILTERABLE)
-    sort = choose_sort(call, GROUP_SORTS, default="id")
-    ordered = sorted(call.account.lists, key=sort.key)
-    page = paginate(ordered, sort, call.param("page[cursor]"), page_size(call), keep)
-    resources = [list_resource(mailing_list) for mailing_list in page.items]
-    return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
+    return group_page(call, call.account.lists, named.FILTERABLE, list_resource)
 
 
+@ROUTES.route("GET", "/api/lists/{id}")
 def get_list(call: Call) -> Reply:
+    return one_group(call, "list", existing_list, list_resource)
+
+
+def group_page(
+    call: Call, groups: Iterable[G], filterable: Mapping[str, Field[G]], render: Callable[[G], Resource]
+) -> Reply:
+    """One page of lists or segments, which are listed alike."""
     view = View.of(call, INCLUDABLE)
-    mailing_list = existing_list(call)
-    count = live_member_count(mailing_list, call.account.profiles) if view.wants("list", "profile_count") else None
-    return Reply(200, jsonapi.single(list_resource(mailing_list, count), view))
+    page = requested_page(call, groups, filterable, named.SORTS, default_sort="id")
+    return Reply(200, jsonapi.collection([render(group) for group in page.items], view, page_links(call, page)))
+
+
+def one_group(
+    call: Call, resource_type: str, find: Callable[[Call], G], render: Callable[[G, int | None], Resource]
+) -> Reply:
+    """One list or segment, with `profile_count` when `additional-fields` asks for it."""
+    view = View.of(call, INCLUDABLE)
+    group = find(call)
+    count = live_member_count(group, call.account.profiles) if view.wants(resource_type, "profile_count") else None
+    return Reply(200, jsonapi.single(render(group, count), view))
 
 
 def existing_list(call: Call, list_id: str | None = None) -> MailingList:
-    list_id = list_id or call.path_params["id"]
-    mailing_list = call.account.lists.get(list_id)
-    if mailing_list is None:
-        raise errors.not_found(f"A list with id {list_id!r} does not exist.")
-    return mailing_list
+    return existing(call.account.lists.get, "list", list_id or call.path_params["id"])
 
 
 def live_member_count(group: MailingList | Segment, profiles: ProfileStore) -> int:
@@ -87,8 +87,9 @@ def live_member_count(group: MailingList | Segment, profiles: ProfileStore) -> i
     return sum(1 for membership in group.members.ordered() if profiles.get(membership.profile_id) is not None)
 
 
+@ROUTES.route("POST", "/api/lists")
 def create_list(call: Call) -> Reply:
-    attributes = member(resource_data(call.body, "list"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "list"))
     name = _name(member(attributes, "name", ATTRIBUTES, str, required=True))
     mailing_list = MailingList(
         id=call.ids.short(),
@@ -101,11 +102,11 @@ def create_list(call: Call) -> Reply:
     return Reply(201, jsonapi.single(list_resource(mailing_list), View.of(call)))
 
 
+@ROUTES.route("PATCH", "/api/lists/{id}")
 def update_list(call: Call) -> Reply:
     data = resource_data(call.body, "list")
-    if member(data, "id", "/data", str, required=True) != call.path_params["id"]:
-        raise errors.invalid("'id' does not match the id in the path.", pointer="/data/id")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    path_id(data, call.path_params["id"])
+    attributes = attributes_of(data)
     mailing_list = existing_list(call)
     name = member(attributes, "name", ATTRIBUTES, str)
     if name is not None:
@@ -130,12 +131,14 @@ def _opt_in_process(attributes: dict[str, Any]) -> str | None:
     return value
 
 
+@ROUTES.route("DELETE", "/api/lists/{id}")
 def delete_list(call: Call) -> Reply:
     existing_list(call)
     call.account.lists.remove(call.path_params["id"])
     return Reply(204)
 
 
+@ROUTES.route("POST", "/api/lists/{id}/relationships/profiles")
 def add_profiles_to_list(call: Call) -> Reply:
     mailing_list = existing_list(call)
     profile_ids = _profile_ids(call)
@@ -145,6 +148,7 @@ def add_profiles_to_list(call: Call) -> Reply:
     return Reply(204)
 
 
+@ROUTES.route("DELETE", "/api/lists/{id}/relationships/profiles")
 def remove_profiles_from_list(call: Call) -> Reply:
     mailing_list = existing_list(call)
     for profile_id in _profile_ids(call):
@@ -165,12 +169,11 @@ def _profile_ids(call: Call) -> list[str]:
         if not isinstance(item, dict) or item.get("type") != "profile":
             raise errors.invalid("Each item must be a profile resource identifier.", pointer=at)
         profile_id = member(item, "id", at, str, required=True)
-        if call.account.profiles.get(profile_id) is None:
-            raise errors.invalid(f"A profile with id {profile_id!r} does not exist.", pointer=f"{at}/id")
-        profile_ids.append(profile_id)
+        profile_ids.append(existing(call.account.profiles.get, "profile", profile_id, pointer=f"{at}/id").id)
     return profile_ids
 
 
+@ROUTES.route("GET", "/api/lists/{id}/profiles")
 def get_profiles_for_list(call: Call) -> Reply:
     return group_profiles(call, existing_list(call))
 
@@ -232,15 +235,3 @@ def _profile_by(profiles: ProfileStore, field: str, value: str) -> Profile | Non
 def member_resource(profile: Profile, membership: Membership, view: View) -> Resource:
     attributes = {**profile_resource(profile, view).attributes, "joined_group_at": jsonapi.isoformat(membership.joined)}
     return Resource("profile", profile.id, attributes, tuple(Relationship(n, t) for n, t in MEMBER_RELATED))
-
-
-ROUTES = (
-    Route("GET", "/api/lists", "get_lists", get_lists),
-    Route("POST", "/api/lists", "create_list", create_list),
-    Route("GET", "/api/lists/{id}", "get_list", get_list),
-    Route("PATCH", "/api/lists/{id}", "update_list", update_list),
-    Route("DELETE", "/api/lists/{id}", "delete_list", delete_list),
-    Route("GET", "/api/lists/{id}/profiles", "get_profiles_for_list", get_profiles_for_list),
-    Route("POST", "/api/lists/{id}/relationships/profiles", "add_profiles_to_list", add_profiles_to_list),
-    Route("DELETE", "/api/lists/{id}/relationships/profiles", "remove_profiles_from_list", remove_profiles_from_list),
-)

@@ -26,10 +26,13 @@ from proxy.openapi.filters import Condition, FilterError, parse
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.filtering import Field, predicate
 from proxy.sandbox.jsonapi import Resource, View
-from proxy.sandbox.payload import member, resource_data
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import attributes_of, member, resource_data
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Event
 from proxy.newapi.metric_aggregates import DIMENSIONS  # the spec's `by` enum, kept in one place
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 MEASUREMENTS = ("count", "sum_value", "unique")
@@ -57,11 +60,11 @@ class Query:
     page_size: int
 
 
+@ROUTES.route("POST", "/api/metric-aggregates")
 def query_metric_aggregates(call: Call) -> Reply:
-    attributes = member(resource_data(call.body, "metric-aggregate"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "metric-aggregate"))
     query = _query(attributes, call.now)
-    if call.account.metrics.get(query.metric_id) is None:
-        raise errors.not_found(f"Metric {query.metric_id!r} does not exist.")
+    existing(call.account.metrics.get, "metric", query.metric_id)
     dates = _bucket_starts(query)
     rows = _rows(query, dates, _events(call, query))
     resource = Resource(
@@ -262,6 +265,3 @@ def _sort_key(name: str, by: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]
         index = by.index(name)
         return lambda row: row["dimensions"][index]
     return lambda row: sum(row["measurements"][name])
-
-
-ROUTES = (Route("POST", "/api/metric-aggregates", "query_metric_aggregates", query_metric_aggregates),)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from proxy.sandbox import errors, jsonapi
+from proxy.sandbox import jsonapi
 from proxy.sandbox.filtering import Field, parse_filter, predicate
-from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
+from proxy.sandbox.lookup import existing
 from proxy.sandbox.pagination import Sort, page_links, paginate
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Metric
+
+ROUTES = RouteTable()
 
 FIXED_PAGE_SIZE = 200  # get_metrics has no page[size]
 INCLUDABLE = frozenset({"flow-triggers"})
@@ -20,20 +23,16 @@ CREATION_ORDER: Sort[Metric] = Sort("created", lambda metric: (metric.created, m
 
 
 def metric_resource(metric: Metric) -> Resource:
-    integration = metric.integration
-    return Resource(
-        type="metric",
-        id=metric.id,
-        attributes={
-            "name": metric.name,
-            "created": jsonapi.isoformat(metric.created),
-            "updated": jsonapi.isoformat(metric.updated),
-            "integration": {"id": integration.id, "name": integration.name, "category": integration.category},
-        },
-        relationships=(Relationship("flow-triggers", "flow"),),
-    )
+    attributes = {
+        "name": metric.name,
+        "created": jsonapi.isoformat(metric.created),
+        "updated": jsonapi.isoformat(metric.updated),
+        "integration": same_named(metric.integration, "id", "name", "category"),
+    }
+    return Resource("metric", metric.id, attributes, (Relationship("flow-triggers", "flow"),))
 
 
+@ROUTES.route("GET", "/api/metrics")
 def get_metrics(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
     keep = predicate(parse_filter(call.param("filter")), FILTERABLE)
@@ -43,15 +42,8 @@ def get_metrics(call: Call) -> Reply:
     return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
 
 
+@ROUTES.route("GET", "/api/metrics/{id}")
 def get_metric(call: Call) -> Reply:
     view = View.of(call, INCLUDABLE)
-    metric = call.account.metrics.get(call.path_params["id"])
-    if metric is None:
-        raise errors.not_found(f"Metric {call.path_params['id']!r} does not exist.")
+    metric = existing(call.account.metrics.get, "metric", call.path_params["id"])
     return Reply(200, jsonapi.single(metric_resource(metric), view))
-
-
-ROUTES = (
-    Route("GET", "/api/metrics", "get_metrics", get_metrics),
-    Route("GET", "/api/metrics/{id}", "get_metric", get_metric),
-)

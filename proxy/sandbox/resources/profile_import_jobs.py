@@ -18,12 +18,16 @@ from typing import Any
 from proxy.sandbox import errors, jsonapi
 from proxy.sandbox.errors import ApiError
 from proxy.sandbox.groups import MailingList
-from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.pagination import Sort, page_links, page_size, paginate
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.resources.profiles import create_or_update_profile
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.resources.job_progress import progress
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import ImportFailure, ImportJob
+
+ROUTES = RouteTable()
 
 JOB_TYPE = "profile-bulk-import-job"
 PROFILES = "/data/attributes/profiles"
@@ -34,33 +38,26 @@ BY_POSITION: Sort[tuple[int, ImportFailure]] = Sort("position", lambda item: (it
 
 
 def job_resource(job: ImportJob) -> Resource:
-    done = job.completed_at is not None
-    finished = jsonapi.isoformat(job.completed_at) if done else None
-    return Resource(
-        type=JOB_TYPE,
-        id=job.id,
-        attributes={
-            "status": job.status,
-            "created_at": jsonapi.isoformat(job.created_at),
-            "total_count": job.total_count,
-            "completed_count": job.total_count - len(job.failures) if done else 0,
-            "failed_count": len(job.failures),
-            "completed_at": finished,
-            "expires_at": jsonapi.isoformat(job.created_at + KEPT_FOR),
-            # The sandbox starts and finishes a job in one step.
-            "started_at": finished,
-        },
-        relationships=(
-            Relationship("lists", "list", tuple(job.list_ids)),
-            Relationship("profiles", "profile", tuple(job.profile_ids)),
-            Relationship("import-errors", "import-error", tuple(failure.id for failure in job.failures)),
-        ),
+    reported = progress(job, not_completed=len(job.failures))
+    attributes = {
+        **reported,
+        "failed_count": len(job.failures),
+        "expires_at": jsonapi.isoformat(job.created_at + KEPT_FOR),
+        # The sandbox starts and finishes a job in one step.
+        "started_at": reported["completed_at"],
+    }
+    relationships = (
+        Relationship("lists", "list", tuple(job.list_ids)),
+        Relationship("profiles", "profile", tuple(job.profile_ids)),
+        Relationship("import-errors", "import-error", tuple(failure.id for failure in job.failures)),
     )
+    return Resource(JOB_TYPE, job.id, attributes, relationships)
 
 
+@ROUTES.route("POST", "/api/profile-bulk-import-jobs")
 def bulk_import_profiles(call: Call) -> Reply:
     data = resource_data(call.body, JOB_TYPE)
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profiles = member(member(attributes, "profiles", "/data/attributes", dict, required=True), "data", PROFILES, list, required=True)
     if not 0 < len(profiles) <= MAX_PROFILES:
         raise errors.invalid(f"Import 1 to {MAX_PROFILES} profiles per job.", pointer=f"{PROFILES}/data")
@@ -96,11 +93,7 @@ def _lists(call: Call, relationships: dict[str, Any]) -> list[MailingList]:
         at = f"/data/relationships/lists/data/{index}"
         if not isinstance(item, dict):
             raise errors.invalid("Each list must be a resource identifier.", pointer=at)
-        list_id = member(item, "id", at, str, required=True)
-        mailing_list = call.account.lists.get(list_id)
-        if mailing_list is None:
-            raise errors.not_found(f"A list with id {list_id!r} does not exist.")
-        found.append(mailing_list)
+        found.append(existing(call.account.lists.get, "list", member(item, "id", at, str, required=True)))
     return found
 
 
@@ -117,10 +110,12 @@ def _import(call: Call, index: int, entry: Any, job: ImportJob) -> None:
     job.profile_ids.append(reply.document["data"]["id"])
 
 
+@ROUTES.route("GET", "/api/profile-bulk-import-jobs/{job_id}")
 def get_bulk_import_profiles_job(call: Call) -> Reply:
     return Reply(200, jsonapi.single(job_resource(_job(call, "job_id")), View.of(call)))
 
 
+@ROUTES.route("GET", "/api/profile-bulk-import-jobs/{id}/import-errors")
 def get_errors_for_bulk_import_profiles_job(call: Call) -> Reply:
     job = _job(call, "id")
     view = View.of(call)
@@ -130,33 +125,13 @@ def get_errors_for_bulk_import_profiles_job(call: Call) -> Reply:
 
 
 def _failure_resource(failure: ImportFailure) -> Resource:
-    return Resource(
-        type="import-error",
-        id=failure.id,
-        attributes={
-            "code": failure.code,
-            "title": failure.title,
-            "detail": failure.detail,
-            "source": {"pointer": failure.pointer},
-            "original_payload": failure.original_payload,
-        },
-    )
+    attributes = {
+        **same_named(failure, "code", "title", "detail"),
+        "source": {"pointer": failure.pointer},
+        "original_payload": failure.original_payload,
+    }
+    return Resource("import-error", failure.id, attributes)
 
 
 def _job(call: Call, name: str) -> ImportJob:
-    job = call.account.import_jobs.get(call.path_params[name])
-    if job is None:
-        raise errors.not_found(f"A bulk import job with id {call.path_params[name]!r} does not exist.")
-    return job
-
-
-ROUTES = (
-    Route("POST", "/api/profile-bulk-import-jobs", "bulk_import_profiles", bulk_import_profiles),
-    Route("GET", "/api/profile-bulk-import-jobs/{job_id}", "get_bulk_import_profiles_job", get_bulk_import_profiles_job),
-    Route(
-        "GET",
-        "/api/profile-bulk-import-jobs/{id}/import-errors",
-        "get_errors_for_bulk_import_profiles_job",
-        get_errors_for_bulk_import_profiles_job,
-    ),
-)
+    return existing(call.account.import_jobs.get, "bulk import job", call.path_params[name])

@@ -10,11 +10,14 @@ from typing import Any
 from proxy.openapi.filters import Condition
 from proxy.sandbox import errors, identity, jsonapi
 from proxy.sandbox.filtering import Field, Predicate, as_seconds, parse_filter, predicate
-from proxy.sandbox.jsonapi import Relationship, Resource, View
+from proxy.sandbox.jsonapi import Relationship, Resource, View, same_named
 from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.payload import member, resource_data
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import attributes_of, member, path_id, resource_data
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Consent, ListSuppression, Profile, ProfileStore, PushToken, Suppression
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 RELATED = (("lists", "list"), ("segments", "segment"), ("push-tokens", "push-token"), ("conversations", "conversation"))
@@ -70,15 +73,7 @@ def _earliest(entries: list[Suppression] | list[ListSuppression], profile_id: st
 
 def profile_resource(profile: Profile, view: View) -> Resource:
     attributes: dict[str, Any] = {
-        "email": profile.email,
-        "phone_number": profile.phone_number,
-        "external_id": profile.external_id,
-        "first_name": profile.first_name,
-        "last_name": profile.last_name,
-        "organization": profile.organization,
-        "locale": profile.locale,
-        "title": profile.title,
-        "image": profile.image,
+        **same_named(profile, "email", "phone_number", "external_id", *identity.PLAIN_ATTRIBUTES),
         "created": jsonapi.isoformat(profile.created),
         "updated": jsonapi.isoformat(profile.updated),
         "last_event_date": _optional_iso(profile.last_event_date),
@@ -98,11 +93,7 @@ def push_token_resource(profile: Profile, token: PushToken) -> Resource:
     created = jsonapi.isoformat(token.created)
     attributes = {
         "created": created,
-        "token": token.token,
-        "enablement_status": token.enablement_status,
-        "platform": token.platform,
-        "vendor": token.vendor,
-        "background": token.background,
+        **same_named(token, "token", "enablement_status", "platform", "vendor", "background"),
         "recorded_date": created,
         "metadata": None,
     }
@@ -160,6 +151,7 @@ def _consent(consent: Consent, can_receive: str, reachable: bool) -> dict[str, A
     }
 
 
+@ROUTES.route("GET", "/api/profiles")
 def get_profiles(call: Call) -> Reply:
     view = View.of(call, LIST_INCLUDABLE)
     conditions = parse_filter(call.param("filter"))
@@ -200,6 +192,7 @@ def _candidates(store: ProfileStore, conditions: list[Condition]) -> list[Profil
     return list(store)
 
 
+@ROUTES.route("GET", "/api/profiles/{id}")
 def get_profile(call: Call) -> Reply:
     view = View.of(call, ONE_INCLUDABLE)
     profile = _existing(call)
@@ -207,23 +200,21 @@ def get_profile(call: Call) -> Reply:
 
 
 def _existing(call: Call, profile_id: str | None = None) -> Profile:
-    profile_id = profile_id or call.path_params["id"]
-    profile = call.account.profiles.get(profile_id)
-    if profile is None:
-        raise errors.not_found(f"A profile with id {profile_id!r} does not exist.")
-    return profile
+    return existing(call.account.profiles.get, "profile", profile_id or call.path_params["id"])
 
 
+@ROUTES.route("POST", "/api/profiles")
 def create_profile(call: Call) -> Reply:
     data = resource_data(call.body, "profile")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profile = _save(call, None, attributes, meta=None)
     return _profile_reply(call, 201, profile)
 
 
+@ROUTES.route("POST", "/api/profile-import")
 def create_or_update_profile(call: Call) -> Reply:
     data = resource_data(call.body, "profile")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profile_id = member(data, "id", "/data", str)
     target: Profile | None
     if profile_id is not None:
@@ -235,12 +226,11 @@ def create_or_update_profile(call: Call) -> Reply:
     return _profile_reply(call, 200 if target else 201, profile)
 
 
+@ROUTES.route("PATCH", "/api/profiles/{id}")
 def update_profile(call: Call) -> Reply:
     data = resource_data(call.body, "profile")
-    body_id = member(data, "id", "/data", str, required=True)
-    if body_id != call.path_params["id"]:
-        raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    path_id(data, call.path_params["id"])
+    attributes = attributes_of(data)
     profile = _save(call, _existing(call), attributes, member(data, "meta", "/data", dict))
     return _profile_reply(call, 200, profile)
 
@@ -270,16 +260,7 @@ def _profile_reply(call: Call, status: int, profile: Profile) -> Reply:
     return Reply(status, jsonapi.single(profile_resource(profile, view), view))
 
 
+@ROUTES.route("POST", "/client/profiles")
 def create_client_profile(call: Call) -> Reply:
     identity.identify(call.account.profiles, resource_data(call.body, "profile"), "/data", call.ids, call.now)
     return Reply(202)
-
-
-ROUTES = (
-    Route("GET", "/api/profiles", "get_profiles", get_profiles),
-    Route("GET", "/api/profiles/{id}", "get_profile", get_profile),
-    Route("POST", "/api/profiles", "create_profile", create_profile),
-    Route("PATCH", "/api/profiles/{id}", "update_profile", update_profile),
-    Route("POST", "/api/profile-import", "create_or_update_profile", create_or_update_profile),
-    Route("POST", "/client/profiles", "create_client_profile", create_client_profile),
-)

@@ -26,10 +26,12 @@ from typing import Any
 from proxy.openapi.datetimes import parse_datetime
 from proxy.sandbox import errors, identity
 from proxy.sandbox.groups import DOUBLE_OPT_IN, MailingList
-from proxy.sandbox.payload import member, resource_data
+from proxy.sandbox.payload import attributes_of, member, resource_data
 from proxy.sandbox.resources.lists import existing_list
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import Consent, ListSuppression, Profile
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 MAX_SUBSCRIBES = 1000
@@ -73,12 +75,10 @@ class SubscribeEntry:
         return Subscriber(profile, self.channels)
 
 
+@ROUTES.route("POST", "/api/profile-subscription-bulk-create-jobs")
 def bulk_subscribe_profiles(call: Call) -> Reply:
-    data = resource_data(call.body, "profile-subscription-bulk-create-job")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes, mailing_list, entries = _job_request(call, "profile-subscription-bulk-create-job", MAX_SUBSCRIBES)
     historical = member(attributes, "historical_import", ATTRIBUTES, bool) or False
-    mailing_list = _related_list(call, data)
-    entries = _profile_entries(attributes, MAX_SUBSCRIBES)
     accepted = [
         _subscribe_entry(call, entry, f"{ATTRIBUTES}/profiles/data/{index}", historical)
         for index, entry in enumerate(entries)
@@ -94,11 +94,9 @@ def bulk_subscribe_profiles(call: Call) -> Reply:
     return Reply(202)
 
 
+@ROUTES.route("POST", "/api/profile-subscription-bulk-delete-jobs")
 def bulk_unsubscribe_profiles(call: Call) -> Reply:
-    data = resource_data(call.body, "profile-subscription-bulk-delete-job")
-    attributes = member(data, "attributes", "/data", dict, required=True)
-    mailing_list = _related_list(call, data)
-    entries = _profile_entries(attributes, MAX_UNSUBSCRIBES)
+    _, mailing_list, entries = _job_request(call, "profile-subscription-bulk-delete-job", MAX_UNSUBSCRIBES)
     accepted = []
     for index, entry in enumerate(entries):
         entry_at = f"{ATTRIBUTES}/profiles/data/{index}"
@@ -115,9 +113,10 @@ def bulk_unsubscribe_profiles(call: Call) -> Reply:
     return Reply(202)
 
 
+@ROUTES.route("POST", "/client/subscriptions")
 def create_client_subscription(call: Call) -> Reply:
     data = resource_data(call.body, "subscription")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profile_wrapper = member(attributes, "profile", ATTRIBUTES, dict, required=True)
     profile_data = member(profile_wrapper, "data", f"{ATTRIBUTES}/profile", dict, required=True)
     at = f"{ATTRIBUTES}/profile/data"
@@ -191,6 +190,15 @@ def _drop_list_suppressions(profile: Profile, list_id: str) -> None:
     suppressions[:] = [s for s in suppressions if s.list_id != list_id]
 
 
+def _job_request(
+    call: Call, job_type: str, maximum: int
+) -> tuple[dict[str, Any], MailingList | None, list[dict[str, Any]]]:
+    """A bulk job's attributes, its list (when it names one) and its 1 to `maximum` profile entries."""
+    data = resource_data(call.body, job_type)
+    attributes = attributes_of(data)
+    return attributes, _related_list(call, data), _profile_entries(attributes, maximum)
+
+
 def _related_list(call: Call, data: Mapping[str, Any]) -> MailingList | None:
     """The list of `relationships.list`, when the body names one."""
     relationships = member(data, "relationships", "/data", dict) or {}
@@ -221,21 +229,16 @@ def _subscribe_entry(call: Call, entry: dict[str, Any], at: str, historical: boo
     if historical:
         _check_consented_at(channels, f"{at}/attributes/subscriptions", call.now)
     store = call.account.profiles
-    profile_id = member(entry, "id", at, str)
-    if profile_id is not None:
-        known = store.get(profile_id)
-        if known is None:
-            raise errors.invalid(f"A profile with id {profile_id!r} does not exist.", pointer=f"{at}/id")
-    elif found:
-        known = next(iter(identity.matching(store, found)), None)
-    else:
+    named = identity.named_by_id(store, entry, at)
+    if named is None and not found:
         raise errors.invalid("A profile needs an id, email or phone_number.", pointer=f"{at}/attributes")
+    known = named or next(iter(identity.matching(store, found)), None)
     reachable = {
         field: bool(found.get(field) or (known is not None and getattr(known, field)))
         for field in ("email", "phone_number")
     }
     _check_reachable(reachable, channels, f"{at}/attributes")
-    return SubscribeEntry(profile_id, found, channels)
+    return SubscribeEntry(named.id if named else None, found, channels)
 
 
 def _channels(attributes: Mapping[str, Any], at: str, *, required: bool) -> dict[str, Mapping[str, Any]]:
@@ -263,10 +266,3 @@ def _check_reachable(reachable: Mapping[str, bool], channels: Mapping[str, Any],
         raise errors.invalid("Subscribing to email needs an email address.", pointer=f"{at}/email")
     if {"sms_marketing", "sms_transactional"} & channels.keys() and not reachable["phone_number"]:
         raise errors.invalid("Subscribing to SMS needs a phone number.", pointer=f"{at}/phone_number")
-
-
-ROUTES = (
-    Route("POST", "/api/profile-subscription-bulk-create-jobs", "bulk_subscribe_profiles", bulk_subscribe_profiles),
-    Route("POST", "/api/profile-subscription-bulk-delete-jobs", "bulk_unsubscribe_profiles", bulk_unsubscribe_profiles),
-    Route("POST", "/client/subscriptions", "create_client_subscription", create_client_subscription),
-)

@@ -12,9 +12,13 @@ from typing import Any
 from proxy.sandbox import errors, identity, jsonapi
 from proxy.sandbox.groups import MailingList, Segment
 from proxy.sandbox.jsonapi import Relationship, Resource, View
-from proxy.sandbox.payload import member, resource_data
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.payload import attributes_of, member, resource_data
+from proxy.sandbox.resources.job_progress import progress
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.store import SuppressionJob
+
+ROUTES = RouteTable()
 
 JOB_TYPE = "profile-suppression-bulk-create-job"
 PROFILES = "/data/attributes/profiles"
@@ -26,25 +30,14 @@ Group = MailingList | Segment
 
 
 def job_resource(job: SuppressionJob) -> Resource:
-    done = job.completed_at is not None
-    return Resource(
-        type=JOB_TYPE,
-        id=job.id,
-        attributes={
-            "status": job.status,
-            "created_at": jsonapi.isoformat(job.created_at),
-            "total_count": job.total_count,
-            "completed_count": job.total_count - job.skipped_count if done else 0,
-            "completed_at": jsonapi.isoformat(job.completed_at) if done else None,
-            "skipped_count": job.skipped_count,
-        },
-        relationships=(Relationship("lists", "list"), Relationship("segments", "segment")),
-    )
+    attributes = {**progress(job, not_completed=job.skipped_count), "skipped_count": job.skipped_count}
+    return Resource(JOB_TYPE, job.id, attributes, (Relationship("lists", "list"), Relationship("segments", "segment")))
 
 
+@ROUTES.route("POST", "/api/profile-suppression-bulk-create-jobs")
 def bulk_suppress_profiles(call: Call) -> Reply:
     data = resource_data(call.body, JOB_TYPE)
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     profiles = member(attributes, "profiles", "/data/attributes", dict)
     groups = _groups(call, member(data, "relationships", "/data", dict) or {})
     if profiles is None and not groups:
@@ -71,10 +64,7 @@ def _groups(call: Call, relationships: dict[str, Any]) -> list[Group]:
             continue
         linkage = member(relationship, "data", f"/data/relationships/{name}", dict, required=True)
         group_id = member(linkage, "id", f"/data/relationships/{name}/data", str, required=True)
-        group = store.get(group_id)
-        if group is None:
-            raise errors.not_found(f"A {name} with id {group_id!r} does not exist.")
-        found.append(group)
+        found.append(existing(store.get, name, group_id))
     return found
 
 
@@ -108,20 +98,8 @@ def _suppress(call: Call, email: str, now: float) -> bool:
     return profile.subscriptions.suppress_email(REASON, now)
 
 
+@ROUTES.route("GET", "/api/profile-suppression-bulk-create-jobs/{job_id}")
 def get_bulk_suppress_profiles_job(call: Call) -> Reply:
-    job = call.account.suppression_jobs.get(call.path_params["job_id"])
-    if job is None:
-        raise errors.not_found(f"A suppression job with id {call.path_params['job_id']!r} does not exist.")
+    job = existing(call.account.suppression_jobs.get, "suppression job", call.path_params["job_id"])
     view = View.of(call)
     return Reply(200, jsonapi.single(job_resource(job), view))
-
-
-ROUTES = (
-    Route("POST", "/api/profile-suppression-bulk-create-jobs", "bulk_suppress_profiles", bulk_suppress_profiles),
-    Route(
-        "GET",
-        "/api/profile-suppression-bulk-create-jobs/{job_id}",
-        "get_bulk_suppress_profiles_job",
-        get_bulk_suppress_profiles_job,
-    ),
-)

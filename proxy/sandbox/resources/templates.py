@@ -9,61 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from operator import attrgetter
 from typing import Any
 
 from proxy.sandbox import errors, jsonapi
-from proxy.sandbox.filtering import Field, as_seconds, parse_filter, predicate
 from proxy.sandbox.identity import EMAIL
-from proxy.sandbox.jsonapi import Resource, View
-from proxy.sandbox.pagination import choose_sort, page_links, page_size, paginate
-from proxy.sandbox.payload import member, resource_data
-from proxy.sandbox.routing import Call, Reply, Route
+from proxy.sandbox.jsonapi import Resource, View, same_named
+from proxy.sandbox.lookup import existing
+from proxy.sandbox.pagination import page_links, requested_page
+from proxy.sandbox.payload import attributes_of, member, path_id, resource_data
+from proxy.sandbox.resources import named
+from proxy.sandbox.routing import Call, Reply, RouteTable
 from proxy.sandbox.template_language import render, text_version
 from proxy.sandbox.template_store import API_TEMPLATE_CAP, PreviewSend, Template
+
+ROUTES = RouteTable()
 
 ATTRIBUTES = "/data/attributes"
 HTML_EDITORS = frozenset({"CODE", "USER_DRAGGABLE"})
 EDITORS = HTML_EDITORS | {"SYSTEM_DRAGGABLE"}
 PREVIEW_JOB = "template-preview-send-job"
 
-FILTERABLE: dict[str, Field[Template]] = {
-    "id": Field(attrgetter("id")),
-    "name": Field(attrgetter("name")),
-    "created": Field(attrgetter("created"), fold=as_seconds),
-    "updated": Field(attrgetter("updated"), fold=as_seconds),
-}
-SORTS = {
-    "id": lambda template: (template.id,),
-    "name": lambda template: (template.name, template.id),
-    "created": lambda template: (template.created, template.id),
-    "updated": lambda template: (template.updated, template.id),
-}
-
 
 def template_resource(template: Template) -> Resource:
-    return Resource(
-        type="template",
-        id=template.id,
-        attributes={
-            "name": template.name,
-            "editor_type": template.editor_type,
-            "html": template.html,
-            "text": template.text,
-            "amp": template.amp,
-            "created": jsonapi.isoformat(template.created),
-            "updated": jsonapi.isoformat(template.updated),
-        },
-    )
+    attributes = {
+        **same_named(template, "name", "editor_type", "html", "text", "amp"),
+        "created": jsonapi.isoformat(template.created),
+        "updated": jsonapi.isoformat(template.updated),
+    }
+    return Resource("template", template.id, attributes)
 
 
 def existing_template(call: Call, template_id: str, pointer: str | None = None) -> Template:
     """The template, or a 404 (path ids) / 400 pointing into the body (body ids)."""
-    template = call.account.templates.get(template_id)
-    if template is None:
-        detail = f"A template with id {template_id!r} does not exist."
-        raise errors.invalid(detail, pointer=pointer) if pointer else errors.not_found(detail)
-    return template
+    return existing(call.account.templates.get, "template", template_id, pointer=pointer)
 
 
 def private_copy(call: Call, template: Template) -> Template:
@@ -73,22 +51,22 @@ def private_copy(call: Call, template: Template) -> Template:
     return copy
 
 
+@ROUTES.route("GET", "/api/templates")
 def get_templates(call: Call) -> Reply:
     view = View.of(call)
-    keep = predicate(parse_filter(call.param("filter")), FILTERABLE)
-    sort = choose_sort(call, SORTS, default="id")
-    ordered = sorted(call.account.templates.library(), key=sort.key)
-    page = paginate(ordered, sort, call.param("page[cursor]"), page_size(call), keep)
+    page = requested_page(call, call.account.templates.library(), named.FILTERABLE, named.SORTS, default_sort="id")
     resources = [template_resource(template) for template in page.items]
     return Reply(200, jsonapi.collection(resources, view, page_links(call, page)))
 
 
+@ROUTES.route("GET", "/api/templates/{id}")
 def get_template(call: Call) -> Reply:
     return _template_reply(call, 200, existing_template(call, call.path_params["id"]))
 
 
+@ROUTES.route("POST", "/api/templates")
 def create_template(call: Call) -> Reply:
-    attributes = member(resource_data(call.body, "template"), "attributes", "/data", dict, required=True)
+    attributes = attributes_of(resource_data(call.body, "template"))
     name = member(attributes, "name", ATTRIBUTES, str, required=True)
     editor_type = _editor_type(attributes)
     _refuse_definition(attributes)
@@ -107,10 +85,11 @@ def create_template(call: Call) -> Reply:
     return _template_reply(call, 201, template)
 
 
+@ROUTES.route("PATCH", "/api/templates/{id}")
 def update_template(call: Call) -> Reply:
     data = resource_data(call.body, "template")
-    template = existing_template(call, _path_id(call, data))
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    template = existing_template(call, path_id(data, call.path_params["id"]))
+    attributes = attributes_of(data)
     _refuse_definition(attributes)
     # A null name or html leaves it as it is (a template always has both); null clears text and amp.
     template.name = member(attributes, "name", ATTRIBUTES, str) or template.name
@@ -122,16 +101,18 @@ def update_template(call: Call) -> Reply:
     return _template_reply(call, 200, template)
 
 
+@ROUTES.route("DELETE", "/api/templates/{id}")
 def delete_template(call: Call) -> Reply:
     existing_template(call, call.path_params["id"])
     call.account.templates.remove(call.path_params["id"])
     return Reply(204)
 
 
+@ROUTES.route("POST", "/api/template-clone")
 def clone_template(call: Call) -> Reply:
     data = resource_data(call.body, "template")
     source = existing_template(call, member(data, "id", "/data", str, required=True), pointer="/data/id")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     _within_cap(call)
     clone = replace(
         source,
@@ -146,11 +127,12 @@ def clone_template(call: Call) -> Reply:
     return _template_reply(call, 201, clone)
 
 
+@ROUTES.route("POST", "/api/template-render")
 def render_template(call: Call) -> Reply:
     """201 with the template's HTML, text and AMP rendered against the context (not stored)."""
     data = resource_data(call.body, "template")
     template = existing_template(call, member(data, "id", "/data", str, required=True), pointer="/data/id")
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     context = member(attributes, "context", ATTRIBUTES, dict, required=True)
     html = render(template.html, context, escape=True)
     rendered = replace(
@@ -162,10 +144,11 @@ def render_template(call: Call) -> Reply:
     return _template_reply(call, 201, rendered)
 
 
+@ROUTES.route("POST", "/api/template-preview-send-jobs", "create_template_preview_send_job_beta")
 def create_template_preview_send_job(call: Call) -> Reply:
     """Beta: queue a test send of a template to a few addresses (recorded, never delivered)."""
     data = resource_data(call.body, PREVIEW_JOB)
-    attributes = member(data, "attributes", "/data", dict, required=True)
+    attributes = attributes_of(data)
     relationships = member(data, "relationships", "/data", dict, required=True)
     template = existing_template(call, _related_id(relationships, "template"), pointer="/data/relationships/template")
     send = PreviewSend(
@@ -184,13 +167,6 @@ def create_template_preview_send_job(call: Call) -> Reply:
 def _template_reply(call: Call, status: int, template: Template) -> Reply:
     view = View.of(call)
     return Reply(status, jsonapi.single(template_resource(template), view))
-
-
-def _path_id(call: Call, data: Mapping[str, Any]) -> str:
-    body_id = member(data, "id", "/data", str, required=True)
-    if body_id != call.path_params["id"]:
-        raise errors.invalid(f"'{body_id}' does not match the id in the path.", pointer="/data/id")
-    return body_id
 
 
 def _editor_type(attributes: Mapping[str, Any]) -> str:
@@ -237,20 +213,3 @@ def _recipients(attributes: Mapping[str, Any]) -> tuple[str, ...]:
         if not isinstance(address, str) or not EMAIL.fullmatch(address):
             raise errors.invalid(f"Invalid email address: {address!r}.", pointer=f"{ATTRIBUTES}/recipients/{index}")
     return tuple(recipients)
-
-
-ROUTES = (
-    Route("GET", "/api/templates", "get_templates", get_templates),
-    Route("POST", "/api/templates", "create_template", create_template),
-    Route("GET", "/api/templates/{id}", "get_template", get_template),
-    Route("PATCH", "/api/templates/{id}", "update_template", update_template),
-    Route("DELETE", "/api/templates/{id}", "delete_template", delete_template),
-    Route("POST", "/api/template-clone", "clone_template", clone_template),
-    Route("POST", "/api/template-render", "render_template", render_template),
-    Route(
-        "POST",
-        "/api/template-preview-send-jobs",
-        "create_template_preview_send_job_beta",
-        create_template_preview_send_job,
-    ),
-)

@@ -310,7 +310,11 @@ def load_settings(
     settings = _apply(settings, given_flags, "command line")
     given = {name.replace("-", "_") for name in (*file_values, *env_values, *given_flags)}
     settings = replace(settings, given=frozenset(given))
-    if "state_path" not in given:
+    if "state_path" not in given and not settings.sandbox:
+        # In sandbox mode the default is process memory: the sandbox's world is rebuilt at
+        # every start, so page walks, markers and counts kept in a file would describe a
+        # world that no longer exists (and a later production run on the same key would
+        # read the sandbox's answers).
         settings = replace(settings, state_path=settings.spool_path.parent / STATE_FILE)
     if bool(settings.tls_cert) != bool(settings.tls_key):
         raise SettingsError("settings tls_cert and tls_key (KLP_TLS_CERT, KLP_TLS_KEY) go together")

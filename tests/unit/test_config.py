@@ -54,3 +54,11 @@ def test_unknown_yaml_setting_is_named(tmp_path: Path):
     config.write_text("prot: 9000\n")
     with pytest.raises(SettingsError, match="unknown setting prot"):
         load_settings(environ={}, config_file=config)
+
+
+def test_sandbox_mode_keeps_state_in_memory_unless_told(tmp_path: Path):
+    """The sandbox is rebuilt at every start: a state file would answer from the last world."""
+    assert load_settings(flags={"sandbox": True}, environ={}).state_path is None
+    assert load_settings(environ={}).state_path == Path("klaviyo-legacy-proxy-state.sqlite3")
+    told = load_settings(flags={"sandbox": True}, environ={"KLP_STATE_PATH": str(tmp_path / "s.sqlite3")})
+    assert told.state_path == tmp_path / "s.sqlite3"

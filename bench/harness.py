@@ -81,6 +81,7 @@ class Row:
     peak_rss_mb: float | None = None
     errors: int | None = None
     others_cpu: float | None = None  # share of the machine's CPU other processes took meanwhile
+    cpu_ratio: float | None = None  # CPU per request over the bare forwarder's, in the same run
     notes: list[str] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
 

@@ -59,28 +59,56 @@ class SQLiteFile:
 
     def _run_batch(self, loop: asyncio.AbstractEventLoop, batch: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]]) -> None:
         outcomes: list[tuple[asyncio.Future[Any], Any, Exception | None]] = []
-        for work, future in batch:
+        at = 0
+        while at < len(batch):
+            work, future = batch[at]
+            if isinstance(work, _Atomic):
+                end = at
+                while end < len(batch) and isinstance(batch[end][0], _Atomic):
+                    end += 1
+                outcomes += self._atomically(batch[at:end])
+                at = end
+                continue
             try:
                 outcomes.append((future, work(self._db), None))
             except Exception as error:  # the caller's to handle, as if it had run the work itself
                 outcomes.append((future, None, error))
+            at += 1
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
             loop.call_soon_threadsafe(_settle, outcomes)
 
+    def _atomically(self, group: list[tuple[_Atomic, asyncio.Future[Any]]]) -> list[tuple[asyncio.Future[Any], Any, Exception | None]]:
+        """Transactions asked for together share one BEGIN IMMEDIATE … COMMIT (one lock and
+        one write to the log for all of them); each runs in its own savepoint, so one that
+        fails is undone alone."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except Exception as error:
+            return [(future, None, error) for _, future in group]
+        outcomes: list[tuple[asyncio.Future[Any], Any, Exception | None]] = []
+        for atomic, future in group:
+            db.execute("SAVEPOINT work")
+            try:
+                result = atomic.work(db)
+            except Exception as error:
+                db.execute("ROLLBACK TO work")
+                db.execute("RELEASE work")
+                outcomes.append((future, None, error))
+                continue
+            db.execute("RELEASE work")
+            outcomes.append((future, result, None))
+        try:
+            db.execute("COMMIT")
+        except Exception as error:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            return [(future, None, error) for _, future in group]
+        return outcomes
+
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work` inside BEGIN IMMEDIATE … COMMIT: no other process writes in between."""
-
-        def atomically(db: sqlite3.Connection) -> T:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(db)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            return result
-
-        return await self.run(atomically)
+        return await self.run(_Atomic(work))
 
     def sweep_due(self, now: float) -> bool:
         if now - self._swept_at < SWEEP_EVERY:
@@ -91,6 +119,15 @@ class SQLiteFile:
     async def close(self) -> None:
         await self.run(lambda db: db.close())
         self._executor.shutdown(wait=True)
+
+
+class _Atomic:
+    """A work for `SQLiteFile.transaction`: run inside a write transaction."""
+
+    __slots__ = ("work",)
+
+    def __init__(self, work: Callable[[sqlite3.Connection], Any]) -> None:
+        self.work = work
 
 
 def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, Exception | None]]) -> None:

@@ -48,3 +48,27 @@ async def test_a_caller_that_gave_up_before_the_hand_over_costs_nothing(tmp_path
     with pytest.raises(asyncio.CancelledError):
         await abandoned
     await file.close()
+
+
+async def test_transactions_of_one_turn_share_a_commit_and_a_failed_one_is_undone_alone(tmp_path, monkeypatch):
+    file = SQLiteFile(tmp_path / "state.sqlite3")
+    statements: list[str] = []
+    file._db.set_trace_callback(statements.append)
+
+    def put(key: str, fail: bool = False):
+        def work(db):
+            db.execute("INSERT INTO state VALUES (?, ?, ?)", (key, b"v", 2e9))
+            if fail:
+                raise RuntimeError("refused after writing")
+            return key
+
+        return work
+
+    results = await asyncio.gather(
+        file.transaction(put("kept")), file.transaction(put("undone", fail=True)), file.transaction(put("also kept")),
+        return_exceptions=True,
+    )
+    assert results[0] == "kept" and isinstance(results[1], RuntimeError) and results[2] == "also kept"
+    assert statements.count("BEGIN IMMEDIATE") == 1 and statements.count("COMMIT") == 1
+    assert await SQLiteValues(file).get_many(["kept", "undone", "also kept"]) == [b"v", None, b"v"]
+    await file.close()

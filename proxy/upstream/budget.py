@@ -9,11 +9,12 @@ Redis so replicas share one account's budget.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
+
+import orjson
 
 from proxy.openapi.spec import RateLimit
 
@@ -117,13 +118,13 @@ class KeyState:
 
     def dumps(self) -> str:
         counts = [[length, number, count] for (length, number), count in self.counts.items()]
-        return json.dumps({"counts": counts, "cap": self.steady_cap, "blocked": self.blocked_until})
+        return orjson.dumps({"counts": counts, "cap": self.steady_cap, "blocked": self.blocked_until}).decode()
 
     @classmethod
     def loads(cls, text: str | bytes | None) -> KeyState:
         if not text:
             return cls()
-        saved = json.loads(text)
+        saved = orjson.loads(text)
         counts = {(length, number): count for length, number, count in saved["counts"]}
         return cls(counts, saved["cap"], saved["blocked"])
 

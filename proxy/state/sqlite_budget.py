@@ -5,7 +5,6 @@ A busy key takes a few requests per transaction (`proxy.upstream.budget.Leases`)
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 
 from proxy.openapi.spec import RateLimit
@@ -19,33 +18,28 @@ class SQLiteBudget:
     def __init__(self, file: SQLiteFile) -> None:
         self._file = file
         self._leases = Leases()
-        self._refilling: dict[str, asyncio.Future[None]] = {}  # key -> its lease's refill in flight
+        self._refilling: set[str] = set()  # keys whose lease is being refilled
 
     async def reserve(self, key: str, limit: RateLimit, now: float) -> float:
-        while not self._leases.use(key, now):
-            refilling = self._refilling.get(key)
-            if refilling is None:
-                return await self._refill(key, limit, now)
-            # One refill per key at a time (concurrent ones would each take a lease and
-            # leave most of it unused); it may leave some for this request too. `now` is
-            # then a few milliseconds old, well inside the lease's landing margin.
-            await asyncio.shield(refilling)
-        return 0.0
-
-    async def _refill(self, key: str, limit: RateLimit, now: float) -> float:
-        done = asyncio.get_running_loop().create_future()
-        self._refilling[key] = done
+        if self._leases.use(key, now):
+            return 0.0
+        # One lease refill per key at a time: concurrent ones would each take a lease and
+        # leave most of it unused. Requests arriving meanwhile take one each (in the same
+        # trip to the file, `SQLiteFile.run`), as without leases.
+        refill = key not in self._refilling
+        most = self._leases.size(key, limit, now) if refill else 1
+        if refill:
+            self._refilling.add(key)
         try:
-            most = self._leases.size(key, limit, now)
             wait, taken = await self._file.transaction(
                 lambda db: _update(db, PREFIX + key, now, lambda s: take_up_to(s, limit, now, most))
             )
-            if taken:
-                self._leases.taken(key, taken, now)
-            return wait
         finally:
-            del self._refilling[key]
-            done.set_result(None)
+            if refill:
+                self._refilling.discard(key)
+        if taken:
+            self._leases.taken(key, taken, now)
+        return wait
 
     async def observe(self, key: str, limit: RateLimit, feedback: Feedback, now: float) -> None:
         if feedback == Feedback():

@@ -34,14 +34,16 @@ async def test_a_busy_key_takes_several_requests_per_transaction(tmp_path):
     await file.close()
 
 
-async def test_concurrent_requests_share_one_refill(tmp_path):
+async def test_concurrent_requests_share_one_trip_to_the_file(tmp_path):
     file = SQLiteFile(tmp_path / "state.sqlite3")
     budget = SQLiteBudget(file)
     for n in range(512):
         await budget.reserve(KEY, BUSY, T0 + n / 1000)
     transactions = counting_transactions(file)
     waits = await asyncio.gather(*(budget.reserve(KEY, BUSY, T0 + 1.1) for _ in range(32)))
-    assert waits == [0] * 32 and transactions[0] == 1  # one lease of 512 / 16 = 32
+    assert waits == [0] * 32 and transactions[0] == 1  # one lease of 512 / 16 = 32 and 31 single takes, together
+    assert [await budget.reserve(KEY, BUSY, T0 + 1.2) for _ in range(31)] == [0] * 31
+    assert transactions[0] == 1  # the lease's rest served the next ones
     await file.close()
 
 
@@ -54,7 +56,10 @@ async def test_workers_sharing_the_file_never_exceed_the_burst_cap(tmp_path):
             await worker.reserve(KEY, tight, T0 - 1 + n / 100)
     transactions = counting_transactions(file_a)
     answers = await asyncio.gather(*(worker.reserve(KEY, tight, T0 + 0.2) for _ in range(150) for worker in (worker_a, worker_b)))
-    assert sum(wait == 0 for wait in answers) == tight.burst  # every request the cap allows, and not one more
+    admitted = sum(wait == 0 for wait in answers)
+    # Never more than the cap; less only by what the workers' leases (3 each) still held
+    # when the requests stopped.
+    assert tight.burst - 2 * 3 <= admitted <= tight.burst
     assert transactions[0] < 150  # worker a took its share in leases of 50 / 16 = 3 (a refusal still asks the file)
     await file_a.close()
     await file_b.close()

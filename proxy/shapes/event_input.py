@@ -13,6 +13,9 @@ unless `unique_id` differs (hazard 4), so every event carries one: the caller's
 de-duplicated on `$event_id`, which defaulted to the event time; so a payload with its
 own `time` gets the same id however often it is sent (a client's retry after an
 ambiguous failure is the same event), and one without gets the second it was received in.
+The caller's `$event_id` also stays in the event's properties: the new API never returns
+`unique_id`, and legacy timelines showed the caller's `$event_id`, so the property is
+where a later timeline read finds it.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ def event_body(payload: Mapping[str, Any], received_at_ns: int) -> TrackEvent:
     if not has_identifier(profile):
         raise InvalidPayload("customer_properties need a usable $email, $phone_number, $id or $exchange_id")
 
-    event_properties = {k: v for k, v in properties.items() if k not in ("$event_id", "$value", TRACK_ONCE)}
+    event_properties = {k: v for k, v in properties.items() if k not in ("$value", TRACK_ONCE)}
     received = received_at_ns // 10**9
     attributes: dict[str, Any] = {
         "properties": event_properties,

@@ -99,6 +99,26 @@ async def test_event_id_deduplicates_retries(proxy, new_api):
     assert len(await events_of(new_api, "retry@example.com", "Harness Event")) == 1
 
 
+async def test_the_callers_event_id_comes_back_in_the_timeline(proxy, new_api):
+    """The new API never returns `unique_id` (the sandbox does not echo it either), so the
+    caller's `$event_id` must travel in the properties to be read back as legacy showed it."""
+    payload = track_payload(email="event.id@example.com", properties={"$event_id": "order-8", "item": "pen"})
+    await assert_one(await proxy.get("/api/track", params={"data": b64(payload)}))
+    (event,) = await events_of(new_api, "event.id@example.com", "Harness Event")
+    timeline = await (await proxy.get(f"/api/v1/person/{event['relationships']['profile']['data']['id']}/metrics/timeline",
+                                      params={"api_key": PRIVATE_KEY})).json()
+    assert [e["event_properties"]["$event_id"] for e in timeline["data"]] == ["order-8"]
+
+
+async def test_an_event_without_its_own_id_shows_the_events_id(proxy, new_api):
+    await assert_one(await proxy.get("/api/track", params={"data": b64(track_payload(email="no.id@example.com"))}))
+    (event,) = await events_of(new_api, "no.id@example.com", "Harness Event")
+    assert "$event_id" not in event["attributes"]["event_properties"]  # the hash stays a de-duplication key
+    profile_id = event["relationships"]["profile"]["data"]["id"]
+    timeline = await (await proxy.get(f"/api/v1/person/{profile_id}/metrics/timeline", params={"api_key": PRIVATE_KEY})).json()
+    assert [e["event_properties"]["$event_id"] for e in timeline["data"]] == [event["id"]]
+
+
 @pytest.mark.parametrize(
     "params",
     [

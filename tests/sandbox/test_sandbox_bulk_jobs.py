@@ -43,7 +43,7 @@ async def test_bulk_events_land_like_single_ones(api, acme):
     assert unique_ids(acme) == ["o-1", "o-2", "o-3"]
     assert sorted(p.email for p in acme.profiles) == ["ada@example.com", "grace@example.com"]
     first = next(e for e in acme.events if e.unique_id == "o-1")
-    assert first.event_properties == {"$value": 9.5, "$event_id": "o-1"}
+    assert first.event_properties == {"$value": 9.5}  # unique_id is not echoed in the properties
 
 
 async def test_unique_ids_dedupe_across_single_and_bulk_calls(api, acme):

@@ -30,7 +30,8 @@ async def test_recording_creates_the_metric_the_profile_and_the_event(api, acme,
     assert (metric.name, metric.integration.name, metric.integration.category) == ("Placed Order", "API", "API")
     assert (profile.email, profile.first_name) == ("ada@example.com", "Ada")
     assert event.timestamp == int(clock.now)  # truncated to the second
-    assert event.event_properties == {"sku": "A1", "$value": 9.5, "$value_currency": "USD", "$event_id": "order-1"}
+    assert event.event_properties == {"sku": "A1", "$value": 9.5, "$value_currency": "USD"}  # unique_id not echoed
+    assert event.unique_id == "order-1"
     assert profile.last_event_date == event.timestamp
     assert len(event.id) == 26
 

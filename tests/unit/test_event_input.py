@@ -33,7 +33,7 @@ def test_special_properties_are_translated():
         "location": {"city": "London"},
         "properties": {"plan": "gold"},
     }
-    assert attributes["properties"] == {"item": "book"}
+    assert attributes["properties"] == {"item": "book", "$event_id": "order-1"}
     assert attributes["value"] == 9.99
     assert attributes["unique_id"] == "order-1"
     assert attributes["time"] == "2022-04-15T12:00:00+00:00"

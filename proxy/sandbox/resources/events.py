@@ -113,7 +113,7 @@ def create_event(call: Call) -> Reply:
     attributes = member(resource_data(call.body, "event"), "attributes", "/data", dict, required=True)
     timestamp = _timestamp(attributes, call.now)
     unique_id = member(attributes, "unique_id", ATTRIBUTES, str)
-    properties = _event_properties(attributes, unique_id)
+    properties = _event_properties(attributes)
     metric_name = _metric_name(attributes)
     profile_data = _nested_data(attributes, "profile")
     profile = identity.identify(call.account.profiles, profile_data, f"{ATTRIBUTES}/profile/data", call.ids, call.now)
@@ -150,13 +150,17 @@ def _timestamp(attributes: Mapping[str, Any], now: float) -> int:
     return int(moment.timestamp())
 
 
-def _event_properties(attributes: Mapping[str, Any], unique_id: str | None) -> dict[str, Any]:
-    """The caller's properties plus the reserved `$` keys Klaviyo stores the extras under."""
+def _event_properties(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """The caller's properties plus the reserved `$` keys Klaviyo stores the extras under.
+
+    `unique_id` is not among them: the spec describes it as a de-duplication key and never
+    shows it in an event read, so the sandbox does not echo it (the stricter reading; a
+    client that wants its id back must keep it in the properties).
+    """
     properties = dict(member(attributes, "properties", ATTRIBUTES, dict, required=True))
     reserved = {
         "$value": member(attributes, "value", ATTRIBUTES, NUMBER),
         "$value_currency": member(attributes, "value_currency", ATTRIBUTES, str),
-        "$event_id": unique_id,
     }
     return properties | {key: value for key, value in reserved.items() if value is not None}
 

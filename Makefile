@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 SANDBOX_PORT ?= 8081
 
-.PHONY: demo test check bench clean
+.PHONY: demo test check bench profile clean
 
 $(VENV)/bin/activate:
 	python3 -m venv $(VENV)
@@ -30,6 +30,13 @@ bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m bench.run
+
+# Where the proxy's CPU goes under load: bench/results/profile-$(LABEL)-<date>.md
+LABEL ?= now
+profile: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m bench.profile --label $(LABEL)
 
 check: $(VENV)/.installed
 	$(VENV)/bin/klaviyo-legacy-proxy check

@@ -6,9 +6,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -78,6 +81,7 @@ class Row:
     peak_rss_mb: float | None = None
     errors: int | None = None
     others_cpu: float | None = None  # share of the machine's CPU other processes took meanwhile
+    cpu_ratio: float | None = None  # CPU per request over the bare forwarder's, in the same run
     notes: list[str] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
 
@@ -124,15 +128,41 @@ def upstream(latency_ms: float = 0, members: int = 0):
     )
 
 
-def proxy(upstream_base: str, *, workers: int = 1, event_loop: str = "asyncio", env: dict | None = None):
-    """The proxy in front of `upstream_base`. The rate governor is off unless `env` turns it
-    on: stand-in upstreams have no limits, and the governor would measure Klaviyo's tiers."""
-    return server(
+def proxy(upstream_base: str, *, workers: int = 1, event_loop: str = "asyncio", klaviyo_tiers: bool = False, env: dict | None = None):
+    """The proxy in front of `upstream_base` with its default settings (JSON logs at info,
+    metrics, the rate governor, deprecation headers, the usage inventory, state in a SQLite
+    file: its own, in a fresh directory). One thing differs unless `klaviyo_tiers`: a
+    stand-in upstream has no limits, so the governor counts against every operation's tier
+    raised `UNLIMITED` times; its bookkeeping is all there and measured, it just never
+    throttles the load."""
+    workspace = tempfile.TemporaryDirectory(prefix="klp-bench-")
+    defaults = {"KLP_SPOOL_PATH": str(Path(workspace.name) / "spool.sqlite3")}
+    if not klaviyo_tiers:
+        defaults["KLP_MAPPINGS_DIR"] = str(raised_tiers(Path(workspace.name) / "mappings"))
+    return _cleaned_up(workspace, server(
         f"proxy ({workers}w, {event_loop})",
         "-m", "proxy.cli", "serve", "--upstream", upstream_base, "--port", "{port}",
-        "--workers", str(workers), "--event-loop", event_loop, "--log-level", "error",
-        env={"KLP_RATE_GOVERNOR": "false", **(env or {})},
-    )  # fmt: skip
+        "--workers", str(workers), "--event-loop", event_loop,
+        env={**defaults, **(env or {})},
+    ))  # fmt: skip
+
+
+UNLIMITED = 10_000  # times Klaviyo's tiers: far beyond what one machine can send
+
+
+def raised_tiers(mappings: Path) -> Path:
+    """A copy of the mapping table whose rate tiers are `UNLIMITED` times Klaviyo's."""
+    shutil.copytree(ROOT / "mappings", mappings)
+    for tiers in (mappings / "ratelimits").glob("*.yaml"):
+        text = tiers.read_text()
+        tiers.write_text(re.sub(r"(\d+)/([smd])\b", lambda m: f"{int(m.group(1)) * UNLIMITED}/{m.group(2)}", text))
+    return mappings
+
+
+@contextlib.contextmanager
+def _cleaned_up(workspace: tempfile.TemporaryDirectory, running):
+    with workspace, running as started:
+        yield started
 
 
 def load(

@@ -35,12 +35,13 @@ def write_report(rows: list[Row], out: Path, smoke: bool, seconds: float) -> Non
             " are skewed (CPU ms/req and RSS much less so)."
         ),
         "",
-        "| scenario | contender | req/s | p50 ms | p99 ms | CPU ms/req | peak RSS MB | errors | others' CPU | vs baseline, targets |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        *_headline(rows),
+        "| scenario | contender | CPU ms/req | CPU vs forwarder | req/s | p50 ms | p99 ms | peak RSS MB | errors | others' CPU | vs baseline, targets |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        cells = [r.scenario, r.contender, f"{r.rps:g}", f"{r.p50_ms:g}", f"{r.p99_ms:g}"]
-        cells += [_cell(r.cpu_ms_per_request), _cell(r.peak_rss_mb), _cell(r.errors), _share(r.others_cpu)]
+        cells = [r.scenario, r.contender, _cell(r.cpu_ms_per_request), _times(r.cpu_ratio), f"{r.rps:g}", f"{r.p50_ms:g}", f"{r.p99_ms:g}"]
+        cells += [_cell(r.peak_rss_mb), _cell(r.errors), _share(r.others_cpu)]
         cells.append("; ".join([*r.notes, *map(str, r.targets)]))
         lines.append("| " + " | ".join(cells) + " |")
     if not smoke:
@@ -48,6 +49,20 @@ def write_report(rows: list[Row], out: Path, smoke: bool, seconds: float) -> Non
         lines += [_verdict(r, t) for r in rows for t in r.targets]
     (out / "latest.md").write_text("\n".join(lines) + "\n")
     _chart(rows, out / "latest.png")
+
+
+def _headline(rows: list[Row]) -> list[str]:
+    """The overhead rows' CPU per request against the bare forwarder's, first."""
+    compared = [r for r in rows if r.cpu_ratio is not None]
+    if not compared:
+        return []
+    lines = ["**CPU per request vs the bare forwarder** (same run, CPU seconds of the server process):", ""]
+    lines += [f"- {r.contender}: {r.cpu_ms_per_request:g} ms, {r.cpu_ratio:.2f}× ({r.rps:g} req/s, p99 {r.p99_ms:g} ms)" for r in compared]
+    return [*lines, ""]
+
+
+def _times(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}×"
 
 
 def _cell(value: float | None) -> str:

@@ -3,7 +3,11 @@ never keys, tokens or ids, so their number stays bounded."""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.exposition import choose_encoder
 
 # Upstream answers in tens of ms; governor waits and delivery lag run to minutes.
@@ -55,6 +59,13 @@ def exposition(accept: str) -> tuple[bytes, str]:
     return encode(REGISTRY), content_type
 
 
+@functools.lru_cache(maxsize=4096)  # labels are templates: far fewer combinations than this
+def child(metric: MetricWrapperBase, *labels: str) -> Any:
+    """A metric's labelled child, found once: `labels()` checks and locks on every call,
+    and the request path observes several metrics per request."""
+    return metric.labels(*labels)
+
+
 def legacy_request(route: str, status: int, seconds: float) -> None:
-    LEGACY_REQUESTS.labels(route, str(status)).inc()
-    LEGACY_SECONDS.labels(route).observe(seconds)
+    child(LEGACY_REQUESTS, route, str(status)).inc()
+    child(LEGACY_SECONDS, route).observe(seconds)

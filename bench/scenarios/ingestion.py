@@ -79,8 +79,9 @@ def run(duration: float, smoke: bool) -> list[Row]:
 
 
 def _contender(name: str, delivery_env: dict[str, str], seconds: float, smoke: bool, one_window: bool = False) -> tuple[Row, Outcome]:
-    env = {"KLP_RATE_GOVERNOR": "true", "KLP_PRIVATE_KEY": DEMO_PRIVATE_KEY, **delivery_env}
-    with server("sandbox", "-m", "proxy.cli", "sandbox", "--port", "{port}") as sandbox, proxy(sandbox.base, env=env) as px:
+    env = {"KLP_PRIVATE_KEY": DEMO_PRIVATE_KEY, **delivery_env}
+    sandbox_server = server("sandbox", "-m", "proxy.cli", "sandbox", "--port", "{port}")
+    with sandbox_server as sandbox, proxy(sandbox.base, klaviyo_tiers=True, env=env) as px:
         before = _sandbox_events(sandbox)
         if one_window:
             time.sleep(STEADY_WINDOW - time.time() % STEADY_WINDOW + WINDOW_START_MARGIN)

@@ -52,9 +52,13 @@ class Snapshot:
 async def page_window(ctx: Context, call: Call, item: Item, start: int, stop: int) -> tuple[list[Any], int]:
     """The legacy items [start, stop) of the listing `call` begins, and their total."""
     name = await _name(ctx, call)
-    saved = await ctx.state.get(name)
+    # A first legacy page (most reads) needs the snapshot's first page: both in one read.
+    kept_first = [f"{name}:0"] if start == 0 else []
+    saved, *first_page = await ctx.state.get_many([name, *kept_first])
     snapshot = Snapshot(**orjson.loads(saved)) if saved else Snapshot()
     in_hand: dict[int, list[Any]] = {}
+    if saved and first_page and first_page[0] is not None:
+        in_hand[0] = orjson.loads(first_page[0])
     if not snapshot.done:
         await _walk_to_end(ctx, call, item, name, snapshot, in_hand, start, stop)
     pages = _pages_overlapping(snapshot.counts, start, stop)

@@ -45,7 +45,8 @@ def parse_request(
         method=method.upper(),
         raw_path=raw_path,
         params=MultiDictProxy(params),
-        headers=CIMultiDictProxy(CIMultiDict(headers)),
+        # aiohttp's headers are already a read-only case-insensitive view: no copy needed
+        headers=headers if isinstance(headers, CIMultiDictProxy) else CIMultiDictProxy(CIMultiDict(headers)),
         json_body=json_body,
     )
 

@@ -29,24 +29,32 @@ class MethodNotAllowed(Exception):
 
 
 class Router:
-    """Routes on the raw (still percent-encoded) path so `%2F` in an id stays inside it."""
+    """Routes on the raw (still percent-encoded) path so `%2F` in an id stays inside it.
+
+    A template's variables never span a `/`, so a path can only match templates with as
+    many segments as it has: the table is grouped by that count once, and a request tries
+    only its group, in table order (the first match wins, as over the whole table)."""
 
     def __init__(self, entries: list[Entry]):
         self._routes = [(_compile(entry.path), entry) for entry in entries]
+        self._by_depth: dict[int, list[tuple[re.Pattern[str], Entry]]] = {}
+        for pattern, entry in self._routes:
+            self._by_depth.setdefault(entry.path.count("/"), []).append((pattern, entry))
 
     def __len__(self) -> int:
         return len(self._routes)
 
     def match(self, method: str, raw_path: str) -> Match:
         allowed: list[str] = []
-        for pattern, entry in self._routes:
+        depth = raw_path.count("/") - raw_path.endswith("/")  # one trailing slash is allowed
+        for pattern, entry in self._by_depth.get(depth, ()):
             found = pattern.fullmatch(raw_path)
             if not found:
                 continue
             if method not in entry.methods:
                 allowed.extend(entry.methods)
                 continue
-            params = {name: unquote(value) for name, value in found.groupdict().items()}
+            params = {name: unquote(value) for name, value in found.groupdict().items()} if found.groupdict() else {}
             return Match(entry, params)
         if allowed:
             raise MethodNotAllowed(tuple(allowed))

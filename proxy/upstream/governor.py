@@ -83,7 +83,7 @@ class GovernedTransport:
                 metrics.GOVERNOR_REFUSALS.labels(operation).inc()
                 raise UpstreamThrottled(429, [], operation, max(1, math.ceil(wait)))
             await self._sleep(wait + _WAKE_MARGIN)
-        metrics.GOVERNOR_WAIT_SECONDS.labels(operation).observe(self._clock() - started)
+        metrics.child(metrics.GOVERNOR_WAIT_SECONDS, operation).observe(self._clock() - started)
 
     async def aclose(self) -> None:
         await self._inner.aclose()  # the budget belongs to the state store, which closes it

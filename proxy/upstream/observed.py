@@ -42,11 +42,11 @@ class ObservedTransport:
         except TransportError as error:
             self._last = (False, self._clock())
             outcome = "timeout" if isinstance(error, UpstreamTimeout) else "unreachable"
-            metrics.UPSTREAM_CALLS.labels(operation, outcome).inc()
+            metrics.child(metrics.UPSTREAM_CALLS, operation, outcome).inc()
             raise
         self._last = (True, self._clock())
-        metrics.UPSTREAM_CALLS.labels(operation, str(response.status)).inc()
-        metrics.UPSTREAM_SECONDS.labels(operation).observe(time.perf_counter() - started)
+        metrics.child(metrics.UPSTREAM_CALLS, operation, str(response.status)).inc()
+        metrics.child(metrics.UPSTREAM_SECONDS, operation).observe(time.perf_counter() - started)
         return response
 
     async def aclose(self) -> None:

@@ -34,6 +34,8 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise LegacyError(413, TOO_LARGE)
     try:
+        if request.content.is_eof():  # all of it came with the headers: nothing to time out
+            return await _bounded(request, limit, coding)
         async with asyncio.timeout(timeout):
             return await _bounded(request, limit, coding)
     except TimeoutError:

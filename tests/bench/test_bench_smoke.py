@@ -14,8 +14,8 @@ def test_smoke_run_covers_every_scenario_and_writes_the_table_and_the_chart(tmp_
     assert "smoke run" in table
     rows = [line.strip("|").split(" | ") for line in table.splitlines() if line.startswith("| ") and not line.startswith("| scenario")]
     assert {row[0].strip() for row in rows} == SCENARIOS
-    assert all(float(row[2]) > 0 for row in rows), "every contender answered"
-    assert all(row[7] == "0" for row in rows), "every answer was a success: the stand-ins serve what the proxy reads"
+    assert all(float(row[4]) > 0 for row in rows), "every contender answered"
+    assert all(row[8] == "0" for row in rows), "every answer was a success: the stand-ins serve what the proxy reads"
     assert table.count("2,000 records in") == 2, "both walks read the whole generated list"
     assert "stored events not delivered: 0 " in table, "the sandbox received every event the spool stored"
     assert "## Targets" not in table, "a smoke run judges no targets"

@@ -64,7 +64,7 @@ async def test_unparseable_requests_get_a_legacy_400_that_echoes_nothing(proxy, 
     logged = capsys.readouterr().out
     for secret in (PRIVATE_KEY, EMAIL, PHONE):
         assert secret.encode() not in body and secret not in logged
-    assert '"event": "malformed_request"' in logged
+    assert '"event":"malformed_request"' in logged
     assert contract.requests == []
 
 
@@ -270,7 +270,7 @@ async def test_a_client_that_disconnects_mid_body_is_an_abort_not_a_server_error
     assert counted(route, "499") == before_abort + 1
     assert counted(route, "500") == before_500
     logged = capsys.readouterr().out
-    assert '"event": "client_abort"' in logged and "internal_error" not in logged
+    assert '"event":"client_abort"' in logged and "internal_error" not in logged
     assert contract.requests == []
 
 

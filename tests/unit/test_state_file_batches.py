@@ -1,0 +1,74 @@
+"""The state file's thread gets what one turn of the event loop asked for in one
+hand-over: in order, each caller its own answer or error, and nothing for a caller that
+gave up before the hand-over."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from proxy.state.sqlite import SQLiteFile, SQLiteValues
+
+
+async def test_statements_of_one_turn_go_over_together_in_order(tmp_path, monkeypatch):
+    file = SQLiteFile(tmp_path / "state.sqlite3")
+    hand_overs = []
+    submit = file._executor.submit
+    monkeypatch.setattr(file._executor, "submit", lambda fn, loop, batch: hand_overs.append(len(batch)) or submit(fn, loop, batch))
+    values = SQLiteValues(file)
+    order: list[int] = []
+
+    def step(n: int):
+        def work(db):
+            order.append(n)
+            if n == 2:
+                raise ValueError("this one fails")
+            return n * 10
+
+        return work
+
+    results = await asyncio.gather(*(file.run(step(n)) for n in range(5)), return_exceptions=True)
+    assert order == [0, 1, 2, 3, 4] and hand_overs == [5]
+    assert results[:2] == [0, 10] and isinstance(results[2], ValueError) and results[3:] == [30, 40]
+
+    await asyncio.gather(values.put("a", b"1", 60), values.put("b", b"2", 60))
+    assert await values.get_many(["a", "b", "c"]) == [b"1", b"2", None]
+    await file.close()
+
+
+async def test_a_caller_that_gave_up_before_the_hand_over_costs_nothing(tmp_path):
+    file = SQLiteFile(tmp_path / "state.sqlite3")
+    ran: list[str] = []
+    abandoned = asyncio.ensure_future(file.run(lambda db: ran.append("abandoned")))
+    await asyncio.sleep(0)  # queued, not yet handed over
+    abandoned.cancel()
+    assert await file.run(lambda db: ran.append("kept") or "done") == "done"
+    assert ran == ["kept"]
+    with pytest.raises(asyncio.CancelledError):
+        await abandoned
+    await file.close()
+
+
+async def test_transactions_of_one_turn_share_a_commit_and_a_failed_one_is_undone_alone(tmp_path, monkeypatch):
+    file = SQLiteFile(tmp_path / "state.sqlite3")
+    statements: list[str] = []
+    file._db.set_trace_callback(statements.append)
+
+    def put(key: str, fail: bool = False):
+        def work(db):
+            db.execute("INSERT INTO state VALUES (?, ?, ?)", (key, b"v", 2e9))
+            if fail:
+                raise RuntimeError("refused after writing")
+            return key
+
+        return work
+
+    results = await asyncio.gather(
+        file.transaction(put("kept")), file.transaction(put("undone", fail=True)), file.transaction(put("also kept")),
+        return_exceptions=True,
+    )
+    assert results[0] == "kept" and isinstance(results[1], RuntimeError) and results[2] == "also kept"
+    assert statements.count("BEGIN IMMEDIATE") == 1 and statements.count("COMMIT") == 1
+    assert await SQLiteValues(file).get_many(["kept", "undone", "also kept"]) == [b"v", None, b"v"]
+    await file.close()

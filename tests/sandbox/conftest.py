@@ -17,7 +17,7 @@ from proxy.newapi.messages import UpstreamRequest
 from proxy.openapi.spec import Spec, pinned_spec
 from proxy.openapi.validate import validate_response
 from proxy.revision import PINNED_REVISION
-from proxy.sandbox import Account, Sandbox, SandboxTransport
+from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, Account, Sandbox, SandboxTransport, demo_sandbox
 from proxy.sandbox.ids import IdFactory
 
 OTHER_PRIVATE_KEY = "pk_other" + "Z9y8X7w6V5" * 2 + "u4T3s2R1Q"
@@ -164,6 +164,17 @@ def client_for(loaded_spec: Spec) -> Callable[..., Client]:
 @pytest.fixture
 def api(sandbox: Sandbox, client_for: Callable[..., Client]) -> Client:
     return client_for(sandbox)
+
+
+@pytest.fixture
+def seeded(loaded_spec: Spec, clock: SteppedClock) -> Sandbox:
+    """A sandbox holding the demo account (`make demo`'s data)."""
+    return demo_sandbox(spec=loaded_spec, clock=clock)
+
+
+@pytest.fixture
+def demo(seeded: Sandbox, client_for: Callable[..., Client]) -> Client:
+    return client_for(seeded, DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY)
 
 
 @pytest.fixture

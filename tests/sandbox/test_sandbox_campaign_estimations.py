@@ -5,18 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, demo_sandbox
+from proxy.sandbox.seed import DEMO_PUBLIC_KEY
 from proxy.sandbox.store import Profile, Suppression
-
-
-@pytest.fixture
-def seeded(loaded_spec, clock):
-    return demo_sandbox(spec=loaded_spec, clock=clock)
-
-
-@pytest.fixture
-def demo(seeded, client_for):
-    return client_for(seeded, DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY)
 
 
 def campaign_named(sandbox, name: str):

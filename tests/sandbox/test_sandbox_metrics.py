@@ -7,11 +7,6 @@ import pytest
 from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, demo_sandbox
 
 
-@pytest.fixture
-def demo(loaded_spec, clock, client_for):
-    return client_for(demo_sandbox(spec=loaded_spec, clock=clock), DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY)
-
-
 async def test_all_metrics_in_creation_order(demo):
     answer = await demo.get("/api/metrics")
     assert answer.status == 200

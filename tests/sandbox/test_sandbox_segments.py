@@ -4,18 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.sandbox import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, demo_sandbox
-
-
-@pytest.fixture
-def seeded(loaded_spec, clock):
-    return demo_sandbox(spec=loaded_spec, clock=clock)
-
-
-@pytest.fixture
-def demo(seeded, client_for):
-    return client_for(seeded, DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY)
-
 
 @pytest.fixture
 def pro_plan(seeded):

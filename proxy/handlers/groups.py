@@ -1,8 +1,9 @@
 """The marker-paged bulk readers: every member of a list or segment
 (`/api/v2/group/{id}/members/all`) and a list's exclusions (`/exclusions/all`).
 
-A legacy batch is at most BATCH_PAGES upstream pages of 100, read one after another, so
-the proxy holds one page and one batch of small records however large the group is.
+A legacy batch is at most BATCH_PAGES upstream pages of 100, read one after another (a
+page's extra read beside the next page's), so the proxy holds two pages at most and one
+batch of small records however large the group is.
 Where a batch stopped is kept behind the opaque integer `marker` (`proxy.engine.markers`, in the
 state store, so any worker, replica or later process continues the walk); the last
 batch has none. A legacy group id may name a list or a segment (hazard 7): the
@@ -11,6 +12,7 @@ first call probes, and the answer is remembered.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -146,20 +148,38 @@ async def _resume(ctx: Context, group_id: str) -> Resume | None:
 async def _batch(
     ctx: Context, group_id: str, kind: str, sources: list[Source], resume: Resume | None
 ) -> LegacyResponse:
-    """Up to BATCH_PAGES pages, source after source, from where the marker left off."""
+    """Up to BATCH_PAGES pages, source after source, from where the marker left off.
+
+    Pages are read one after another (each cursor comes from the page before), but a
+    page's `complete` read runs beside the next page's read: a batch whose pages need a
+    second read each costs about one round trip per page, not two. One completion at most
+    is in flight, so the proxy holds two pages at a time, whatever the group's size."""
     step, cursor = (resume.step, resume.cursor) if resume else (0, None)
     records: list[dict[str, Any]] = []
-    for _ in range(BATCH_PAGES):
-        source = sources[step]
-        reply = await ctx.send(source.call(ctx, cursor))
-        page = [record for resource in reply.document.get("data") or () if (record := source.record(resource))]
-        if source.complete is not None:
-            await source.complete(ctx, page)
-        records += page
-        cursor = reply.next_cursor
-        if cursor is None:
-            step += 1
-            if step == len(sources):
-                return json_response(marker_batch(records, None))
+    completing: asyncio.Task[None] | None = None
+    try:
+        for _ in range(BATCH_PAGES):
+            source = sources[step]
+            reply = await ctx.send(source.call(ctx, cursor))
+            page = [record for resource in reply.document.get("data") or () if (record := source.record(resource))]
+            cursor = reply.next_cursor
+            del reply  # hold the records, not the parsed page, while the next one is read
+            if completing is not None:
+                await completing
+            completing = asyncio.create_task(source.complete(ctx, page)) if source.complete else None
+            records += page
+            if cursor is None:
+                step += 1
+                if step == len(sources):
+                    break
+        if completing is not None:
+            await completing
+    except BaseException:
+        if completing is not None:  # the batch failed: nobody will read what it was completing
+            completing.cancel()
+            await asyncio.gather(completing, return_exceptions=True)
+        raise
+    if step == len(sources):
+        return json_response(marker_batch(records, None))
     marker = await markers.save(ctx.state, Resume(ctx.entry.path, group_id, kind, step, cursor, ctx.account))
     return json_response(marker_batch(records, marker))

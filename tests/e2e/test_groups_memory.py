@@ -10,6 +10,7 @@ import tracemalloc
 from dataclasses import dataclass
 
 import orjson
+import pytest
 
 from proxy.backends import memory_state
 from proxy.config import Settings
@@ -17,6 +18,7 @@ from proxy.engine.dispatch import Engine
 from proxy.handlers.registry import HANDLERS
 from proxy.legacy.request import parse_request
 from proxy.mapping.table import load_table
+from proxy.legacy.errors import LegacyError
 from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY as PRIVATE_KEY
 from proxy.upstream.client import UpstreamClient
@@ -106,3 +108,25 @@ async def test_walking_100k_members_holds_one_page_and_one_batch():
     assert upstream.most_in_flight == 2  # a page's push-token read beside the next page's read
     assert peak < BOUND, f"peak {peak / 2**20:.1f} MiB while walking {MEMBERS} members"
     assert time.perf_counter() - started < 30
+
+
+class FailingTokenRead(HugeList):
+    """The third push-token read fails while the fourth page is being read beside it."""
+
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
+        if request.path == "/api/profiles" and self.token_reads == 2:
+            await asyncio.sleep(0)
+            return UpstreamResponse(503, {"Content-Type": "application/vnd.api+json"}, b'{"errors":[]}')
+        return await super().send(request)
+
+
+async def test_a_failed_push_token_read_fails_the_batch_and_leaves_nothing_running():
+    upstream = FailingTokenRead()
+    engine = Engine(load_table(Settings().mappings_dir), Settings(), UpstreamClient(upstream), HANDLERS, state=memory_state().values)
+    path = f"/api/v2/group/{LIST_ID}/members/all"
+    before = asyncio.all_tasks()
+    with pytest.raises(LegacyError) as failed:
+        await engine.handle(engine.match("GET", path), parse_request("GET", path, [("api_key", PRIVATE_KEY)], {}, b""), time.time_ns())
+    assert failed.value.status == 503
+    assert asyncio.all_tasks() == before  # no read of the failed batch is left running
+    assert upstream.pages == 4  # the failure was seen at the next page, not after the batch

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import quote, urlencode
+import string
+from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
@@ -13,10 +14,30 @@ from proxy.newapi.errors import UpstreamTimeout, UpstreamUnreachable
 from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 
 
+# What `quote(text, safe="[]")` leaves as it is: RFC 3986's unreserved characters and the
+# brackets of `page[size]`.
+_KEPT = frozenset(string.ascii_letters + string.digits + "_.-~[]")
+
+
 def upstream_url(base_url: str, request: UpstreamRequest) -> str:
     """The full URL; the path arrives percent-encoded and must not be normalised again."""
-    query = urlencode(request.query, quote_via=quote, safe="[]")
+    query = "&".join(f"{_quoted(name)}={_quoted(value)}" for name, value in request.query)
     return base_url + request.path + (f"?{query}" if query else "")
+
+
+def _quoted(text: str) -> str:
+    """`quote(text, safe="[]")`, for ASCII text one C-speed replace per distinct character to
+    escape: urllib's quotes byte by byte in Python, a fifth of the cost of a push-token read
+    whose `filter` names 100 profile ids."""
+    if not text.isascii():
+        return quote(text, safe="[]")
+    escaped = set(text) - _KEPT
+    if "%" in escaped:  # first, so the escapes made below are not escaped again
+        text = text.replace("%", "%25")
+        escaped.discard("%")
+    for character in escaped:
+        text = text.replace(character, f"%{ord(character):02X}")
+    return text
 
 
 class HTTPTransport:

@@ -95,26 +95,32 @@ def free_port() -> int:
 @contextlib.contextmanager
 def server(name: str, *command: str, env: dict | None = None) -> Iterator[Server]:
     port = free_port()
+    # What a server says on stderr is kept (not shown) so that one that fails to start can say why.
+    errors = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, *[part.format(port=port) for part in command]],
-        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=errors,
     )  # fmt: skip
     try:
-        _wait_for(port, process)
+        _wait_for(port, process, errors)
         yield Server(name, process, port)
     finally:
         global _unreaped_cpu_seconds
-        for child in psutil.Process(process.pid).children(recursive=True):
-            _unreaped_cpu_seconds += sum(child.cpu_times()[:4])
-            child.terminate()
-        process.terminate()
+        if process.poll() is None:
+            for child in psutil.Process(process.pid).children(recursive=True):
+                _unreaped_cpu_seconds += sum(child.cpu_times()[:4])
+                child.terminate()
+            process.terminate()
         process.wait(10)
+        errors.close()
 
 
-def _wait_for(port: int, process: subprocess.Popen) -> None:
+def _wait_for(port: int, process: subprocess.Popen, errors) -> None:
     for _ in range(400):
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode} before listening")
+            errors.seek(0)
+            said = errors.read().decode(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"{process.args} exited with {process.returncode} before listening: {' / '.join(said)}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
             return
         time.sleep(0.05)

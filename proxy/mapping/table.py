@@ -79,6 +79,12 @@ class Entry:
     coverage: str = "exact"
     example: Mapping[str, Any] = field(default_factory=dict)
     migration: Mapping[str, Any] = field(default_factory=dict)  # see schema.MIGRATION
+    # The operations `calls:` names (variables unnamed), worked out once: every upstream
+    # call of a request is checked against them.
+    _declared: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_declared", frozenset(operation_key(call.method, call.path) for call in self.calls))
 
     @property
     def legacy(self) -> str:
@@ -91,8 +97,7 @@ class Entry:
 
     def declares(self, method: str, path: str) -> bool:
         """Whether `calls:` names this new-API operation (path variables may be named differently)."""
-        wanted = operation_key(method, path)
-        return any(operation_key(call.method, call.path) == wanted for call in self.calls)
+        return operation_key(method, path) in self._declared
 
 
 def family_of(path: str) -> str:

@@ -7,6 +7,7 @@ both spend one budget, as Klaviyo counts them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from urllib.parse import unquote
@@ -15,6 +16,7 @@ from proxy.upstream.client import Credentials
 from proxy.newapi.messages import UpstreamRequest
 
 
+@functools.lru_cache(maxsize=1024)  # every upstream call asks for its key's; few keys, many calls
 def fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -5,7 +6,9 @@ import pytest
 from proxy.engine.dispatch import runner_for
 from proxy.handlers.registry import HANDLERS
 from proxy.mapping.routes import MethodNotAllowed, RouteNotFound, Router
-from proxy.mapping.table import MappingError, load_table
+from proxy.mapping.table import MappingError, NewCall, load_table
+
+ROOT_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 
@@ -167,3 +170,13 @@ def test_a_lookup_names_declared_params_and_reads_profiles(tmp_path: Path, chang
     (entry,) = load_table(write(tmp_path, LOOKUP))
     assert runner_for(entry, HANDLERS)
     assert message in binding_error(tmp_path, LOOKUP.replace(*change))
+
+
+def test_an_entry_declares_the_operations_of_its_calls_whatever_their_variables_are_named():
+    entry = next(entry for entry in load_table(ROOT_MAPPINGS) if any("{" in call.path for call in entry.calls))
+    call = next(call for call in entry.calls if "{" in call.path)
+    renamed = call.path.replace("{", "{renamed_").lower()
+    assert entry.declares(call.method.lower(), renamed)
+    assert not entry.declares(call.method, call.path + "/elsewhere")
+    moved = replace(entry, calls=(NewCall("GET", "/api/elsewhere"),))  # worked out again for a changed copy
+    assert moved.declares("GET", "/api/elsewhere") and not moved.declares(call.method, call.path)

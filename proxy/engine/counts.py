@@ -45,7 +45,6 @@ COUNT_KEPT = 86_400.0  # seconds a count is kept as the last known one
 UNKNOWN = 0  # the count of a group never counted (within COUNT_KEPT) nor countable now
 
 
-
 @dataclass(frozen=True)
 class Counted:
     path: str  # the read that answers the count, by id

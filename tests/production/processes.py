@@ -81,6 +81,20 @@ class Upstream:
         return [e.event_properties["n"] for e in account.events if e.event_properties.get("run") == mark]
 
 
+async def healthy(session: aiohttp.ClientSession, url: str, seconds: float = 60) -> None:
+    """Wait until a served proxy answers `/healthz` (start-up loads the spec: slow on a busy CI machine)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            async with session.get(f"{url}/healthz") as reply:
+                if reply.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError("the proxy did not start")
+
+
 class ProxyProcess:
     # Started and not yet ended: a test that fails half-way must not leave a server behind.
     running: set[ProxyProcess] = set()
@@ -96,15 +110,7 @@ class ProxyProcess:
         ProxyProcess.running.add(self)
 
     async def ready(self, session: aiohttp.ClientSession) -> None:
-        deadline = time.monotonic() + 60  # start-up loads the spec: slow on a busy CI machine
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(f"{self.url}/healthz") as reply:
-                    if reply.status == 200:
-                        return
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-        raise AssertionError("the proxy did not start")
+        await healthy(session, self.url)
 
     def terminate(self, seconds: float = 15) -> int:
         self.process.send_signal(signal.SIGTERM)

@@ -13,11 +13,10 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import zlib
 
 import aiohttp
-from processes import ROOT, free_port
+from processes import ROOT, free_port, healthy
 
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
 
@@ -104,7 +103,8 @@ async def test_every_log_line_of_a_hostile_session_is_json_and_secret_free(tmp_p
             cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
         )
         try:
-            await wait_for_health(port)
+            async with aiohttp.ClientSession() as session:
+                await healthy(session, f"http://127.0.0.1:{port}")
             await probe(port)
             await asyncio.sleep(1.0)  # the spooled identify is delivered, through the access log of the sandbox
         finally:
@@ -122,17 +122,3 @@ async def test_every_log_line_of_a_hostile_session_is_json_and_secret_free(tmp_p
     events = {json.loads(line)["event"] for line in records}
     assert {"malformed_request", "client_abort", "spool_refused", "legacy_request"} <= events, events
     assert any(json.loads(line).get("logger", "").startswith("aiohttp") for line in records)
-
-
-async def wait_for_health(port: int) -> None:
-    deadline = time.monotonic() + 30
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as reply:
-                    if reply.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError("serve did not start")

@@ -25,13 +25,19 @@ def chromium():
     return executable
 
 
-async def test_dashboard_renders_exercised_routes_without_console_errors(aiohttp_server, contract, spec, chromium):
+async def served_after(aiohttp_server, contract, spec, *paths: str) -> str:
+    """A proxy's base URL once the legacy reads `paths` went through it (the usage to draw)."""
     server = await aiohttp_server(create_app(Settings(), transport=contract, spec=spec))
     base = f"http://{server.host}:{server.port}"
     async with aiohttp.ClientSession() as session:
-        for path in ("/api/v1/metrics", "/api/v1/metrics/timeline"):
+        for path in paths:
             async with session.get(base + path, params={"api_key": DEMO_PRIVATE_KEY}) as response:
                 assert response.status == 200
+    return base
+
+
+async def test_dashboard_renders_exercised_routes_without_console_errors(aiohttp_server, contract, spec, chromium):
+    base = await served_after(aiohttp_server, contract, spec, "/api/v1/metrics", "/api/v1/metrics/timeline")
 
     async with chromium_page(chromium) as page:
         await page.load(base + "/__proxy/")
@@ -45,11 +51,7 @@ async def test_dashboard_renders_exercised_routes_without_console_errors(aiohttp
 
 
 async def test_migration_page_and_dashboard_links_render_in_chromium(aiohttp_server, contract, spec, chromium):
-    server = await aiohttp_server(create_app(Settings(), transport=contract, spec=spec))
-    base = f"http://{server.host}:{server.port}"
-    async with aiohttp.ClientSession() as session:
-        async with session.get(base + "/api/v1/metrics", params={"api_key": DEMO_PRIVATE_KEY}) as response:
-            assert response.status == 200
+    base = await served_after(aiohttp_server, contract, spec, "/api/v1/metrics")
 
     async with chromium_page(chromium) as page:
         await page.load(base + "/__proxy/")

@@ -16,8 +16,8 @@ import orjson
 
 from proxy.engine.context import Context
 from proxy.engine.generations import generation
+from proxy.engine.state import LOOKUPS
 
-LOOKUPS = "lookup:"
 LOOKUP_TTL = 60.0  # seconds; writes made outside the proxy show after this long
 
 Fetch = Callable[[list[str]], Awaitable[dict[str, Any]]]

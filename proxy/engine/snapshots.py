@@ -13,7 +13,9 @@ A later page is served from the snapshot; a page whose items were not kept (over
 byte budget, or expired) is read again by its cursor. A cold read of any page works: it
 walks once and keeps the snapshot for the pages after it. The proxy's own writes to the
 family start a new snapshot (`proxy.engine.generations`); writes made elsewhere show
-once the snapshot expires.
+once the snapshot expires. Each process keeps a copy of what it read while the shared
+store keeps it (`proxy.state.front`), so a warm read asks the store only for the
+family's generation.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ import orjson
 
 from proxy.engine.context import Context
 from proxy.engine.generations import family_read, generation
+from proxy.engine.state import WALKS
 from proxy.shapes.included import Included, index_included
 from proxy.upstream.client import Call
 
-WALKS = "walk:"
 WALK_TTL = 300.0  # seconds a snapshot serves later pages; short, so outside writes show soon
 SNAPSHOT_BYTES = 16 * 1024 * 1024  # legacy items kept per snapshot; pages past it are read again
 

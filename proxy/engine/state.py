@@ -17,6 +17,13 @@ from typing import Protocol
 MARKERS = "marker:"
 GROUP_KINDS = "kind:"
 IMMUTABLE = (MARKERS, GROUP_KINDS)
+# Page-walk snapshots and lookups are named by their family's generation
+# (`proxy.engine.generations`): a write anywhere makes the next read ask for other names,
+# and a name is only put again by the same reading, so each process may keep its copy as
+# long as the shared store keeps the value.
+WALKS = "walk:"
+LOOKUPS = "lookup:"
+BY_GENERATION = (WALKS, LOOKUPS)
 
 
 class KeyValue(Protocol):
@@ -24,6 +31,9 @@ class KeyValue(Protocol):
         """The value, or None when it was never put or its time-to-live ran out."""
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
+    async def get_many_expiring(self, keys: Sequence[str]) -> list[tuple[bytes, float] | None]:
+        """Each live value with the seconds it has left, or None."""
 
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         """Keep `value` under `key` for `ttl` seconds."""

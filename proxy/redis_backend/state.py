@@ -26,6 +26,18 @@ class RedisValues:
         with _outage():
             return list(await self._client.mget([PREFIX + key for key in keys])) if keys else []
 
+    async def get_many_expiring(self, keys: Sequence[str]) -> list[tuple[bytes, float] | None]:
+        """Each live value with the seconds it has left, or None: one round trip."""
+        if not keys:
+            return []
+        with _outage():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.mget([PREFIX + key for key in keys])
+                for key in keys:
+                    pipe.pttl(PREFIX + key)
+                values, *left = await pipe.execute()
+        return [(value, ms / 1000) if value is not None and ms > 0 else None for value, ms in zip(values, left)]
+
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         with _outage():
             await self._client.set(PREFIX + key, value, px=_ms(ttl))

@@ -36,6 +36,11 @@ class MemoryValues:
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         return [await self.get(key) for key in keys]
 
+    async def get_many_expiring(self, keys: Sequence[str]) -> list[tuple[bytes, float] | None]:
+        values = [await self.get(key) for key in keys]
+        now = self._clock()
+        return [(value, self._entries[key][1] - now) if value is not None else None for key, value in zip(keys, values)]
+
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         self._drop(key)
         self._entries[key] = (compact(value), self._clock() + ttl)

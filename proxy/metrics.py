@@ -27,6 +27,11 @@ GOVERNOR_WAIT_SECONDS = Histogram(
 GOVERNOR_REFUSALS = Counter(
     "klp_governor_refusals", "Requests refused because budget was further away than allowed", ["operation"]
 )
+RATE_BUDGET_TAKES = Counter(
+    "klp_rate_budget_takes",
+    "Shared rate budget reservations, by what answered them: this process's lease, or a trip to the shared store",
+    ["source"],
+)
 
 # Per-key state is capped so a flood of distinct keys cannot grow the process; what a cap
 # pushes out (least recently used first) or folds into "(other keys)" is counted here.

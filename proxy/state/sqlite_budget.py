@@ -1,17 +1,26 @@
 """Rate budgets in the state file: every worker of a host spends one account's budget
 together. One row per key (account + operation) holds its windows; check-and-take is a
 `BEGIN IMMEDIATE` transaction, so two workers can never both take the last request.
-A busy key takes a few requests per transaction (`proxy.upstream.budget.Leases`)."""
+A busy key takes a few requests per transaction (`proxy.upstream.budget.Leases`), and
+tops its lease up in the background before it runs out."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
+import structlog
+
+from proxy import metrics
 from proxy.openapi.spec import RateLimit
 from proxy.state.sqlite import SQLiteFile
 from proxy.upstream.budget import Feedback, KeyState, Leases, take_up_to
 
 PREFIX = "rate:"
+_FROM_LEASE = metrics.RATE_BUDGET_TAKES.labels("lease")
+_FROM_STORE = metrics.RATE_BUDGET_TAKES.labels("store")
+
+log = structlog.get_logger("proxy")
 
 
 class SQLiteBudget:
@@ -19,27 +28,50 @@ class SQLiteBudget:
         self._file = file
         self._leases = Leases()
         self._refilling: set[str] = set()  # keys whose lease is being refilled
+        self._top_ups: set[asyncio.Task[None]] = set()
 
     async def reserve(self, key: str, limit: RateLimit, now: float) -> float:
         if self._leases.use(key, now):
+            if key not in self._refilling and self._leases.running_low(key, limit, now):
+                self._top_up(key, limit, now)
+            _FROM_LEASE.inc()
             return 0.0
-        # One lease refill per key at a time: concurrent ones would each take a lease and
-        # leave most of it unused. Requests arriving meanwhile take one each (in the same
-        # trip to the file, `SQLiteFile.run`), as without leases.
-        refill = key not in self._refilling
-        most = self._leases.size(key, limit, now) if refill else 1
-        if refill:
-            self._refilling.add(key)
+        _FROM_STORE.inc()
+        if key in self._refilling:
+            # One refill per key at a time: concurrent ones would each take a lease and
+            # leave most of it unused. A request that finds the lease empty meanwhile takes
+            # one alone (in the same trip to the file as the others, `SQLiteFile.run`).
+            return (await self._take(key, limit, now, 1))[0]
+        self._refilling.add(key)
         try:
-            wait, taken = await self._file.transaction(
-                lambda db: _update(db, PREFIX + key, now, lambda s: take_up_to(s, limit, now, most))
-            )
+            return (await self._take(key, limit, now, self._leases.size(key, limit, now)))[0]
         finally:
-            if refill:
-                self._refilling.discard(key)
+            self._refilling.discard(key)
+
+    def _top_up(self, key: str, limit: RateLimit, now: float) -> None:
+        """Refill the key's lease in the background; requests go on using what is left."""
+        self._refilling.add(key)
+        task = asyncio.get_running_loop().create_task(self._topping_up(key, limit, now))
+        self._top_ups.add(task)
+        task.add_done_callback(self._top_ups.discard)
+
+    async def _topping_up(self, key: str, limit: RateLimit, now: float) -> None:
+        try:
+            await self._take(key, limit, now, self._leases.size(key, limit, now), leaving=0)
+        except Exception as error:  # no request waits on it: the next one to find the lease empty asks the file itself
+            log.warning("rate_budget_top_up_failed", error=type(error).__name__)
+        finally:
+            self._refilling.discard(key)
+
+    async def _take(self, key: str, limit: RateLimit, now: float, most: int, leaving: int = 1) -> tuple[float, int]:
+        """Up to `most` from the file's windows: `leaving` of them leave now, the rest join
+        the lease. (0, how many) when taken, else (seconds to wait, 0)."""
+        wait, taken = await self._file.transaction(
+            lambda db: _update(db, PREFIX + key, now, lambda s: take_up_to(s, limit, now, most))
+        )
         if taken:
-            self._leases.taken(key, taken, now)
-        return wait
+            self._leases.taken(key, taken, now, min(leaving, taken))
+        return wait, taken
 
     async def observe(self, key: str, limit: RateLimit, feedback: Feedback, now: float) -> None:
         if feedback == Feedback():
@@ -49,7 +81,9 @@ class SQLiteBudget:
         await self._file.transaction(lambda db: _update(db, PREFIX + key, now, lambda s: s.correct(limit, feedback, now)))
 
     async def aclose(self) -> None:
-        """The file is closed by the state store that owns it."""
+        """Lets the top-ups under way finish (their leases go with this process); the file
+        is closed by the state store that owns it."""
+        await asyncio.gather(*self._top_ups, return_exceptions=True)
 
 
 def _update(db: sqlite3.Connection, key: str, now: float, change):

@@ -81,10 +81,14 @@ class KeyState:
         return self.counts.get((length, number), 0)
 
     def forget_before(self, now: float) -> None:
+        """Forget the windows over before the previous one. The previous one is kept: a
+        request whose clock was read a moment before the turn may be counted after one
+        read after it (another worker's, or a lease topped up in the background), and
+        must still find that window's count."""
         self.counts = {
             (length, number): count
             for (length, number), count in self.counts.items()
-            if number >= window_number(length, now)
+            if number >= window_number(length, now) - 1
         }
 
     def idle(self, now: float) -> bool:
@@ -161,12 +165,14 @@ class Leases:
     to the shared store per several requests instead of one per request.
 
     A lease is counted in the shared windows like that many requests sent at the moment
-    it was taken, so its requests may only leave within the same one-second window (less
-    the landing margin); what is left at the turn is forgotten, as if sent. Its size
+    it was taken, so its requests may only leave while they would land in the windows it
+    was counted in (`lease_end`); what is left then is forgotten, as if sent. Its size
     follows the key's own rate in this process: 1/16 of the requests it let through in the
-    previous second, at most `MOST` and a tenth of the burst cap, so a quiet key takes
-    one at a time and an unused remainder costs a busy one at most a few percent of its
-    budget. Feedback that blocks the key drops its lease."""
+    previous second, at most `MOST`, a tenth of the burst cap and what that rate can use
+    before the lease ends, so a quiet key takes one at a time and an unused remainder
+    costs a busy one at most a few percent of its budget. A busy key's lease is topped up
+    before it runs out (`running_low`), so a steady stream of requests rarely waits for
+    the shared store. Feedback that blocks the key drops its lease."""
 
     MOST = 32
     SHARE = 16
@@ -185,18 +191,29 @@ class Leases:
         return True
 
     def size(self, key: str, limit: RateLimit, now: float) -> int:
-        """How many to take from the shared budget now (one when the second is about to
-        turn: the rest could not leave in it)."""
-        if now >= _lease_end(now):
-            return 1
-        return max(1, min(self.MOST, limit.burst // 10, self._lease(key, now).served_before // self.SHARE))
+        """How many to take from the shared budget now."""
+        rate = self._lease(key, now).served_before
+        usable = math.ceil(rate * (lease_end(now) - now))
+        return max(1, min(self.MOST, limit.burst // 10, rate // self.SHARE, usable))
 
-    def taken(self, key: str, count: int, now: float) -> None:
-        """`count` were taken now; one of them leaves at once."""
+    def running_low(self, key: str, limit: RateLimit, now: float) -> bool:
+        """A busy key (leases of more than one) with at most half a lease left: time to top
+        it up, while the rest serves the requests arriving meanwhile."""
+        size = self.size(key, limit, now)
+        return size > 1 and self._lease(key, now).left <= size // 2
+
+    def taken(self, key: str, count: int, now: float, leaving: int = 1) -> None:
+        """`count` were taken now; `leaving` of them leave at once, the rest join the lease."""
         lease = self._lease(key, now)
-        lease.left = (lease.left if now < lease.until else 0) + count - 1
-        lease.until = _lease_end(now)
-        lease.served += 1
+        lease.served += leaving
+        if count <= leaving:
+            return
+        until = lease_end(now)
+        if now < lease.until:  # the lease still holds some: all of them leave by the earlier end
+            lease.left += count - leaving
+            lease.until = min(lease.until, until)
+        else:
+            lease.left, lease.until = count - leaving, until
 
     def drop(self, key: str) -> None:
         lease = self._leases.get(key)
@@ -216,9 +233,13 @@ class Leases:
         return lease
 
 
-def _lease_end(now: float) -> float:
-    """A leased request sent before this lands in the second window it was counted in."""
-    return window_end(SECOND, window_number(SECOND, now)) - LANDING_MARGIN
+def lease_end(now: float) -> float:
+    """Until when a request counted now may be sent: while it still lands in a window it
+    was counted in. Counted in second N it may leave until N's end less the landing
+    margin; counted within that margin it was counted in N and N + 1 (`landing_windows`),
+    so it may leave until N + 1's end less the margin. Longer windows turn on a second's
+    turn, so the same bound keeps it inside theirs."""
+    return window_end(SECOND, window_number(SECOND, now + LANDING_MARGIN)) - LANDING_MARGIN
 
 
 class LocalBudget:

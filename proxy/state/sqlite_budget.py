@@ -41,37 +41,37 @@ class SQLiteBudget:
             # One refill per key at a time: concurrent ones would each take a lease and
             # leave most of it unused. A request that finds the lease empty meanwhile takes
             # one alone (in the same trip to the file as the others, `SQLiteFile.run`).
-            return (await self._take(key, limit, now, 1))[0]
-        self._refilling.add(key)
-        try:
-            return (await self._take(key, limit, now, self._leases.size(key, limit, now)))[0]
-        finally:
-            self._refilling.discard(key)
+            wait, taken = await self._take(key, limit, now, 1)
+        else:
+            self._refilling.add(key)
+            try:
+                wait, taken = await self._take(key, limit, now, self._leases.size(key, limit, now))
+            finally:
+                self._refilling.discard(key)
+        if taken:
+            self._leases.taken(key, taken, now)
+        return wait
 
     def _top_up(self, key: str, limit: RateLimit, now: float) -> None:
         """Refill the key's lease in the background; requests go on using what is left."""
         self._refilling.add(key)
+        self._leases.topping_up(key, now)
         task = asyncio.get_running_loop().create_task(self._topping_up(key, limit, now))
         self._top_ups.add(task)
         task.add_done_callback(self._top_ups.discard)
 
     async def _topping_up(self, key: str, limit: RateLimit, now: float) -> None:
         try:
-            await self._take(key, limit, now, self._leases.size(key, limit, now), leaving=0)
+            _, taken = await self._take(key, limit, now, self._leases.size(key, limit, now))
+            self._leases.topped_up(key, taken, now)
         except Exception as error:  # no request waits on it: the next one to find the lease empty asks the file itself
             log.warning("rate_budget_top_up_failed", error=type(error).__name__)
         finally:
             self._refilling.discard(key)
 
-    async def _take(self, key: str, limit: RateLimit, now: float, most: int, leaving: int = 1) -> tuple[float, int]:
-        """Up to `most` from the file's windows: `leaving` of them leave now, the rest join
-        the lease. (0, how many) when taken, else (seconds to wait, 0)."""
-        wait, taken = await self._file.transaction(
-            lambda db: _update(db, PREFIX + key, now, lambda s: take_up_to(s, limit, now, most))
-        )
-        if taken:
-            self._leases.taken(key, taken, now, min(leaving, taken))
-        return wait, taken
+    async def _take(self, key: str, limit: RateLimit, now: float, most: int) -> tuple[float, int]:
+        """Up to `most` from the file's windows: (0, how many) when taken, else (seconds to wait, 0)."""
+        return await self._file.transaction(lambda db: _update(db, PREFIX + key, now, lambda s: take_up_to(s, limit, now, most)))
 
     async def observe(self, key: str, limit: RateLimit, feedback: Feedback, now: float) -> None:
         if feedback == Feedback():

@@ -158,6 +158,9 @@ class _Lease:
     second: int = 0  # the second window `served` counts
     served: int = 0  # requests this process let through for the key in that second
     served_before: int = 0  # and in the second before it
+    asked: int = 0  # requests that asked for the key, ever
+    asked_at_top_up: int = 0  # `asked` when the last top-up set out
+    during_top_up: int = 0  # how many asked while the last top-up was on its way
 
 
 class Leases:
@@ -168,13 +171,15 @@ class Leases:
     it was taken, so its requests may only leave while they would land in the windows it
     was counted in (`lease_end`); what is left then is forgotten, as if sent. Its size
     follows the key's own rate in this process: 1/16 of the requests it let through in the
-    previous second, at most `MOST`, a tenth of the burst cap and what that rate can use
-    before the lease ends, so a quiet key takes one at a time and an unused remainder
-    costs a busy one at most a few percent of its budget. A busy key's lease is topped up
-    before it runs out (`running_low`), so a steady stream of requests rarely waits for
-    the shared store. Feedback that blocks the key drops its lease."""
+    previous second, or four times what asked while the last top-up was on its way if
+    more (a busy event loop answers in waves), at most `MOST`, a tenth of the burst cap
+    and what that rate can use before the lease ends, so a quiet key takes one at a time
+    and an unused remainder costs a busy one at most a few percent of its budget. A busy
+    key's lease is topped up while what is left would still last two such trips
+    (`running_low`), so a steady stream of requests rarely waits for the shared store.
+    Feedback that blocks the key drops its lease."""
 
-    MOST = 32
+    MOST = 256
     SHARE = 16
     MAX_KEYS = 4_096
 
@@ -184,6 +189,7 @@ class Leases:
     def use(self, key: str, now: float) -> bool:
         """Let one request through on the key's lease, if it has one left and in time."""
         lease = self._lease(key, now)
+        lease.asked += 1
         if lease.left <= 0 or now >= lease.until:
             return False
         lease.left -= 1
@@ -192,15 +198,29 @@ class Leases:
 
     def size(self, key: str, limit: RateLimit, now: float) -> int:
         """How many to take from the shared budget now."""
-        rate = self._lease(key, now).served_before
+        lease = self._lease(key, now)
+        rate = lease.served_before
         usable = math.ceil(rate * (lease_end(now) - now))
-        return max(1, min(self.MOST, limit.burst // 10, rate // self.SHARE, usable))
+        wanted = max(rate // self.SHARE, 4 * lease.during_top_up)
+        return max(1, min(self.MOST, limit.burst // 10, wanted, usable))
 
     def running_low(self, key: str, limit: RateLimit, now: float) -> bool:
-        """A busy key (leases of more than one) with at most half a lease left: time to top
-        it up, while the rest serves the requests arriving meanwhile."""
+        """A busy key (leases of more than one) with at most half a lease, or two top-up
+        trips' worth of requests, left: time to top it up, while the rest serves the
+        requests arriving meanwhile."""
         size = self.size(key, limit, now)
-        return size > 1 and self._lease(key, now).left <= size // 2
+        lease = self._lease(key, now)
+        return size > 1 and lease.left <= max(size // 2, 2 * lease.during_top_up)
+
+    def topping_up(self, key: str, now: float) -> None:
+        """A top-up sets out (`topped_up` when it is back)."""
+        lease = self._lease(key, now)
+        lease.asked_at_top_up = lease.asked
+
+    def topped_up(self, key: str, count: int, now: float) -> None:
+        lease = self._lease(key, now)
+        lease.during_top_up = lease.asked - lease.asked_at_top_up
+        self.taken(key, count, now, leaving=0)
 
     def taken(self, key: str, count: int, now: float, leaving: int = 1) -> None:
         """`count` were taken now; `leaving` of them leave at once, the rest join the lease."""
@@ -227,7 +247,7 @@ class Leases:
                 self._leases.clear()
             lease = self._leases[key] = _Lease(second=window_number(SECOND, now))
         second = window_number(SECOND, now)
-        if second != lease.second:
+        if second > lease.second:  # (a clock read before an await may be a second behind: it counts in this one)
             lease.served_before = lease.served if second == lease.second + 1 else 0
             lease.served, lease.second = 0, second
         return lease

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from proxy import heap
 from proxy.config import Settings, SettingsError, load_settings
 from proxy.openapi.spec import SpecError
 
@@ -169,6 +170,7 @@ def _run_worker(settings: Settings, sandbox_port: int, sock: socket.socket | Non
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     configure_logging(settings.log_level, settings.log_format, settings.redact_pii)
     app = _with_sandbox(settings, sandbox_port) if settings.sandbox else create_app(settings)
+    app.on_startup.append(heap.settle)  # last: once everything start-up builds is there
     sock = sock or _listening_socket(settings)
     web.run_app(app, sock=sock, ssl_context=_tls_context(settings), print=None, access_log=None)
 

@@ -62,8 +62,9 @@ class SQLiteBudget:
 
     async def _topping_up(self, key: str, limit: RateLimit, now: float) -> None:
         try:
-            _, taken = await self._take(key, limit, now, self._leases.size(key, limit, now))
-            self._leases.topped_up(key, taken, now)
+            at = self._leases.counted_at(now)
+            _, taken = await self._take(key, limit, at, self._leases.size(key, limit, at))
+            self._leases.topped_up(key, taken, now, at)
         except Exception as error:  # no request waits on it: the next one to find the lease empty asks the file itself
             log.warning("rate_budget_top_up_failed", error=type(error).__name__)
         finally:

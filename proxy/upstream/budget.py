@@ -155,6 +155,8 @@ def take_up_to(state: KeyState, limit: RateLimit, now: float, most: int) -> tupl
 class _Lease:
     left: int = 0  # requests taken from the shared budget and not yet used
     until: float = 0.0  # they may leave until then: still inside the windows they were counted in
+    next_left: int = 0  # requests of a lease counted ahead for the second's turn (`Leases.counted_at`)
+    next_until: float = 0.0
     second: int = 0  # the second window `served` counts
     served: int = 0  # requests this process let through for the key in that second
     served_before: int = 0  # and in the second before it
@@ -176,11 +178,14 @@ class Leases:
     and what that rate can use before the lease ends, so a quiet key takes one at a time
     and an unused remainder costs a busy one at most a few percent of its budget. A busy
     key's lease is topped up while what is left would still last two such trips
-    (`running_low`), so a steady stream of requests rarely waits for the shared store.
-    Feedback that blocks the key drops its lease."""
+    (`running_low`), and shortly before it ends by one counted ahead within the landing
+    margin (`counted_at`), which serves across the turn of the second; so a steady stream
+    of requests rarely waits for the shared store. Feedback that blocks the key drops its
+    lease."""
 
     MOST = 256
     SHARE = 16
+    AHEAD = 0.1  # seconds before a lease ends when its successor is taken
     MAX_KEYS = 4_096
 
     def __init__(self) -> None:
@@ -190,6 +195,8 @@ class Leases:
         """Let one request through on the key's lease, if it has one left and in time."""
         lease = self._lease(key, now)
         lease.asked += 1
+        if (lease.left <= 0 or now >= lease.until) and lease.next_left > 0:  # its successor takes over
+            lease.left, lease.until, lease.next_left = lease.next_left, lease.next_until, 0
         if lease.left <= 0 or now >= lease.until:
             return False
         lease.left -= 1
@@ -210,17 +217,35 @@ class Leases:
         requests arriving meanwhile."""
         size = self.size(key, limit, now)
         lease = self._lease(key, now)
-        return size > 1 and lease.left <= max(size // 2, 2 * lease.during_top_up)
+        if size <= 1:
+            return False
+        ending = lease.until - now < self.AHEAD and lease.next_left <= 0
+        return ending or lease.left + lease.next_left <= max(size // 2, 2 * lease.during_top_up)
+
+    def counted_at(self, now: float) -> float:
+        """When a top-up asked now is counted: now; or, when the lease it brings would end
+        within `AHEAD`, within the landing margin before the turn. Counted there it is
+        counted in this second and the next, so its requests may leave from now (they land
+        in this second) until the next second's margin (`lease_end`): it serves across the
+        turn, at the cost of counting it in this second too."""
+        end = lease_end(now)
+        return end + LANDING_MARGIN / 2 if end - now < self.AHEAD else now
 
     def topping_up(self, key: str, now: float) -> None:
         """A top-up sets out (`topped_up` when it is back)."""
         lease = self._lease(key, now)
         lease.asked_at_top_up = lease.asked
 
-    def topped_up(self, key: str, count: int, now: float) -> None:
+    def topped_up(self, key: str, count: int, now: float, at: float) -> None:
+        """A top-up asked at `now` and counted `at` (`counted_at`) brought `count`."""
         lease = self._lease(key, now)
         lease.during_top_up = lease.asked - lease.asked_at_top_up
-        self.taken(key, count, now, leaving=0)
+        if count and at > now and lease.left > 0 and now < lease.until:  # the current lease goes on until its end
+            until = lease_end(at)
+            lease.next_until = min(lease.next_until, until) if lease.next_left > 0 else until
+            lease.next_left += count
+        else:
+            self.taken(key, count, at, leaving=0)
 
     def taken(self, key: str, count: int, now: float, leaving: int = 1) -> None:
         """`count` were taken now; `leaving` of them leave at once, the rest join the lease."""
@@ -238,7 +263,7 @@ class Leases:
     def drop(self, key: str) -> None:
         lease = self._leases.get(key)
         if lease is not None:
-            lease.left = 0
+            lease.left = lease.next_left = 0
 
     def _lease(self, key: str, now: float) -> _Lease:
         lease = self._leases.get(key)

@@ -92,6 +92,24 @@ def test_a_lease_taken_within_the_landing_margin_serves_the_next_second_it_was_c
     assert not leases.use(KEY, T0 + 2 - LANDING_MARGIN)  # it would land in a second it was not counted in
 
 
+def test_a_lease_topped_up_shortly_before_the_turn_is_counted_ahead_and_serves_across_it():
+    leases = Leases()
+    leases.taken(KEY, 11, T0 + 0.5)  # the current lease: ten left, until the margin
+    late = T0 + 1 - LANDING_MARGIN - Leases.AHEAD / 2
+    at = leases.counted_at(late)
+    assert T0 + 1 - LANDING_MARGIN < at < T0 + 1  # within the margin: counted in this second and the next
+    assert leases.counted_at(T0 + 0.5) == T0 + 0.5
+    leases.topping_up(KEY, late)
+    leases.topped_up(KEY, 5, late, at)
+    assert all(leases.use(KEY, late) for _ in range(10))  # the current lease first, then its successor
+    assert leases.use(KEY, late) and leases.use(KEY, T0 + 1.2)
+    assert [leases.use(KEY, T0 + 1.5) for _ in range(4)] == [True, True, True, False]
+    leases.taken(KEY, 11, T0 + 1.5)
+    leases.topped_up(KEY, 5, T0 + 1.85, leases.counted_at(T0 + 1.85))
+    assert leases.use(KEY, T0 + 2.5)  # the current lease ended unused: its successor serves the next second
+    assert not leases.use(KEY, T0 + 3 - LANDING_MARGIN)  # but not past that second's margin
+
+
 def reservations(source: str) -> float:
     return REGISTRY.get_sample_value("klp_rate_budget_takes_total", {"source": source}) or 0.0
 

@@ -11,11 +11,15 @@ import aiohttp
 from processes import ROOT, ProxyProcess, Upstream, early_in_a_second, free_port, track, wait_until
 from redis.asyncio import Redis
 
+from proxy.engine.generations import generation, touched
+from proxy.engine.state import BY_GENERATION, IMMUTABLE, WALKS
 from proxy.openapi.spec import RateLimit
 from proxy.redis_backend.budget import RedisBudget
 from proxy.redis_backend.spool import RedisSpool
+from proxy.redis_backend.state import RedisValues
 from proxy.sandbox.seed import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
 from proxy.spool.records import EVENT, Accepted
+from proxy.state.front import Fronted
 from proxy.upstream.budget import Feedback
 
 M = RateLimit(burst=10, steady=150, daily=None)
@@ -47,6 +51,24 @@ async def test_upstream_feedback_is_shared_too(redis_url):
     assert 19 < await second.reserve(other, M, 0) <= 20
     await first.aclose()
     await second.aclose()
+
+
+async def test_replicas_keep_a_snapshot_no_longer_than_redis_and_see_each_others_generations(redis_url):
+    clients = [Redis.from_url(redis_url) for _ in range(2)]
+    first, second = (Fronted(RedisValues(client), IMMUTABLE, BY_GENERATION) for client in clients)
+    name = f"{WALKS}acct-{time.time_ns()}:templates:0:listing"
+    await first.put(name, b"snapshot", 0.5)
+    ((value, left),) = await second.get_many_expiring([name])
+    assert value == b"snapshot" and 0 < left <= 0.5
+    assert await second.get(name) == b"snapshot"  # kept by the second replica too, for what Redis has left
+    await asyncio.sleep(0.6)
+    assert await second.get(name) is None and await first.get(name) is None
+    family = f"acct-{time.time_ns()}"
+    assert await generation(first, family, "templates") == 0
+    await touched(second, family, "/api/templates")
+    assert await generation(first, family, "templates") == 1
+    for client in clients:
+        await client.aclose()
 
 
 async def test_the_redis_spool_keeps_order_leases_postpones_and_buries(redis_url):

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 import structlog
 
 from proxy import metrics
 from proxy.openapi.spec import RateLimit
 from proxy.state.sqlite import SQLiteFile
-from proxy.upstream.budget import Feedback, KeyState, Leases, take_up_to
+from proxy.upstream.budget import MINUTE, Feedback, KeyState, Leases, take_up_to, window_number
 
 PREFIX = "rate:"
+MAX_SEEN = 4_096
+T = TypeVar("T")
 _FROM_LEASE = metrics.RATE_BUDGET_TAKES.labels("lease")
 _FROM_STORE = metrics.RATE_BUDGET_TAKES.labels("store")
 
@@ -29,6 +34,7 @@ class SQLiteBudget:
         self._leases = Leases()
         self._refilling: set[str] = set()  # keys whose lease is being refilled
         self._top_ups: set[asyncio.Task[None]] = set()
+        self._seen: dict[str, _Seen] = {}
 
     async def reserve(self, key: str, limit: RateLimit, now: float) -> float:
         if self._leases.use(key, now):
@@ -72,14 +78,40 @@ class SQLiteBudget:
 
     async def _take(self, key: str, limit: RateLimit, now: float, most: int) -> tuple[float, int]:
         """Up to `most` from the file's windows: (0, how many) when taken, else (seconds to wait, 0)."""
-        return await self._file.transaction(lambda db: _update(db, PREFIX + key, now, lambda s: take_up_to(s, limit, now, most)))
+        return await self._update(key, now, lambda s: take_up_to(s, limit, now, most))
+
+    async def _update(self, key: str, now: float, change: Callable[[KeyState], T]) -> T:
+        """`change` the key's windows in the file, in a transaction; note what the file then
+        held of the key's steady window."""
+        result, seen = await self._file.transaction(lambda db: _update(db, PREFIX + key, now, change))
+        if len(self._seen) >= MAX_SEEN and key not in self._seen:  # a key flood: forget them all (only the savings go)
+            self._seen.clear()
+        self._seen[key] = seen
+        return result
 
     async def observe(self, key: str, limit: RateLimit, feedback: Feedback, now: float) -> None:
         if feedback == Feedback():
             return
         if feedback.retry_after is not None or (feedback.remaining is not None and feedback.remaining <= 0):
             self._leases.drop(key)
-        await self._file.transaction(lambda db: _update(db, PREFIX + key, now, lambda s: s.correct(limit, feedback, now)))
+        elif self._changes_nothing(key, limit, feedback, now):
+            return
+        await self._update(key, now, lambda s: s.correct(limit, feedback, now))
+
+    def _changes_nothing(self, key: str, limit: RateLimit, feedback: Feedback, now: float) -> bool:
+        """Whether correcting the file with `feedback` would leave it as it is, judged by what
+        this process's last trip for the key saw (`_Seen`): the same steady cap, and a
+        steady-window count upstream's remaining does not raise (the file's count can only
+        have grown since, and a correction only ever raises it). Most answers say no more
+        than this: upstream counts what the proxy counted before sending it."""
+        seen = self._seen.get(key)
+        if seen is None or seen.minute != window_number(MINUTE, now):
+            return False
+        if feedback.limit is not None and feedback.limit != seen.cap:
+            return False
+        if feedback.remaining is None:
+            return True
+        return (seen.cap or limit.steady) - feedback.remaining <= seen.count
 
     async def aclose(self) -> None:
         """Lets the top-ups under way finish (their leases go with this process); the file
@@ -87,9 +119,21 @@ class SQLiteBudget:
         await asyncio.gather(*self._top_ups, return_exceptions=True)
 
 
-def _update(db: sqlite3.Connection, key: str, now: float, change):
+
+def _update(db: sqlite3.Connection, key: str, now: float, change: Callable[[KeyState], T]) -> tuple[T, _Seen]:
     row = db.execute("SELECT value FROM state WHERE key = ? AND expires_at > ?", (key, now)).fetchone()
     state = KeyState.loads(row[0] if row else None)
     result = change(state)
     db.execute("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", (key, state.dumps(), state.expires(now) + 1))
-    return result
+    minute = window_number(MINUTE, now)
+    return result, _Seen(minute, state.count(MINUTE, minute), state.steady_cap)
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """What the file held of a key's steady window after this process's last trip for it
+    (its count there can only have grown since)."""
+
+    minute: int
+    count: int
+    cap: int | None

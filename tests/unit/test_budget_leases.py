@@ -1,7 +1,8 @@
 """The state file's rate budget takes a busy key's requests a few per transaction
 (leases), topped up in the background before they run out: fewer trips to the file,
 hardly any request waiting for one, never more requests than the shared windows allow,
-none sent outside the window it was counted in."""
+none sent outside the window it was counted in; and upstream's feedback costs a trip to
+the file only when it says something the file does not hold."""
 
 from __future__ import annotations
 
@@ -168,3 +169,30 @@ async def test_feedback_that_blocks_the_key_drops_its_lease(tmp_path):
     assert await budget.reserve(KEY, BUSY, T0 + 1.2) > 0  # asks the file, which holds the block
     await budget.aclose()
     await file.close()
+
+
+async def test_upstream_feedback_goes_to_the_file_only_when_it_changes_what_the_file_holds(tmp_path):
+    """Klaviyo's RateLimit headers come with every answer; most say no more than the file
+    already counts, and cost no transaction. One that raises the count still reaches the
+    file, and another worker then spends what is left."""
+    capped = RateLimit(burst=1_000, steady=100, daily=None)
+    path = tmp_path / "state.sqlite3"
+    file_a, file_b = SQLiteFile(path), SQLiteFile(path)
+    worker_a, worker_b = SQLiteBudget(file_a), SQLiteBudget(file_b)
+    for n in range(10):
+        assert await worker_a.reserve(KEY, capped, T0 + n / 100) == 0
+    transactions = counting_transactions(file_a)
+    await worker_a.observe(KEY, capped, Feedback(limit=100, remaining=99, reset=50), T0 + 0.2)
+    assert transactions[0] == 1  # the first answer tells the file the cap
+    for n in range(2, 11):  # upstream has seen as many of them or fewer: nothing new
+        await worker_a.observe(KEY, capped, Feedback(limit=100, remaining=100 - n, reset=50), T0 + 0.2)
+    assert transactions[0] == 1
+    await worker_a.observe(KEY, capped, Feedback(limit=100, remaining=20, reset=50), T0 + 0.3)  # other clients spent 70
+    assert transactions[0] == 2
+    admitted = [await worker_b.reserve(KEY, capped, T0 + 2 + n / 100) == 0 for n in range(40)]
+    assert sum(admitted) == 20
+    await worker_a.observe(KEY, capped, Feedback(limit=80, remaining=10, reset=50), T0 + 2.5)  # a new cap is news
+    assert transactions[0] == 3
+    for worker, file in ((worker_a, file_a), (worker_b, file_b)):
+        await worker.aclose()
+        await file.close()

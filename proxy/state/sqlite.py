@@ -7,7 +7,7 @@ of this process, so the event loop never waits for a lock; across processes SQLi
 own locks (and `BEGIN IMMEDIATE` for read-modify-write) keep updates atomic. Expired
 rows are swept now and then by whichever process writes.
 
-Plain reads run on the event loop itself, on a connection of their own (`read_now`): in
+Plain reads run on the event loop itself, on a connection of their own (`read`): in
 WAL mode a reader never waits for a writer, and a point read of rows the operating
 system holds in memory costs a few microseconds, far less than handing it to the thread
 and waking the loop again (under load those hand-overs were most of a warm read's cost).
@@ -187,16 +187,7 @@ class SQLiteValues:
         return value
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
-        if not keys:
-            return []
-        now = self._clock()
-
-        def read(db: sqlite3.Connection) -> list[bytes | None]:
-            marks = ",".join("?" * len(keys))
-            rows = dict(db.execute(f"SELECT key, value FROM state WHERE key IN ({marks}) AND expires_at > ?", (*keys, now)))
-            return [rows.get(key) for key in keys]
-
-        return await self._file.read(read)
+        return [found[0] if found is not None else None for found in await self.get_many_expiring(keys)]
 
     async def get_many_expiring(self, keys: Sequence[str]) -> list[tuple[bytes, float] | None]:
         """Each live value with the seconds it has left, or None."""

@@ -119,7 +119,6 @@ class SQLiteBudget:
         await asyncio.gather(*self._top_ups, return_exceptions=True)
 
 
-
 def _update(db: sqlite3.Connection, key: str, now: float, change: Callable[[KeyState], T]) -> tuple[T, _Seen]:
     row = db.execute("SELECT value FROM state WHERE key = ? AND expires_at > ?", (key, now)).fetchone()
     state = KeyState.loads(row[0] if row else None)

@@ -5,6 +5,7 @@ gave up before the hand-over."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
@@ -71,4 +72,28 @@ async def test_transactions_of_one_turn_share_a_commit_and_a_failed_one_is_undon
     assert results[0] == "kept" and isinstance(results[1], RuntimeError) and results[2] == "also kept"
     assert statements.count("BEGIN IMMEDIATE") == 1 and statements.count("COMMIT") == 1
     assert await SQLiteValues(file).get_many(["kept", "undone", "also kept"]) == [b"v", None, b"v"]
+    await file.close()
+
+
+async def test_a_read_the_file_refuses_at_once_goes_to_its_thread_instead(tmp_path, monkeypatch):
+    """Reads run on the event loop and never wait there: when the loop's reader is refused
+    (SQLITE_BUSY: another process recovering or closing the file), the read goes to the
+    file's thread, which may wait for the file."""
+    file = SQLiteFile(tmp_path / "state.sqlite3")
+    values = SQLiteValues(file)
+    await values.put("k", b"v", 60)
+    handed: list[str] = []
+    run = file.run
+    monkeypatch.setattr(file, "run", lambda work: handed.append("thread") or run(work))
+    assert await values.get("k") == b"v" and handed == []  # on the loop
+
+    class Refused:
+        def execute(self, *_):
+            raise sqlite3.OperationalError("database is locked")
+
+        def close(self):
+            pass
+
+    file._reader = Refused()
+    assert await values.get("k") == b"v" and handed == ["thread"]
     await file.close()

@@ -9,13 +9,17 @@ the server closed is forgotten the moment we learn of it, so it is never handed 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections import deque
+
+import aiohappyeyeballs
 
 from proxy.upstream.connection import Connection
 
 # Like aiohttp's default: when a name has IPv6 and IPv4 addresses, start the next attempt
-# after 250 ms instead of waiting for the first to time out (RFC 8305).
+# after 250 ms instead of waiting for the first to time out (RFC 8305). aiohttp's own
+# helper does it, as it does for aiohttp; the event loop's option is missing in uvloop.
 _HAPPY_EYEBALLS_DELAY = 0.25
 
 
@@ -70,14 +74,18 @@ class Pool:
         self._connecting += 1
         try:
             async with asyncio.timeout_at(min(deadline, self._loop.time() + self._connect_timeout)):
-                _, connection = await self._loop.create_connection(
-                    lambda: Connection(self._loop, self._forget),
-                    self._host,
-                    self._port,
-                    ssl=self._tls,
-                    server_hostname=self._host if self._tls else None,
-                    happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY,
-                )
+                addresses = await self._loop.getaddrinfo(self._host, self._port, type=socket.SOCK_STREAM)
+                sock = await aiohappyeyeballs.start_connection(addresses, happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY)
+                try:
+                    _, connection = await self._loop.create_connection(
+                        lambda: Connection(self._loop, self._forget),
+                        sock=sock,
+                        ssl=self._tls,
+                        server_hostname=self._host if self._tls else None,
+                    )
+                except BaseException:  # the TLS handshake failed or was cut short
+                    sock.close()
+                    raise
         except BaseException:
             self._connecting -= 1
             self._wake()  # the slot this attempt held is free again

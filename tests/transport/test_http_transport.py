@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 import pytest
 import trustme
 from aiohttp import web
-from processes import free_port
 
 from proxy import __version__
 from proxy.newapi.errors import UpstreamTimeout, UpstreamUnreachable
@@ -331,8 +330,8 @@ async def test_interim_answers_are_skipped_and_bodiless_answers_have_no_body():
     assert server.connections == 1
 
 
-async def test_connection_refused_is_unreachable_and_names_no_secret():
-    upstream = transport(f"http://127.0.0.1:{free_port()}")
+async def test_connection_refused_is_unreachable_and_names_no_secret(unused_tcp_port):
+    upstream = transport(f"http://127.0.0.1:{unused_tcp_port}")
     request = get("/api/profiles", query=(("filter", "equals(email,'someone@example.com')"),), headers={"Authorization": f"Klaviyo-API-Key {SECRET}"})
     try:
         with pytest.raises(UpstreamUnreachable) as failure:

@@ -29,6 +29,7 @@ class Connection(asyncio.Protocol):
         self._on_closed = on_closed
         self._transport: asyncio.Transport | None = None
         self.closed = False
+        self.idle_since = 0.0  # loop time; the pool's to keep
         self.lost = loop.create_future()  # resolved by connection_lost: `aclose` waits for it
         self._keep_alive = False
         # The exchange in flight (None while idle).

@@ -86,10 +86,11 @@ class HTTPTransport:
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         pool = self._pool or self._open()
-        deadline = pool.time() + self._request_timeout
+        now = pool.time()
+        deadline = now + self._request_timeout
         message = self._message(request)
         try:
-            connection = pool.idle() or await pool.acquire(deadline)
+            connection = pool.idle(now) or await pool.acquire(deadline)
             try:
                 response = await connection.exchange(message, request.body, head=request.method == "HEAD", deadline=deadline)
             except BaseException:  # failed, timed out or cancelled: its state is unknown

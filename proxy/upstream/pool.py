@@ -3,7 +3,8 @@
 What aiohttp's TCPConnector(limit=…) did for us: a caller takes an idle connection (the
 most recently used, so a quiet period lets the others time out at the server), opens a new
 one while under the limit, or else waits until one is handed back or closed. A connection
-the server closed is forgotten the moment we learn of it, so it is never handed out.
+the server closed is forgotten the moment we learn of it, so it is never handed out; one
+idle for longer than `KEEP_ALIVE` is closed instead of used.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from proxy.upstream.connection import Connection
 # after 250 ms instead of waiting for the first to time out (RFC 8305). aiohttp's own
 # helper does it, as it does for aiohttp; the event loop's option is missing in uvloop.
 _HAPPY_EYEBALLS_DELAY = 0.25
+# aiohttp's keepalive_timeout: a connection idle longer is not trusted with a request. A
+# server's or a NAT's idle timeout may have ended it without a word reaching us, and a
+# POST written into a dead connection waits out the whole request timeout and then cannot
+# be told apart from one that ran.
+KEEP_ALIVE = 15.0
 
 
 class Pool:
@@ -39,16 +45,23 @@ class Pool:
     def time(self) -> float:
         return self._loop.time()
 
-    def idle(self) -> Connection | None:
+    def idle(self, now: float) -> Connection | None:
         """An idle connection, without waiting (the common case)."""
-        return self._idle.pop() if self._idle else None
+        if not self._idle:
+            return None
+        connection = self._idle.pop()
+        if now - connection.idle_since < KEEP_ALIVE:
+            return connection
+        for stale in [connection, *self._idle]:  # the others have been idle even longer
+            stale.close()
+        return None
 
     async def acquire(self, deadline: float) -> Connection:
         """A connection for one exchange: idle, new, or the next one freed before `deadline`
         (loop time; TimeoutError after it)."""
         while True:
-            if self._idle:
-                return self._idle.pop()
+            if connection := self.idle(self._loop.time()):
+                return connection
             if len(self._open) + self._connecting < self._limit:
                 return await self._connect(deadline)
             await self._wait(deadline)
@@ -56,6 +69,7 @@ class Pool:
     def release(self, connection: Connection) -> None:
         """Hand back a connection whose exchange completed."""
         if connection.reusable:
+            connection.idle_since = self._loop.time()
             self._idle.append(connection)
             self._wake()
         else:

@@ -18,6 +18,7 @@ from aiohttp import web
 from proxy import __version__
 from proxy.newapi.errors import UpstreamTimeout, UpstreamUnreachable
 from proxy.newapi.messages import UpstreamRequest
+from proxy.upstream import pool
 from proxy.upstream.http import HTTPTransport
 
 SECRET = "pk_0123456789abcdef0123456789abcdef"
@@ -301,6 +302,23 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused():
             assert (await upstream.send(get())).body == b"ok"
             await asyncio.sleep(0.1)  # the close arrives while the connection is idle
             assert (await upstream.send(get())).body == b"ok"
+        finally:
+            await upstream.aclose()
+    assert server.connections == 2
+
+
+async def test_a_connection_idle_past_the_keep_alive_is_closed_not_used(monkeypatch):
+    monkeypatch.setattr(pool, "KEEP_ALIVE", 0.2)
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    server = RawServer(answering(ok, ok))
+    async with server as base:
+        upstream = transport(base)
+        try:
+            await upstream.send(get())
+            await upstream.send(get())  # at once: the same connection
+            await asyncio.sleep(0.3)  # the server keeps it open, silently
+            assert (await upstream.send(get())).body == b"ok"
+            await asyncio.wait_for(server.closed_by_client.wait(), 2)  # the stale one was closed
         finally:
             await upstream.aclose()
     assert server.connections == 2

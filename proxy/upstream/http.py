@@ -90,11 +90,11 @@ class HTTPTransport:
         deadline = now + self._request_timeout
         message = self._message(request)
         try:
-            connection = pool.idle(now) or await pool.acquire(deadline)
+            connection = pool.take(now) or await pool.acquire(deadline)
             try:
                 response = await connection.exchange(message, request.body, head=request.method == "HEAD", deadline=deadline)
             except BaseException:  # failed, timed out or cancelled: its state is unknown
-                connection.abort()
+                pool.discard(connection)
                 raise
             pool.release(connection)
             return response

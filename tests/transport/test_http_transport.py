@@ -187,6 +187,20 @@ async def test_the_pool_never_opens_more_than_max_connections(served):
     assert peak == 2 and len(set(peers)) == 2
 
 
+async def test_a_caller_already_waiting_goes_before_a_newcomer():
+    async with RawServer(answering(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) as base:
+        slots = pool.Pool("127.0.0.1", int(base.rsplit(":", 1)[1]), None, limit=1, connect_timeout=1)
+        deadline = slots.time() + 5
+        first = await slots.acquire(deadline)
+        waiting = asyncio.ensure_future(slots.acquire(deadline))
+        await asyncio.sleep(0.01)
+        await first.exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", None, head=False, deadline=deadline)
+        slots.release(first)
+        assert slots.take(slots.time()) is None  # the newcomer may not jump the queue
+        assert await waiting is first
+        await slots.aclose()
+
+
 async def test_a_caller_waiting_for_a_connection_times_out_with_the_request_timeout(served):
     release = asyncio.Event()
 

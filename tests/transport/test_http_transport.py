@@ -541,3 +541,16 @@ async def test_https_refuses_a_certificate_from_an_untrusted_authority(aiohttp_s
             await upstream.send(get())
     finally:
         await upstream.aclose()
+
+
+async def test_a_tls_handshake_that_never_finishes_times_out_with_the_connect_timeout():
+    server = RawServer(answering())  # accepts, reads the ClientHello as garbage, says nothing
+    async with server as base:
+        upstream = transport(base.replace("http://", "https://"), connect_timeout=0.2, request_timeout=5)
+        try:
+            started = time.monotonic()
+            with pytest.raises(UpstreamTimeout, match="GET /api/x timed out"):
+                await upstream.send(get())
+            assert 0.15 < time.monotonic() - started < 1.5
+        finally:
+            await upstream.aclose()

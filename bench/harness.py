@@ -134,7 +134,7 @@ def upstream(latency_ms: float = 0, members: int = 0):
     )
 
 
-def proxy(upstream_base: str, *, workers: int = 1, event_loop: str = "asyncio", klaviyo_tiers: bool = False, env: dict | None = None):
+def proxy(upstream_base: str, *, workers: int = 1, event_loop: str = "auto", klaviyo_tiers: bool = False, env: dict | None = None):
     """The proxy in front of `upstream_base` with its default settings (JSON logs at info,
     metrics, the rate governor, deprecation headers, the usage inventory, state in a SQLite
     file: its own, in a fresh directory). One thing differs unless `klaviyo_tiers`: a

@@ -3,13 +3,17 @@
 Besides the metrics and the event writes, it serves the answers recorded from the demo
 sandbox (bench/fixtures/upstream.json, see bench.record) at their operations' paths, and
 a list of `--members` generated profiles at `/api/lists/{id}/profiles`, made page by page
-when asked, so even a 100,000-member list costs the stand-in no memory.
+when asked, so even a 100,000-member list costs the stand-in no memory. A profiles read
+filtered on `any(id,[…])` (members/all's push-token read) answers one profile for each id
+asked, as Klaviyo does, not the recorded page of 23: the proxy must parse what it would
+parse in production.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,7 @@ JSON_API = "application/vnd.api+json"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "upstream.json"
 RECORDED = orjson.loads(FIXTURES.read_bytes())
 MEMBERS = "GET /api/lists/{id}/profiles"
+PROFILES = "GET /api/profiles"
 BASE_URL = "https://a.klaviyo.com"
 PAGE_SIZE = (20, 100)  # the new API's default and largest page[size] for list members
 CURSOR = "bench-"  # + the offset of the page's first member
@@ -72,6 +77,43 @@ class MemberPages:
     def _link(self, list_id: str, count: int, offset: int) -> str:
         query = {"page[size]": count, **({"page[cursor]": f"{CURSOR}{offset}"} if offset else {})}
         return f"{BASE_URL}/api/lists/{list_id}/profiles?{urlencode(query)}"
+
+
+class ProfilesById:
+    """`GET /api/profiles?filter=any(id,[…])&include=push-tokens`: each id asked as a copy of
+    the recorded profile; one in `TOKEN_EVERY` has the recorded push token, as in the recording."""
+
+    TOKEN_EVERY = 23
+    _IDS = re.compile(r'"([^"]+)"')
+
+    def __init__(self, recorded_page: dict[str, Any]) -> None:
+        self._recorded = orjson.dumps(recorded_page)
+        with_token = next(p for p in recorded_page["data"] if p["relationships"]["push-tokens"]["data"])
+        without = next(p for p in recorded_page["data"] if not p["relationships"]["push-tokens"]["data"])
+        token = recorded_page["included"][0]
+        # "\0" stands for the profile's id, "\1" for its token's (JSON:API: included resources are unique)
+        self._with_token = self._template(with_token, with_token["id"], token["id"])
+        self._without = self._template(without, without["id"])
+        self._token = self._template(token, with_token["id"], token["id"])
+
+    @staticmethod
+    def _template(resource: dict[str, Any], profile_id: str, token_id: str = "\1") -> str:
+        return orjson.dumps(resource).decode().replace(profile_id, "\0").replace(token_id, "\1")
+
+    def page(self, query: dict[str, str]) -> bytes:
+        condition = query.get("filter", "")
+        if not condition.startswith("any(id,"):
+            return self._recorded
+        data, included = [], []
+        for n, profile_id in enumerate(self._IDS.findall(condition)):
+            if n % self.TOKEN_EVERY == self.TOKEN_EVERY - 1:
+                token_id = f"PT{profile_id}"
+                data.append(self._with_token.replace("\0", profile_id).replace("\1", token_id))
+                included.append(self._token.replace("\0", profile_id).replace("\1", token_id))
+            else:
+                data.append(self._without.replace("\0", profile_id))
+        links = orjson.dumps({"self": f"{BASE_URL}/api/profiles", "next": None})
+        return b'{"data":[%s],"included":[%s],"links":%s}' % (",".join(data).encode(), ",".join(included).encode(), links)
 
 
 def _offset(cursor: str | None) -> int:
@@ -119,13 +161,20 @@ def build_app(latency_ms: float, members: int = 0) -> web.Application:
         await pause()
         return web.Response(status=202)
 
+    profiles = ProfilesById(RECORDED["answers"][PROFILES])
+
+    async def profiles_by_id(request: web.Request) -> web.Response:
+        await pause()
+        return web.Response(body=profiles.page(dict(request.query)), content_type=JSON_API)
+
     app = web.Application()
     app.router.add_get("/api/metrics", answering(METRICS))
     for operation, document in RECORDED["answers"].items():
-        if operation != MEMBERS:
+        if operation not in (MEMBERS, PROFILES):
             method, path = operation.split(" ")
             app.router.add_route(method, path, answering(orjson.dumps(document)))
     app.router.add_get("/api/lists/{id}/profiles", list_members)
+    app.router.add_get("/api/profiles", profiles_by_id)
     app.router.add_post("/client/events", accepted)
     app.router.add_post("/api/events", accepted)
     return app

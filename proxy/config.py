@@ -39,7 +39,8 @@ class Settings:
     request_timeout: float = 30.0
     upstream_concurrency: int = 64
     workers: int = 1  # processes sharing the port (SO_REUSEPORT)
-    event_loop: str = "asyncio"  # or uvloop, when installed
+    # auto: uvloop where it is installed (a dependency on Linux and macOS), else asyncio's own loop
+    event_loop: str = "auto"
     max_body_bytes: int = 2 * 1024 * 1024
     body_timeout: float = 30.0  # a client that has not sent its whole body by then gets a legacy 408
     log_level: str = "info"
@@ -254,7 +255,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "request_timeout": _positive_float,
     "upstream_concurrency": _positive_int,
     "workers": _positive_int,
-    "event_loop": _choice("asyncio", "uvloop"),
+    "event_loop": _choice("auto", "asyncio", "uvloop"),
     "max_body_bytes": _positive_int,
     "body_timeout": _positive_float,
     "log_level": _choice("debug", "info", "warning", "error"),

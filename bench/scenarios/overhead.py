@@ -1,5 +1,6 @@
-"""1. Overhead: the upstream called directly, a bare aiohttp forwarder, and the proxy
-translating a GET and a form-encoded track, under each event loop (the uvloop A/B); then
+"""1. Overhead: the upstream called directly, a bare aiohttp forwarder (on asyncio's loop, the
+yardstick, and on uvloop), and the proxy translating a GET and a form-encoded track with its
+default settings (uvloop) and on asyncio's loop (the A/B); then
 the proxy's added latency at half its peak rate, open loop.
 
 The headline is CPU per request as a ratio to the bare forwarder's in the same run: on a
@@ -30,21 +31,38 @@ CPU_RATIO = 1.5  # the proxy's CPU per translated request, at most this many tim
 
 
 def run(duration: float, smoke: bool) -> list[Row]:
-    with upstream() as up, server("forwarder", "-m", "bench.forwarder", "--port", "{port}", "--upstream", up.base) as fw:
+    with upstream() as up:
         direct = measured(SCENARIO, "upstream direct", up, up.base + "/api/metrics", duration, python=smoke)
-        forwarder = measured(SCENARIO, "bare forwarder", fw, fw.base + "/api/metrics", duration, python=smoke)
+        with _forwarder(up, "asyncio") as fw:
+            forwarder = measured(SCENARIO, "bare forwarder", fw, fw.base + "/api/metrics", duration, python=smoke)
         direct.cpu_ratio, forwarder.cpu_ratio = _ratio(direct, forwarder), 1.0
         rows = [direct, forwarder]
-        for loop in ("asyncio",) if smoke else ("asyncio", "uvloop"):
+        if not smoke:  # the proxy's default loop is uvloop: the forwarder on it too, for the same-loop ratio
+            with _forwarder(up, "uvloop") as fw:
+                uvloop_forwarder = measured(SCENARIO, "bare forwarder (uvloop)", fw, fw.base + "/api/metrics", duration)
+            uvloop_forwarder.cpu_ratio = _ratio(uvloop_forwarder, forwarder)
+            rows.append(uvloop_forwarder)
+        for loop in ("auto",) if smoke else ("auto", "asyncio"):
             with proxy(up.base, event_loop=loop) as px:
-                rows += _translated(px, up, loop, forwarder, duration, smoke)
+                rows += _translated(px, up, _LABELS[loop], forwarder, duration, smoke)
     if not smoke:
-        asyncio_get, uvloop_get = (row for row in rows if row.contender.startswith("proxy GET"))
-        uvloop_get.notes.append(
-            f"uvloop A/B: {uvloop_get.rps / asyncio_get.rps:.2f}× asyncio's throughput, "
-            f"{uvloop_get.cpu_ms_per_request / asyncio_get.cpu_ms_per_request:.2f}× its CPU per request"
+        default_get, asyncio_get = (row for row in rows if row.contender.startswith("proxy GET"))
+        default_track, asyncio_track = (row for row in rows if row.contender.startswith("proxy POST"))
+        for row in (default_get, default_track):
+            row.notes.append(f"vs the forwarder on uvloop too: {_ratio(row, uvloop_forwarder)}×")
+        default_get.notes.append(
+            f"uvloop A/B: {default_get.rps / asyncio_get.rps:.2f}× asyncio's throughput, "
+            f"{default_get.cpu_ms_per_request / asyncio_get.cpu_ms_per_request:.2f}× its CPU per request"
         )
     return rows
+
+
+# The default (`event_loop=auto`) is what is measured first; asyncio's own loop is the A/B.
+_LABELS = {"auto": "default: uvloop", "asyncio": "asyncio"}
+
+
+def _forwarder(up: Server, loop: str):
+    return server("forwarder", "-m", "bench.forwarder", "--port", "{port}", "--upstream", up.base, "--event-loop", loop)
 
 
 def _translated(px: Server, up: Server, loop: str, forwarder: Row, duration: float, smoke: bool) -> list[Row]:

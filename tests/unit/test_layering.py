@@ -46,7 +46,8 @@ ALLOWED: dict[str, set[str]] = {
     "readiness": SPOOL,
     "coverage": HANDLERS,
     "app": WIRING,
-    "cli": WIRING | {"app", "sandbox"},  # `serve --sandbox` and `sandbox` run the emulator
+    "heap": set(),  # the collector's tuning for a served process
+    "cli": WIRING | {"app", "sandbox", "heap"},  # `serve --sandbox` and `sandbox` run the emulator
 }
 
 

@@ -1,5 +1,5 @@
 """The upstream transport's tests run on every event loop `serve --event-loop` offers:
-asyncio, and uvloop where it is installed (the bench extra)."""
+uvloop (the default where it is installed) and asyncio's own."""
 
 from __future__ import annotations
 

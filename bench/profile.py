@@ -33,14 +33,14 @@ LAYERS: list[tuple[str, re.Pattern[str]]] = [
     ("Prometheus observations", re.compile(r"prometheus_client/|proxy/metrics\.py")),
     ("state store (SQLite thread hop and queries)", re.compile(r"proxy/state/|sqlite3|concurrent/futures/thread")),
     ("rate governor bookkeeping", re.compile(r"proxy/upstream/(governor|budget|accounts|tiers)\.py")),
-    ("aiohttp client (upstream request)", re.compile(r"aiohttp/(client|connector|streams|helpers|tracing|cookiejar)")),
-    ("upstream transport layers (retry, limit, observed, http)", re.compile(r"proxy/upstream/(retry|limit|observed|http|client)\.py")),
+    ("upstream HTTP client (http, connection, pool, httptools)", re.compile(r"proxy/upstream/(http|connection|pool)\.py|httptools/|aiohappyeyeballs/")),
+    ("upstream transport layers (retry, limit, observed, client)", re.compile(r"proxy/upstream/(retry|limit|observed|client)\.py")),
     ("usage inventory", re.compile(r"proxy/staging/usage")),
     ("deprecation headers", re.compile(r"proxy/staging/deprecation")),
     ("legacy request parsing and body", re.compile(r"proxy/legacy/request|proxy/web/body|proxy/legacy/exact_json|multidict")),
     ("engine, handlers and reshaping", re.compile(r"proxy/(engine|handlers|shapes|legacy|mapping)/")),
     ("proxy middlewares (observe, errors, access)", re.compile(r"proxy/web/|proxy/staging/usage_recording")),
-    ("aiohttp server (HTTP parsing, response writing)", re.compile(r"aiohttp/web|aiohttp/http|aiohttp/base_protocol")),
+    ("aiohttp server (HTTP parsing, response writing)", re.compile(r"aiohttp/web|aiohttp/http|aiohttp/base_protocol|aiohttp/streams")),
     ("event loop and sockets", re.compile(r"asyncio/|uvloop|selectors")),
 ]
 

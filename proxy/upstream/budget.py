@@ -183,7 +183,7 @@ class Leases:
     of requests rarely waits for the shared store. Feedback that blocks the key drops its
     lease."""
 
-    MOST = 256
+    MOST = 1024
     SHARE = 16
     AHEAD = 0.1  # seconds before a lease ends when its successor is taken
     MAX_KEYS = 4_096

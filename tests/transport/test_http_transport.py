@@ -5,11 +5,12 @@ shows (answers cut short, garbage, interim answers, closed idle connections)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import ssl
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import trustme
@@ -26,6 +27,16 @@ SECRET = "pk_0123456789abcdef0123456789abcdef"
 
 def transport(base_url: str, *, max_connections: int = 4, request_timeout: float = 5.0, connect_timeout: float = 2.0) -> HTTPTransport:
     return HTTPTransport(base_url, connect_timeout=connect_timeout, request_timeout=request_timeout, max_connections=max_connections)
+
+
+@contextlib.asynccontextmanager
+async def opened(base_url: str, **settings) -> AsyncIterator[HTTPTransport]:
+    """A transport closed when the test is done with it, whatever happened."""
+    upstream = transport(base_url, **settings)
+    try:
+        yield upstream
+    finally:
+        await upstream.aclose()
 
 
 def get(path: str = "/api/x", **kwargs) -> UpstreamRequest:
@@ -110,13 +121,10 @@ def answering(*answers: bytes, then_close: bool = False):
 
 async def test_sequential_calls_share_one_keep_alive_connection(served):
     base, peers = await served(lambda request: asyncio.sleep(0, web.json_response({"path": request.path_qs})))
-    upstream = transport(base)
-    try:
+    async with opened(base) as upstream:
         for number in range(5):
             response = await upstream.send(get("/api/x", query=(("n", str(number)),)))
             assert response.status == 200 and response.body == b'{"path": "/api/x?n=%d"}' % number
-    finally:
-        await upstream.aclose()
     assert len(set(peers)) == 1
 
 
@@ -156,12 +164,9 @@ async def test_the_wire_form_of_a_request():
 async def test_a_line_break_in_a_header_is_refused_before_anything_is_sent():
     server = RawServer(answering())
     async with server as base:
-        upstream = transport(base)
-        try:
+        async with opened(base) as upstream:
             with pytest.raises(ValueError) as refused:
                 await upstream.send(get(headers={"X-Note": "a\r\nX-Injected: 1"}))
-        finally:
-            await upstream.aclose()
     assert "Injected" not in str(refused.value)
     assert server.connections == 0
 
@@ -178,11 +183,8 @@ async def test_the_pool_never_opens_more_than_max_connections(served):
         return web.Response(text="ok")
 
     base, peers = await served(answer)
-    upstream = transport(base, max_connections=2)
-    try:
+    async with opened(base, max_connections=2) as upstream:
         responses = await asyncio.gather(*(upstream.send(get()) for _ in range(10)))
-    finally:
-        await upstream.aclose()
     assert [response.body for response in responses] == [b"ok"] * 10
     assert peak == 2 and len(set(peers)) == 2
 
@@ -237,12 +239,9 @@ async def test_a_chunked_answer_is_read_whole(served):
         return response
 
     base, peers = await served(answer)
-    upstream = transport(base)
-    try:
+    async with opened(base) as upstream:
         assert (await upstream.send(get())).body == b"first,second,third"
         assert (await upstream.send(get())).body == b"first,second,third"
-    finally:
-        await upstream.aclose()
     assert len(set(peers)) == 1
 
 
@@ -263,11 +262,8 @@ async def test_a_compressed_answer_is_inflated(served, coding, compress):
         return web.Response(body=compress(document), headers={"Content-Encoding": coding})
 
     base, _ = await served(answer)
-    upstream = transport(base)
-    try:
+    async with opened(base) as upstream:
         response = await upstream.send(get())
-    finally:
-        await upstream.aclose()
     assert seen["accept"] == "gzip, deflate"
     assert response.body == document
 
@@ -276,34 +272,25 @@ async def test_a_truncated_gzip_body_is_no_answer():
     body = gzip.compress(b"x" * 10000)[:-10]
     answer = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
     async with RawServer(answering(answer)) as base:
-        upstream = transport(base)
-        try:
+        async with opened(base) as upstream:
             with pytest.raises(UpstreamUnreachable, match="GET /api/x: ContentEncodingError"):
                 await upstream.send(get())
-        finally:
-            await upstream.aclose()
 
 
 async def test_connection_close_in_an_answer_is_honoured(served):
     base, peers = await served(lambda _request: asyncio.sleep(0, web.Response(text="ok", headers={"Connection": "close"})))
-    upstream = transport(base)
-    try:
+    async with opened(base) as upstream:
         for _ in range(3):
             assert (await upstream.send(get())).body == b"ok"
-    finally:
-        await upstream.aclose()
     assert len(set(peers)) == 3
 
 
 async def test_an_http_1_0_answer_closes_and_its_body_may_end_with_the_connection():
     server = RawServer(answering(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", then_close=True))
     async with server as base:
-        upstream = transport(base)
-        try:
+        async with opened(base) as upstream:
             assert (await upstream.send(get())).body == b"until the end"
             assert (await upstream.send(get())).body == b"until the end"
-        finally:
-            await upstream.aclose()
     assert server.connections == 2
 
 
@@ -311,13 +298,10 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused():
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     server = RawServer(answering(ok, then_close=True))  # keep-alive announced, then closed
     async with server as base:
-        upstream = transport(base)
-        try:
+        async with opened(base) as upstream:
             assert (await upstream.send(get())).body == b"ok"
             await asyncio.sleep(0.1)  # the close arrives while the connection is idle
             assert (await upstream.send(get())).body == b"ok"
-        finally:
-            await upstream.aclose()
     assert server.connections == 2
 
 
@@ -326,15 +310,12 @@ async def test_a_connection_idle_past_the_keep_alive_is_closed_not_used(monkeypa
     ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     server = RawServer(answering(ok, ok))
     async with server as base:
-        upstream = transport(base)
-        try:
+        async with opened(base) as upstream:
             await upstream.send(get())
             await upstream.send(get())  # at once: the same connection
             await asyncio.sleep(0.3)  # the server keeps it open, silently
             assert (await upstream.send(get())).body == b"ok"
             await asyncio.wait_for(server.closed_by_client.wait(), 2)  # the stale one was closed
-        finally:
-            await upstream.aclose()
     assert server.connections == 2
 
 
@@ -349,16 +330,13 @@ async def test_interim_answers_are_skipped_and_bodiless_answers_have_no_body():
     )
     server = RawServer(answering(*answers))
     async with server as base:
-        upstream = transport(base)
-        try:
+        async with opened(base) as upstream:
             first = await upstream.send(get())
             assert (first.status, first.body, first.header("x-tag"), first.header("link")) == (200, b"final", "a, b", None)
             assert [(r.status, r.body) for r in [await upstream.send(get()), await upstream.send(get())]] == [(204, b""), (304, b"")]
             head = await upstream.send(UpstreamRequest("HEAD", "/api/x"))
             assert (head.status, head.body, head.header("Content-Length")) == (200, b"", "5")
             assert (await upstream.send(get())).body == b"last"
-        finally:
-            await upstream.aclose()
     assert server.connections == 1
 
 
@@ -384,16 +362,13 @@ async def test_a_slow_upstream_times_out_within_the_request_timeout_and_its_conn
 
     server = RawServer(slow_first)
     async with server as base:
-        upstream = transport(base, request_timeout=0.3)
-        try:
+        async with opened(base, request_timeout=0.3) as upstream:
             started = time.monotonic()
             with pytest.raises(UpstreamTimeout, match="GET /api/x timed out"):
                 await upstream.send(get())
             assert 0.25 < time.monotonic() - started < 1.5
             await asyncio.wait_for(server.closed_by_client.wait(), 2)
             assert (await upstream.send(get())).body == b"fast"
-        finally:
-            await upstream.aclose()
     assert server.connections == 2
 
 
@@ -415,12 +390,9 @@ async def test_an_answer_cut_short_or_garbled_is_unreachable_and_sent_once(answe
 
     server = RawServer(once)
     async with server as base:
-        upstream = transport(base)
-        try:
+        async with opened(base) as upstream:
             with pytest.raises(UpstreamUnreachable) as failure:
                 await upstream.send(UpstreamRequest("POST", "/api/events", body=b"{}"))
-        finally:
-            await upstream.aclose()
     assert str(failure.value) == f"POST /api/events: {kind}"
     assert len(server.requests) == 1  # never sent again by the transport
 
@@ -429,12 +401,9 @@ async def test_bytes_nobody_asked_for_close_the_connection():
     answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno"
     server = RawServer(answering(answer, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
     async with server as base:
-        upstream = transport(base)
-        try:
+        async with opened(base) as upstream:
             assert (await upstream.send(get())).body == b"ok"
             assert (await upstream.send(get())).body == b"ok"
-        finally:
-            await upstream.aclose()
     assert server.connections == 2
 
 
@@ -445,12 +414,9 @@ async def test_megabytes_each_way(served):
         return web.Response(body=await request.read())
 
     base, peers = await served(echo)
-    upstream = transport(base)
-    try:
+    async with opened(base) as upstream:
         for _ in range(2):
             assert (await upstream.send(UpstreamRequest("POST", "/api/echo", body=document))).body == document
-    finally:
-        await upstream.aclose()
     assert len(set(peers)) == 1
 
 
@@ -468,8 +434,7 @@ async def test_a_cancelled_call_closes_its_connection():
 
     server = RawServer(hold)
     async with server as base:
-        upstream = transport(base, max_connections=1)
-        try:
+        async with opened(base, max_connections=1) as upstream:
             call = asyncio.ensure_future(upstream.send(get()))
             await asyncio.wait_for(arrived.wait(), 2)
             call.cancel()
@@ -477,8 +442,6 @@ async def test_a_cancelled_call_closes_its_connection():
                 await call
             await asyncio.wait_for(server.closed_by_client.wait(), 2)
             assert (await upstream.send(get())).body == b"fresh"  # its slot is free again
-        finally:
-            await upstream.aclose()
     assert server.connections == 2
 
 
@@ -515,42 +478,30 @@ async def tls_server(aiohttp_server, authority: trustme.CA, name: str):
 
 async def test_https_verifies_the_certificate_and_sends_the_name(aiohttp_server, authority):
     server = await tls_server(aiohttp_server, authority, "localhost")
-    upstream = transport(f"https://localhost:{server.port}")
-    try:
+    async with opened(f"https://localhost:{server.port}") as upstream:
         assert (await upstream.send(get())).body == f"localhost:{server.port}".encode()
         assert (await upstream.send(get())).status == 200
-    finally:
-        await upstream.aclose()
 
 
 async def test_https_refuses_a_certificate_for_another_name(aiohttp_server, authority):
     server = await tls_server(aiohttp_server, authority, "a.klaviyo.com")
-    upstream = transport(f"https://localhost:{server.port}")
-    try:
+    async with opened(f"https://localhost:{server.port}") as upstream:
         with pytest.raises(UpstreamUnreachable, match="GET /api/x: SSLCertVerificationError"):
             await upstream.send(get())
-    finally:
-        await upstream.aclose()
 
 
 async def test_https_refuses_a_certificate_from_an_untrusted_authority(aiohttp_server, authority):
     server = await tls_server(aiohttp_server, trustme.CA(), "localhost")
-    upstream = transport(f"https://localhost:{server.port}")
-    try:
+    async with opened(f"https://localhost:{server.port}") as upstream:
         with pytest.raises(UpstreamUnreachable, match="GET /api/x: SSLCertVerificationError"):
             await upstream.send(get())
-    finally:
-        await upstream.aclose()
 
 
 async def test_a_tls_handshake_that_never_finishes_times_out_with_the_connect_timeout():
     server = RawServer(answering())  # accepts, reads the ClientHello as garbage, says nothing
     async with server as base:
-        upstream = transport(base.replace("http://", "https://"), connect_timeout=0.2, request_timeout=5)
-        try:
+        async with opened(base.replace("http://", "https://"), connect_timeout=0.2, request_timeout=5) as upstream:
             started = time.monotonic()
             with pytest.raises(UpstreamTimeout, match="GET /api/x timed out"):
                 await upstream.send(get())
             assert 0.15 < time.monotonic() - started < 1.5
-        finally:
-            await upstream.aclose()

@@ -122,6 +122,7 @@ def main() -> None:
         with proxy(up.base) as px:
             load(px.base + METRICS, 0.5)  # the first read walks the metrics; measure the warm snapshot
             get = _measure("proxy, GET /api/v1/metrics", px, px.base + METRICS, args.duration, py_spy)
+            load(px.base + "/api/track", 1.0, method="POST", body=TRACK_BODY)  # the key's lease is sized in its first busy second
             track = _measure("proxy, POST /api/track (form, one event, sync)", px, px.base + "/api/track", args.duration, py_spy, track=True)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"profile-{args.label}-{datetime.date.today()}.md"

@@ -10,11 +10,15 @@ upstream `detail` quoting an email, a library quoting the request it choked on).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime
 import functools
 import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -91,14 +95,39 @@ class _Stdout(logging.StreamHandler):
         super().emit(record)
 
 
+def _write_line(line: str) -> None:
+    """One line to whatever `sys.stdout` is now (test capture swaps it), flushed at the end
+    of this turn of the event loop: under load one write to the pipe carries every line of
+    a turn, not one system call each. Outside a running loop (start-up, the CLI's other
+    commands) it is flushed at once."""
+    out = sys.stdout
+    out.write(line + "\n")
+    if out in _UNFLUSHED:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        out.flush()
+        return
+    _UNFLUSHED.add(out)
+    loop.call_soon(_flush, out)
+
+
+_UNFLUSHED: set[Any] = set()  # streams written to in this turn of the loop
+
+
+def _flush(out: Any) -> None:
+    _UNFLUSHED.discard(out)
+    with contextlib.suppress(OSError, ValueError):  # gone meanwhile (a closed pipe, a finished capture)
+        out.flush()
+
+
 class _StdoutLogger:
-    """structlog's output: one line to whatever `sys.stdout` is at the time (test capture
-    swaps it), so the bound loggers can be cached on first use and still follow it."""
+    """structlog's output, through `_write_line`, so the bound loggers can be cached on
+    first use and still follow `sys.stdout`."""
 
     def msg(self, message: str) -> None:
-        out = sys.stdout
-        out.write(message + "\n")
-        out.flush()
+        _write_line(message)
 
     log = debug = info = warning = warn = error = critical = exception = fatal = failure = err = msg
 
@@ -119,9 +148,37 @@ def _render_json(_logger: Any, _name: str, event: dict[str, Any]) -> str:
         return json.dumps(event, default=repr)
 
 
+def request_line(event: str, fields: dict[str, Any]) -> None:
+    """The line every served request writes (`proxy.web.observe`), at info level."""
+    _request_line(event, fields)
+
+
+def _via_structlog(event: str, fields: dict[str, Any]) -> None:
+    structlog.get_logger("proxy").info(event, **fields)
+
+
+_request_line: Callable[[str, dict[str, Any]], None] = _via_structlog
+
+
+def _json_request_lines(redact_pii: bool) -> Callable[[str, dict[str, Any]], None]:
+    """The same JSON object structlog writes (the fields scrubbed, then event, level and
+    timestamp), without its chain of processors: on every request the chain cost more
+    than the line's content."""
+
+    def write(event: str, fields: dict[str, Any]) -> None:
+        line = scrub(fields, redact_pii)
+        line["event"] = scrub(event, redact_pii)
+        line["level"] = "info"
+        line["timestamp"] = datetime.datetime.now(tz=datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+        _write_line(_render_json(None, "info", line))
+
+    return write
+
+
 def configure_logging(level: str = "info", fmt: str = "json", redact_pii: bool = True) -> None:
     """Loggers are cached on first use, so call this once per process, before logging
     (the CLI does; a second call with other settings does not reach cached loggers)."""
+    global _request_line
 
     def scrubber(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
         return scrub(event, redact_pii)
@@ -148,9 +205,17 @@ def configure_logging(level: str = "info", fmt: str = "json", redact_pii: bool =
             ],
         )
     )
+    if logging.getLevelNamesMapping()[level.upper()] > logging.INFO:
+        _request_line = _unlogged
+    else:
+        _request_line = _json_request_lines(redact_pii) if fmt == "json" else _via_structlog
     root = logging.getLogger()
     for previous in [h for h in root.handlers if isinstance(h, _Stdout)]:
         root.removeHandler(previous)
     root.addHandler(handler)
     root.setLevel(level.upper())
     logging.captureWarnings(True)  # warnings arrive as records of the `py.warnings` logger
+
+
+def _unlogged(_event: str, _fields: dict[str, Any]) -> None:
+    """Request lines are info: below the configured level."""

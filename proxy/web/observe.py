@@ -12,11 +12,10 @@ import itertools
 import secrets
 import time
 
-import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from proxy import metrics
+from proxy import logs, metrics
 from proxy.upstream.client import current_calls
 from proxy.web import served as served_record
 
@@ -24,7 +23,6 @@ CLIENT_CLOSED = 499  # nginx's status for "the client closed the connection"
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})  # polled every few seconds by orchestrators
 SERVICE_PREFIXES = ("/__proxy/", "/metrics", "/healthz", "/readyz")  # not part of the legacy surface
 
-log = structlog.get_logger("proxy")
 _REQUEST_IDS = itertools.count(1)
 _PROCESS_ID = secrets.token_hex(4)  # ids stay unique across workers and restarts
 
@@ -70,12 +68,14 @@ def _record(request: web.Request, served: served_record.Served, request_id: str,
     route = served.route or (request.path if service else "(unmapped)")
     if not service:
         metrics.legacy_request(route, status, seconds)
-    log.info(
+    logs.request_line(
         "client_abort" if served.aborted else "admin_request" if service else "legacy_request",
-        request_id=request_id,
-        method=request.method,
-        route=route,
-        status=status,
-        upstream=[{"op": call.operation, "status": call.status, "ms": call.ms} for call in served.calls],
-        total_ms=round(seconds * 1000, 2),
+        {
+            "request_id": request_id,
+            "method": request.method,
+            "route": route,
+            "status": status,
+            "upstream": [{"op": call.operation, "status": call.status, "ms": call.ms} for call in served.calls],
+            "total_ms": round(seconds * 1000, 2),
+        },
     )

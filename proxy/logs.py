@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,9 @@ _LOCAL_PHONE = re.compile(r"\d{3}[-. ]\d{3}[-. ]\d{4}")
 
 
 def scrub(value: Any, redact_pii: bool) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:  # most of a line: statuses, timings, flags
+        return value
     if isinstance(value, str):
         if len(value) <= _REMEMBERED_LENGTH:
             return _scrub_short(value, redact_pii)
@@ -55,6 +59,9 @@ def scrub(value: Any, redact_pii: bool) -> Any:
     if isinstance(value, (list, tuple)):
         return [scrub(item, redact_pii) for item in value]
     return value
+
+
+_PLAIN = frozenset({int, float, bool, type(None)})  # nothing in them to redact
 
 
 def _scrub_text(text: str, redact_pii: bool) -> str:
@@ -169,10 +176,23 @@ def _json_request_lines(redact_pii: bool) -> Callable[[str, dict[str, Any]], Non
         line = scrub(fields, redact_pii)
         line["event"] = scrub(event, redact_pii)
         line["level"] = "info"
-        line["timestamp"] = datetime.datetime.now(tz=datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+        line["timestamp"] = _utc_now()
         _write_line(_render_json(None, "info", line))
 
     return write
+
+
+def _utc_now() -> str:
+    """What structlog's ISO UTC stamp writes (`datetime.isoformat`, `Z` for `+00:00`), its
+    date and time of day made once a second rather than on every line."""
+    now = time.time()
+    second, micro = divmod(round(now * 1_000_000), 1_000_000)
+    if second != _stamp_second[0]:
+        _stamp_second[:] = [second, datetime.datetime.fromtimestamp(second, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")]
+    return f"{_stamp_second[1]}.{micro:06d}Z" if micro else f"{_stamp_second[1]}Z"
+
+
+_stamp_second: list[Any] = [None, ""]  # the second last stamped, and its text
 
 
 def configure_logging(level: str = "info", fmt: str = "json", redact_pii: bool = True) -> None:

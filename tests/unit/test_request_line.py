@@ -3,7 +3,9 @@ chain would write, scrubbed the same way, and follow the configured level."""
 
 from __future__ import annotations
 
+import datetime
 import json
+from unittest import mock
 
 import structlog
 
@@ -42,3 +44,10 @@ def test_request_lines_follow_the_level_and_the_format(capsys):
     logs.request_line("legacy_request", dict(FIELDS))
     assert "legacy_request" in capsys.readouterr().out
     logs.configure_logging("info", "json", redact_pii=True)  # as the rest of the suite has it
+
+
+def test_the_stamp_is_structlogs_iso_utc_stamp():
+    for instant in (1796190000.0, 1796190000.5, 1796190000.000001, 1796190000.999999, 1796190001.9999996, 1.5):
+        with mock.patch("time.time", return_value=instant):
+            stamp = logs._utc_now()
+        assert stamp == datetime.datetime.fromtimestamp(instant, tz=datetime.timezone.utc).isoformat().replace("+00:00", "Z")

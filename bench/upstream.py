@@ -6,7 +6,8 @@ a list of `--members` generated profiles at `/api/lists/{id}/profiles`, made pag
 when asked, so even a 100,000-member list costs the stand-in no memory. A profiles read
 filtered on `any(id,[…])` (members/all's push-token read) answers one profile for each id
 asked, as Klaviyo does, not the recorded page of 23: the proxy must parse what it would
-parse in production.
+parse in production. A list read honours `additional-fields[list]=profile_count` and
+`fields[list]` as Klaviyo does (the recording asked for neither).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -46,6 +47,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "upstream.json"
 RECORDED = orjson.loads(FIXTURES.read_bytes())
 MEMBERS = "GET /api/lists/{id}/profiles"
 PROFILES = "GET /api/profiles"
+LIST = "GET /api/lists/{id}"
 BASE_URL = "https://a.klaviyo.com"
 PAGE_SIZE = (20, 100)  # the new API's default and largest page[size] for list members
 CURSOR = "bench-"  # + the offset of the page's first member
@@ -116,6 +118,19 @@ class ProfilesById:
         return b'{"data":[%s],"included":[%s],"links":%s}' % (",".join(data).encode(), ",".join(included).encode(), links)
 
 
+def list_answer(recorded: dict[str, Any], members: int, query: Mapping[str, str]) -> dict[str, Any]:
+    """The recorded list, as Klaviyo answers the query: `profile_count` when
+    `additional-fields[list]` asks for it (the generated list's size), only the attributes
+    `fields[list]` names when it names some."""
+    attributes = dict(recorded["data"]["attributes"])
+    if "profile_count" in query.get("additional-fields[list]", "").split(","):
+        attributes["profile_count"] = members
+    if "fields[list]" in query:
+        wanted = query["fields[list]"].split(",")
+        attributes = {name: value for name, value in attributes.items() if name in wanted}
+    return {**recorded, "data": {**recorded["data"], "attributes": attributes}}
+
+
 def _offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
@@ -162,6 +177,11 @@ def build_app(latency_ms: float, members: int = 0) -> web.Application:
         return web.Response(status=202)
 
     profiles = ProfilesById(RECORDED["answers"][PROFILES])
+    recorded_list = RECORDED["answers"][LIST]
+
+    async def one_list(request: web.Request) -> web.Response:
+        await pause()
+        return web.Response(body=orjson.dumps(list_answer(recorded_list, members, request.query)), content_type=JSON_API)
 
     async def profiles_by_id(request: web.Request) -> web.Response:
         await pause()
@@ -170,11 +190,12 @@ def build_app(latency_ms: float, members: int = 0) -> web.Application:
     app = web.Application()
     app.router.add_get("/api/metrics", answering(METRICS))
     for operation, document in RECORDED["answers"].items():
-        if operation not in (MEMBERS, PROFILES):
+        if operation not in (MEMBERS, PROFILES, LIST):
             method, path = operation.split(" ")
             app.router.add_route(method, path, answering(orjson.dumps(document)))
     app.router.add_get("/api/lists/{id}/profiles", list_members)
     app.router.add_get("/api/profiles", profiles_by_id)
+    app.router.add_get("/api/lists/{id}", one_list)
     app.router.add_post("/client/events", accepted)
     app.router.add_post("/api/events", accepted)
     return app

@@ -39,7 +39,7 @@ def fits(envelope: str, response: LegacyResponse) -> bool:
         return response.body in (b"1", b"0") or response.content_type == "image/gif"  # `i=1`: the pixel
     if response.content_type != "application/json":
         return False
-    document = orjson.loads(response.body)
+    document = response.document if response.document is not None else orjson.loads(response.body)
     if envelope == "array":
         return isinstance(document, list)
     if not isinstance(document, dict):

@@ -14,10 +14,13 @@ class LegacyResponse:
     body: bytes
     content_type: str | None = None  # None: no Content-Type header at all
     headers: Mapping[str, str] = field(default_factory=dict)
+    # The JSON value `body` was serialised from (`json_response`), so the envelope check
+    # reads it instead of parsing a large answer (a members/all batch) back.
+    document: Any = field(default=None, compare=False, repr=False)
 
 
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> LegacyResponse:
-    return LegacyResponse(status, orjson.dumps(payload), "application/json", headers or {})
+    return LegacyResponse(status, orjson.dumps(payload), "application/json", headers or {}, payload)
 
 
 def text_response(text: str, status: int = 200) -> LegacyResponse:

@@ -31,11 +31,14 @@ def push_tokens(document: Mapping[str, Any]) -> dict[str, str]:
         for item in document.get("included") or ()
     }
     found: dict[str, str] = {}
+    if not by_id:  # nobody's token was included: most pages of a large group
+        return found
     for profile in document.get("data") or ():
         linkage = (((profile.get("relationships") or {}).get("push-tokens") or {}).get("data")) or ()
-        tokens = [token for item in linkage if (token := by_id.get((item.get("type"), item.get("id"))))]
-        if tokens:
-            found[profile["id"]] = tokens[0]
+        for item in linkage:
+            if token := by_id.get((item.get("type"), item.get("id"))):
+                found[profile["id"]] = token
+                break
     return found
 
 
@@ -85,7 +88,11 @@ def member_exclusion(resource: Mapping[str, Any], list_id: str) -> dict[str, Any
 
 def _identified(resource: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     attributes = resource.get("attributes") or {}
-    return {"id": resource["id"], **{name: attributes[name] for name in names if attributes.get(name)}}
+    record = {"id": resource["id"]}
+    for name in names:
+        if value := attributes.get(name):
+            record[name] = value
+    return record
 
 
 def _list_reason(reason: str) -> str:

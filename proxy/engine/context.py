@@ -40,8 +40,9 @@ class Context:
         path_params: Mapping[str, str] | None = None,
         query: Query = (),
         body: Any = None,
+        view: Any = None,
     ) -> Call:
-        return Call(method, path, path_params or {}, query, body, self.entry.revision)
+        return Call(method, path, path_params or {}, query, body, self.entry.revision, view=view)
 
     async def send(self, call: Call, credentials: Credentials | None = None) -> Reply:
         try:

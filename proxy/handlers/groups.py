@@ -27,6 +27,7 @@ from proxy.legacy.errors import NOT_FOUND, LegacyError
 from proxy.legacy.responses import LegacyResponse, json_response
 from proxy.newapi.errors import UpstreamRejected
 from proxy.newapi.messages import Query
+from proxy.newapi.views import MembersPage, ProfilesWithPushTokens
 from proxy.shapes.filter_expr import any_of, equals
 from proxy.shapes.members import (
     list_exclusion,
@@ -60,10 +61,11 @@ class Source:
     query: Query
     record: Callable[[dict[str, Any]], dict[str, Any] | None]
     complete: Callable[[Context, list[dict[str, Any]]], Awaitable[None]] | None = None
+    view: Any = None  # the parts of a page `record` reads (`proxy.newapi.views`); None: all of it
 
     def call(self, ctx: Context, cursor: str | None) -> Call:
         query = (*self.query, ("page[cursor]", cursor)) if cursor else self.query
-        return ctx.call("GET", self.path, path_params=self.path_params, query=query)
+        return ctx.call("GET", self.path, path_params=self.path_params, query=query, view=self.view)
 
 
 async def all_members(ctx: Context) -> LegacyResponse:
@@ -71,7 +73,9 @@ async def all_members(ctx: Context) -> LegacyResponse:
     resume = await _resume(ctx, group_id)
     kind = resume.kind if resume else await group_kind(ctx, group_id)
     fields = ("fields[profile]", "email,phone_number,joined_group_at")
-    members = Source(GROUP_MEMBERS[kind], {"id": group_id}, (*PAGE, fields, *BY_JOINING), member_record, _add_push_tokens)
+    members = Source(
+        GROUP_MEMBERS[kind], {"id": group_id}, (*PAGE, fields, *BY_JOINING), member_record, _add_push_tokens, MembersPage
+    )
     return await _batch(ctx, group_id, kind, [members], resume)
 
 
@@ -86,7 +90,7 @@ async def _add_push_tokens(ctx: Context, records: list[dict[str, Any]]) -> None:
         ("include", "push-tokens"),
         ("fields[profile]", "id"),
     )
-    reply = await ctx.send(ctx.call("GET", "/api/profiles", query=query))
+    reply = await ctx.send(ctx.call("GET", "/api/profiles", query=query, view=ProfilesWithPushTokens))
     tokens = push_tokens(reply.document or {})
     for record in records:
         if record["id"] in tokens:

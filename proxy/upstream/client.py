@@ -7,12 +7,14 @@ instead of monkeypatching it.
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, quote, urlsplit
 
+import msgspec
 import orjson
 
 from proxy.newapi.errors import UpstreamRejected, UpstreamServerError, UpstreamThrottled
@@ -41,6 +43,7 @@ class Call:
     body: Any = None
     revision: str = PINNED_REVISION
     may_wait: bool = True  # False: only if the rate budget is free now, no retries (UpstreamRequest)
+    view: Any = None  # a `proxy.newapi.views` TypedDict: a success is decoded into it alone
 
     @property
     def operation(self) -> str:
@@ -124,6 +127,8 @@ def build_request(call: Call, credentials: Credentials) -> UpstreamRequest:
 
 
 def _decode(call: Call, response: UpstreamResponse) -> Reply:
+    if call.view is not None and response.status < 300:
+        return Reply(response.status, _viewed(call, response), response.headers)
     document = _parse(response.body)
     if response.status < 300:
         if response.body.strip() and not isinstance(document, dict):
@@ -146,6 +151,22 @@ def _parse(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
+
+
+def _viewed(call: Call, response: UpstreamResponse) -> Any:
+    """A success's document as its call's view sees it; one the view cannot read (not
+    JSON, not an object, a part of another type than the view names) is garbled."""
+    if not response.body.strip():
+        return None
+    try:
+        return _decoder(call.view).decode(response.body)
+    except msgspec.MsgspecError:
+        raise UpstreamServerError(response.status, [], call.operation) from None
+
+
+@functools.cache
+def _decoder(view: Any) -> msgspec.json.Decoder:
+    return msgspec.json.Decoder(view)
 
 
 def _retry_after(value: str | None) -> int:

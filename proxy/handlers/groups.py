@@ -3,7 +3,8 @@
 
 A legacy batch is at most BATCH_PAGES upstream pages of 100, read one after another (a
 page's extra read beside the next page's), so the proxy holds two pages at most and one
-batch of small records however large the group is.
+batch of small records however large the group is. members/all decodes its pages into
+the few fields its records read (`proxy.newapi.views`), not whole profiles.
 Where a batch stopped is kept behind the opaque integer `marker` (`proxy.engine.markers`, in the
 state store, so any worker, replica or later process continues the walk); the last
 batch has none. A legacy group id may name a list or a segment (hazard 7): the

@@ -38,6 +38,13 @@ class UpstreamResponse:
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header's value, whatever the case of its name."""
+    """A header's value, whatever the case of its name (the name as given is tried first:
+    every upstream call asks for several, most spelled as they were sent)."""
+    value = headers.get(name)
+    if value is not None:
+        return value
     lowered = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == lowered), None)
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None

@@ -37,7 +37,7 @@ from proxy.shapes.members import (
     member_record,
     push_tokens,
 )
-from proxy.upstream.client import Call, Reply
+from proxy.upstream.client import Call
 
 BATCH_PAGES = 10  # legacy batches were about 1000 records
 PAGE = (("page[size]", "100"),)
@@ -155,41 +155,34 @@ async def _batch(
 ) -> LegacyResponse:
     """Up to BATCH_PAGES pages, source after source, from where the marker left off.
 
-    Pages are read one after another (each cursor comes from the page before), but the
-    next page is asked for as soon as this one's cursor is known, before this one is
-    reshaped, and a page's `complete` read runs beside the next page's read: a batch whose
-    pages need a second read each costs about one round trip per page, not two. One page
-    and one completion at most are in flight, so the proxy holds two upstream answers and
-    one page of records at a time, whatever the group's size."""
+    Pages are read one after another (each cursor comes from the page before), but a
+    page's `complete` read runs beside the next page's read: a batch whose pages need a
+    second read each costs about one round trip per page, not two. One completion at most
+    is in flight, so the proxy holds two pages at a time, whatever the group's size."""
     step, cursor = (resume.step, resume.cursor) if resume else (0, None)
     records: list[dict[str, Any]] = []
-    reading: asyncio.Task[Reply] | None = asyncio.create_task(ctx.send(sources[step].call(ctx, cursor)))
     completing: asyncio.Task[None] | None = None
     try:
-        for pages in range(1, BATCH_PAGES + 1):
+        for _ in range(BATCH_PAGES):
             source = sources[step]
-            reply = await reading
-            cursor, reading = reply.next_cursor, None
-            if cursor is None:
-                step += 1
-            if pages < BATCH_PAGES and step < len(sources):  # the next page, while this one is reshaped
-                reading = asyncio.create_task(ctx.send(sources[step].call(ctx, cursor)))
+            reply = await ctx.send(source.call(ctx, cursor))
             page = [record for resource in reply.document.get("data") or () if (record := source.record(resource))]
+            cursor = reply.next_cursor
             del reply  # hold the records, not the parsed page, while the next one is read
             if completing is not None:
                 await completing
             completing = asyncio.create_task(source.complete(ctx, page)) if source.complete else None
             records += page
-            if reading is None:
-                break
+            if cursor is None:
+                step += 1
+                if step == len(sources):
+                    break
         if completing is not None:
             await completing
     except BaseException:
-        # The batch failed: nobody will read what it was reading or completing.
-        unfinished = [task for task in (reading, completing) if task is not None]
-        for task in unfinished:
-            task.cancel()
-        await asyncio.gather(*unfinished, return_exceptions=True)
+        if completing is not None:  # the batch failed: nobody will read what it was completing
+            completing.cancel()
+            await asyncio.gather(completing, return_exceptions=True)
         raise
     if step == len(sources):
         return json_response(marker_batch(records, None))

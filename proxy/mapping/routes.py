@@ -54,7 +54,7 @@ class Router:
             if method not in entry.methods:
                 allowed.extend(entry.methods)
                 continue
-            params = {name: unquote(value) for name, value in found.groupdict().items()} if found.groupdict() else {}
+            params = {name: unquote(value) for name, value in found.groupdict().items()}
             return Match(entry, params)
         if allowed:
             raise MethodNotAllowed(tuple(allowed))

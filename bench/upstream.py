@@ -8,6 +8,12 @@ filtered on `any(id,[…])` (members/all's push-token read) answers one profile 
 asked, as Klaviyo does, not the recorded page of 23: the proxy must parse what it would
 parse in production. A list read honours `additional-fields[list]=profile_count` and
 `fields[list]` as Klaviyo does (the recording asked for neither).
+
+Every answer carries Klaviyo's `RateLimit-Limit`, `-Remaining` and `-Reset` headers, counted
+per operation in fixed windows as Klaviyo (and the sandbox) count them, so the proxy's
+governor reads and corrects with them as it must in production. The tiers counted are
+Klaviyo's raised `UNLIMITED` times, as the bench configures the proxy's
+(`bench.harness.raised_tiers`): the bookkeeping runs, the load is never throttled.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +29,12 @@ from urllib.parse import urlencode
 
 import orjson
 from aiohttp import web
+
+from bench.harness import ROOT, UNLIMITED
+from proxy.newapi.messages import UpstreamRequest
+from proxy.openapi.spec import RateLimit
+from proxy.sandbox.ratelimit import FixedWindowLimiter, Throttled
+from proxy.upstream.tiers import TierTable, load_tiers, tiers_path
 
 METRICS = orjson.dumps(
     {
@@ -153,6 +166,39 @@ def _invalid(parameter: str, detail: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(body=orjson.dumps({"errors": [error]}), content_type=JSON_API)
 
 
+def rate_limited(tiers: TierTable, clock: Callable[[], float] = time.time) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """A middleware counting every request against its operation's tier raised `UNLIMITED`
+    times and answering Klaviyo's `RateLimit-*` headers (a 429 with `Retry-After` past
+    the cap, as Klaviyo would, though the bench never comes near it)."""
+    limiter = FixedWindowLimiter()
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        tier = tiers.tier_of(UpstreamRequest(request.method, request.raw_path.partition("?")[0], tuple(request.query.items())))
+        if tier is None:  # not an operation of the revision: Klaviyo's router answers it
+            return await handler(request)
+        operation, limit = tier
+        admitted = limiter.take(operation, _raised(limit), clock())
+        if isinstance(admitted, Throttled):
+            detail = f"Request was throttled. Expected available in {admitted.retry_after} seconds."
+            error = {"status": 429, "code": "throttled", "title": "Request was throttled.", "detail": detail}
+            headers = {"Retry-After": str(admitted.retry_after)}
+            return web.Response(status=429, body=orjson.dumps({"errors": [error]}), content_type=JSON_API, headers=headers)
+        try:
+            response = await handler(request)
+        except web.HTTPException as answer:  # an error answer is counted and reported too
+            answer.headers.update(admitted.headers())
+            raise
+        response.headers.update(admitted.headers())
+        return response
+
+    return middleware
+
+
+def _raised(limit: RateLimit) -> RateLimit:
+    return RateLimit(limit.burst * UNLIMITED, limit.steady * UNLIMITED, limit.daily and limit.daily * UNLIMITED)
+
+
 def build_app(latency_ms: float, members: int = 0) -> web.Application:
     async def pause() -> None:
         if latency_ms:
@@ -187,7 +233,7 @@ def build_app(latency_ms: float, members: int = 0) -> web.Application:
         await pause()
         return web.Response(body=profiles.page(dict(request.query)), content_type=JSON_API)
 
-    app = web.Application()
+    app = web.Application(middlewares=[rate_limited(load_tiers(tiers_path(ROOT / "mappings")))])
     app.router.add_get("/api/metrics", answering(METRICS))
     for operation, document in RECORDED["answers"].items():
         if operation not in (MEMBERS, PROFILES, LIST):

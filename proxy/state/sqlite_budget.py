@@ -2,7 +2,9 @@
 together. One row per key (account + operation) holds its windows; check-and-take is a
 `BEGIN IMMEDIATE` transaction, so two workers can never both take the last request.
 A busy key takes a few requests per transaction (`proxy.upstream.budget.Leases`), and
-tops its lease up in the background before it runs out."""
+tops its lease up before it runs out. Transactions run on the event loop when the file
+can be locked at once (`SQLiteFile.transaction_now`, tens of microseconds), else on the
+file's thread: a top-up then goes on in the background while requests use what is left."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ import structlog
 
 from proxy import metrics
 from proxy.openapi.spec import RateLimit
-from proxy.state.sqlite import SQLiteFile
-from proxy.upstream.budget import MINUTE, Feedback, KeyState, Leases, take_up_to, window_number
+from proxy.state.sqlite import FileBusy, SQLiteFile
+from proxy.upstream.budget import MINUTE, Feedback, KeyState, Leases, window_number
 
 PREFIX = "rate:"
 MAX_SEEN = 4_096
@@ -59,31 +61,52 @@ class SQLiteBudget:
         return wait
 
     def _top_up(self, key: str, limit: RateLimit, now: float) -> None:
-        """Refill the key's lease in the background; requests go on using what is left."""
-        self._refilling.add(key)
+        """Refill the key's lease: at once when the file can be locked on the event loop,
+        else in the background on its thread while requests go on using what is left."""
         self._leases.topping_up(key, now)
-        task = asyncio.get_running_loop().create_task(self._topping_up(key, limit, now))
-        self._top_ups.add(task)
-        task.add_done_callback(self._top_ups.discard)
-
-    async def _topping_up(self, key: str, limit: RateLimit, now: float) -> None:
+        at = self._leases.counted_at(now)
+        work = self._taking(key, limit, at, self._leases.size(key, limit, at))
         try:
-            at = self._leases.counted_at(now)
-            _, taken = await self._take(key, limit, at, self._leases.size(key, limit, at))
-            self._leases.topped_up(key, taken, now, at)
+            _, taken = self._noted(key, self._file.transaction_now(work))
+        except FileBusy:
+            self._refilling.add(key)
+            task = asyncio.get_running_loop().create_task(self._topping_up(key, now, at, work))
+            self._top_ups.add(task)
+            task.add_done_callback(self._top_ups.discard)
+            return
         except Exception as error:  # no request waits on it: the next one to find the lease empty asks the file itself
+            log.warning("rate_budget_top_up_failed", error=type(error).__name__)
+            return
+        self._leases.topped_up(key, taken, now, at)
+
+    async def _topping_up(self, key: str, now: float, at: float, work: Callable[[sqlite3.Connection], tuple[T, _Seen]]) -> None:
+        try:
+            _, taken = self._noted(key, await self._file.transaction(work))
+            self._leases.topped_up(key, taken, now, at)
+        except Exception as error:  # as above
             log.warning("rate_budget_top_up_failed", error=type(error).__name__)
         finally:
             self._refilling.discard(key)
 
     async def _take(self, key: str, limit: RateLimit, now: float, most: int) -> tuple[float, int]:
         """Up to `most` from the file's windows: (0, how many) when taken, else (seconds to wait, 0)."""
-        return await self._update(key, now, lambda s: take_up_to(s, limit, now, most))
+        return await self._change(key, self._taking(key, limit, now, most))
 
-    async def _update(self, key: str, now: float, change: Callable[[KeyState], T]) -> T:
-        """`change` the key's windows in the file, in a transaction; note what the file then
-        held of the key's steady window."""
-        result, seen = await self._file.transaction(lambda db: _update(db, PREFIX + key, now, change))
+    def _taking(self, key: str, limit: RateLimit, now: float, most: int) -> Callable[[sqlite3.Connection], tuple[tuple[float, int], _Seen]]:
+        return lambda db: _update(db, PREFIX + key, now, lambda state: state.take_up_to(limit, now, most))
+
+    async def _change(self, key: str, work: Callable[[sqlite3.Connection], tuple[T, _Seen]]) -> T:
+        """A change to the key's windows in the file (`_update`), on the event loop if
+        the file can be locked at once, else on its thread."""
+        try:
+            done = self._file.transaction_now(work)
+        except FileBusy:
+            done = await self._file.transaction(work)
+        return self._noted(key, done)
+
+    def _noted(self, key: str, done: tuple[T, _Seen]) -> T:
+        """A change's result, noting what the file then held of the key's steady window."""
+        result, seen = done
         if len(self._seen) >= MAX_SEEN and key not in self._seen:  # a key flood: forget them all (only the savings go)
             self._seen.clear()
         self._seen[key] = seen
@@ -96,7 +119,7 @@ class SQLiteBudget:
             self._leases.drop(key)
         elif self._changes_nothing(key, limit, feedback, now):
             return
-        await self._update(key, now, lambda s: s.correct(limit, feedback, now))
+        await self._change(key, lambda db: _update(db, PREFIX + key, now, lambda state: state.correct(limit, feedback, now)))
 
     def _changes_nothing(self, key: str, limit: RateLimit, feedback: Feedback, now: float) -> bool:
         """Whether correcting the file with `feedback` would leave it as it is, judged by what

@@ -96,16 +96,25 @@ class KeyState:
         return now >= self.blocked_until and all(number < window_number(length, now) for length, number in self.counts)
 
     def take(self, limit: RateLimit, now: float) -> float:
+        """Take one request: 0, or the seconds to wait (and nothing taken)."""
+        wait, _ = self.take_up_to(limit, now, 1)
+        return wait
+
+    def take_up_to(self, limit: RateLimit, now: float, most: int) -> tuple[float, int]:
+        """Take up to `most` (at least 1) requests at once: (0, how many) when at least one
+        was taken, else (seconds to wait, 0). As many as one `take` after another would
+        get, in one pass: a lease's top-up runs while the file is locked."""
         if now < self.blocked_until:
-            return self.blocked_until - now
+            return self.blocked_until - now, 0
         self.forget_before(now)
         slots = [(length, cap, number) for length, cap in windows(limit, self.steady_cap) for number in landing_windows(length, now)]
-        waits = [window_end(length, number) - now for length, cap, number in slots if self.count(length, number) >= cap]
-        if waits:
-            return max(waits)
+        room = min(cap - self.count(length, number) for length, cap, number in slots)
+        if room <= 0:
+            return max(window_end(length, number) - now for length, cap, number in slots if self.count(length, number) >= cap), 0
+        taken = min(most, room)
         for length, _, number in slots:
-            self.counts[(length, number)] = self.count(length, number) + 1
-        return 0.0
+            self.counts[(length, number)] = self.count(length, number) + taken
+        return 0.0, taken
 
     def correct(self, limit: RateLimit, feedback: Feedback, now: float) -> None:
         if feedback.retry_after is not None:
@@ -137,18 +146,6 @@ class KeyState:
         """When this state can be forgotten (its longest window, or its block, is over)."""
         ends = [window_end(length, number) for length, number in self.counts]
         return max([now, self.blocked_until, *ends])
-
-
-def take_up_to(state: KeyState, limit: RateLimit, now: float, most: int) -> tuple[float, int]:
-    """Take up to `most` requests at once: (0, how many) when at least one was taken, else
-    (seconds to wait, 0)."""
-    taken = 0
-    while taken < most:
-        wait = state.take(limit, now)
-        if wait > 0:
-            return (0.0, taken) if taken else (wait, 0)
-        taken += 1
-    return 0.0, taken
 
 
 @dataclass(slots=True)

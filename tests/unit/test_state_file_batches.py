@@ -1,6 +1,6 @@
 """The state file's thread gets what one turn of the event loop asked for in one
 hand-over: in order, each caller its own answer or error, and nothing for a caller that
-gave up before the hand-over."""
+gave up before the hand-over; and what runs on the event loop instead never waits there."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from proxy.state.sqlite import SQLiteFile, SQLiteValues
+from proxy.state.sqlite import CHECKPOINT_EVERY, FileBusy, SQLiteFile, SQLiteValues
 
 
 async def test_statements_of_one_turn_go_over_together_in_order(tmp_path, monkeypatch):
@@ -96,4 +96,51 @@ async def test_a_read_the_file_refuses_at_once_goes_to_its_thread_instead(tmp_pa
 
     file._reader = Refused()
     assert await values.get("k") == b"v" and handed == ["thread"]
+    await file.close()
+
+
+async def test_a_transaction_on_the_loop_never_waits_for_the_lock_and_a_failed_one_is_undone(tmp_path):
+    """`transaction_now` runs on the event loop only when the file can be locked at once;
+    while another process writes it refuses (`FileBusy`) without running the work."""
+    path = tmp_path / "state.sqlite3"
+    file = SQLiteFile(path)
+    values = SQLiteValues(file)
+    ran: list[str] = []
+
+    def put(key: str, fail: bool = False):
+        def work(db):
+            ran.append(key)
+            db.execute("INSERT INTO state VALUES (?, ?, ?)", (key, b"v", 2e9))
+            if fail:
+                raise RuntimeError("refused after writing")
+            return key
+
+        return work
+
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(FileBusy):
+        file.transaction_now(put("refused"))
+    other.execute("COMMIT")
+    other.close()
+    assert file.transaction_now(put("kept")) == "kept"
+    with pytest.raises(RuntimeError):
+        file.transaction_now(put("undone", fail=True))
+    assert ran == ["kept", "undone"]
+    assert await values.get_many(["refused", "kept", "undone"]) == [None, b"v", None]
+    assert file.transaction_now(put("after")) == "after"  # the failed one left no transaction open
+    await file.close()
+
+
+async def test_the_loops_commits_leave_every_checkpoint_to_the_thread(tmp_path):
+    """Checkpoints sync the file: never on the event loop, every `CHECKPOINT_EVERY` commits
+    made there on the thread instead."""
+    file = SQLiteFile(tmp_path / "state.sqlite3")
+    assert file._writing().execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    on_thread: list[str] = []
+    file._db.set_trace_callback(on_thread.append)
+    for n in range(CHECKPOINT_EVERY):
+        file.transaction_now(lambda db: db.execute("INSERT INTO state VALUES (?, ?, ?)", (f"k{n}", b"v", 2e9)))
+    await file.run(lambda db: None)  # after the checkpoint, in the order asked
+    assert on_thread == ["PRAGMA wal_checkpoint(PASSIVE)"]
     await file.close()

@@ -22,9 +22,12 @@ class UpstreamRequest:
     # False for a read the legacy answer can do without (a member count): the governor
     # sends it only if the rate budget is free now, and it is never retried.
     may_wait: bool = True
+    _folded: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
-        return header(self.headers, name)
+        """A header's value, whatever the case of its name (`header`)."""
+        value = self.headers.get(name)
+        return value if value is not None else header(self, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,19 +35,22 @@ class UpstreamResponse:
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    _folded: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
-        return header(self.headers, name)
+        """A header's value, whatever the case of its name (`header`)."""
+        value = self.headers.get(name)
+        return value if value is not None else header(self, name)
 
 
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header's value, whatever the case of its name (the name as given is tried first:
-    every upstream call asks for several, most spelled as they were sent)."""
-    value = headers.get(name)
-    if value is not None:
-        return value
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
-    return None
+def header(message: UpstreamRequest | UpstreamResponse, name: str) -> str | None:
+    """A header's value, whatever the case of its name. The name as given is tried first
+    (most are asked for as they were sent); else the message's names, lowered once: the
+    governor asks each answer for four, which a server may spell in any case or not send."""
+    folded = message._folded
+    if folded is None:
+        folded = {}
+        for key, value in message.headers.items():
+            folded.setdefault(key.lower(), value)  # of names equal but for case, the first
+        object.__setattr__(message, "_folded", folded)
+    return folded.get(name.lower())

@@ -19,7 +19,7 @@ import structlog
 from proxy import metrics
 from proxy.openapi.spec import RateLimit
 from proxy.state.sqlite import FileBusy, SQLiteFile
-from proxy.upstream.budget import MINUTE, Feedback, KeyState, Leases, window_number
+from proxy.upstream.budget import MINUTE, NO_FEEDBACK, Feedback, KeyState, Leases, window_number
 
 PREFIX = "rate:"
 MAX_SEEN = 4_096
@@ -113,7 +113,7 @@ class SQLiteBudget:
         return result
 
     async def observe(self, key: str, limit: RateLimit, feedback: Feedback, now: float) -> None:
-        if feedback == Feedback():
+        if feedback == NO_FEEDBACK:
             return
         if feedback.retry_after is not None or (feedback.remaining is not None and feedback.remaining <= 0):
             self._leases.drop(key)

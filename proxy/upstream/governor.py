@@ -22,7 +22,7 @@ from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.newapi.transport import Transport
 from proxy.openapi.spec import RateLimit
 from proxy.upstream.accounts import Accounts
-from proxy.upstream.budget import Budget, Feedback
+from proxy.upstream.budget import NO_FEEDBACK, Budget, Feedback
 from proxy.upstream.tiers import TierTable
 
 # Wake a hair after the window turns, so the clock has surely moved into it.
@@ -30,17 +30,26 @@ _WAKE_MARGIN = 0.002
 
 
 def feedback_of(response: UpstreamResponse) -> Feedback:
-    return Feedback(
-        limit=_number(response.header("RateLimit-Limit"), int),
-        remaining=_number(response.header("RateLimit-Remaining"), int),
-        reset=_number(response.header("RateLimit-Reset"), float),
-        retry_after=_number(response.header("Retry-After"), float) if response.status == 429 else None,
-    )
+    limit = response.header("RateLimit-Limit")
+    remaining = response.header("RateLimit-Remaining")
+    reset = response.header("RateLimit-Reset")
+    retry_after = response.header("Retry-After") if response.status == 429 else None
+    if limit is None and remaining is None and reset is None and retry_after is None:
+        return NO_FEEDBACK
+    return Feedback(_number(limit, int), _number(remaining, int), _number(reset, float), _number(retry_after, float))
 
 
 def _number(text: str | None, kind: type[int] | type[float]) -> int | float | None:
+    """The header's (first) number, or None. Most values are one plain number, which
+    `kind` reads alone (it skips the same whitespace `strip` would)."""
+    if not text:
+        return None
     try:
-        return kind(text.split(",")[0].strip()) if text else None
+        return kind(text)
+    except ValueError:
+        pass
+    try:
+        return kind(text.split(",")[0].strip())
     except ValueError:
         return None
 
@@ -71,19 +80,25 @@ class GovernedTransport:
             return await self._inner.send(request)
         operation, limit = matched
         key = f"{self._accounts.of_request(request)}|{operation}"
-        await self._admit(key, operation, limit, self._max_wait if request.may_wait else 0.0)
+        started = self._clock()
+        wait = await self._budget.reserve(key, limit, started)
+        if wait > 0:  # (most requests are admitted at once: no coroutine for the waiting)
+            await self._wait_for_budget(key, operation, limit, started, wait, self._max_wait if request.may_wait else 0.0)
+        metrics.child(metrics.GOVERNOR_WAIT_SECONDS, operation).observe(self._clock() - started)
         response = await self._inner.send(request)
-        await self._budget.observe(key, limit, feedback_of(response), self._clock())
+        feedback = feedback_of(response)
+        if feedback is not NO_FEEDBACK:
+            await self._budget.observe(key, limit, feedback, self._clock())
         return response
 
-    async def _admit(self, key: str, operation: str, limit: RateLimit, max_wait: float) -> None:
-        started = self._clock()
-        while (wait := await self._budget.reserve(key, limit, self._clock())) > 0:
+    async def _wait_for_budget(self, key: str, operation: str, limit: RateLimit, started: float, wait: float, max_wait: float) -> None:
+        """Sleep until the budget has room, or refuse once the total wait would exceed `max_wait`."""
+        while wait > 0:
             if self._clock() - started + wait > max_wait:
                 metrics.GOVERNOR_REFUSALS.labels(operation).inc()
                 raise UpstreamThrottled(429, [], operation, max(1, math.ceil(wait)))
             await self._sleep(wait + _WAKE_MARGIN)
-        metrics.child(metrics.GOVERNOR_WAIT_SECONDS, operation).observe(self._clock() - started)
+            wait = await self._budget.reserve(key, limit, self._clock())
 
     async def aclose(self) -> None:
         await self._inner.aclose()  # the budget belongs to the state store, which closes it

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections import deque
 
 import aiohappyeyeballs
 
 from proxy.upstream.connection import Connection
+from proxy.upstream.slots import Slots
 
 # Like aiohttp's default: when a name has IPv6 and IPv4 addresses, start the next attempt
 # after 250 ms instead of waiting for the first to time out (RFC 8305). aiohttp's own
@@ -38,8 +38,7 @@ class Pool:
         self._loop = asyncio.get_running_loop()
         self._host, self._port, self._tls = host, port, tls
         self._connect_timeout = connect_timeout
-        self._free = limit  # slots nobody holds
-        self._waiters: deque[asyncio.Future[None]] = deque()  # for a slot, oldest first
+        self._slots = Slots(limit)
         self._idle: list[Connection] = []  # most recently used last
         self._open: set[Connection] = set()
 
@@ -49,24 +48,21 @@ class Pool:
     def take(self, now: float) -> Connection | None:
         """A slot and an idle connection if both are to be had without waiting (the common
         case, no coroutine needed); else None, and nothing is held."""
-        if not self._free or self._waiters:
+        if not self._slots.free():
             return None
         connection = self._idle_connection(now)
         if connection is not None:
-            self._free -= 1
+            self._slots.take_now()
         return connection
 
     async def acquire(self, deadline: float) -> Connection:
         """A slot and a connection, idle or new, before `deadline` (loop time; TimeoutError
         after it)."""
-        if self._free and not self._waiters:
-            self._free -= 1
-        else:
-            await self._wait(deadline)
+        await self._slots.take(deadline)
         try:
             return self._idle_connection(self._loop.time()) or await self._connect(deadline)
         except BaseException:
-            self._pass_slot()
+            self._slots.give_back()
             raise
 
     def release(self, connection: Connection) -> None:
@@ -76,13 +72,13 @@ class Pool:
             self._idle.append(connection)
         else:
             connection.close()
-        self._pass_slot()
+        self._slots.give_back()
 
     def discard(self, connection: Connection) -> None:
         """Hand back the slot of a connection whose exchange failed, timed out or was
         cancelled: whatever state it is in, it carries nothing more."""
         connection.abort()
-        self._pass_slot()
+        self._slots.give_back()
 
     async def aclose(self) -> None:
         """Close every connection, in use or not, and wait (at most a connect timeout) for
@@ -121,29 +117,6 @@ class Pool:
             raise ConnectionResetError
         self._open.add(connection)
         return connection
-
-    async def _wait(self, deadline: float) -> None:
-        """Until a slot is handed over (by `_pass_slot`)."""
-        waiter = self._loop.create_future()
-        self._waiters.append(waiter)
-        try:
-            async with asyncio.timeout_at(deadline):
-                await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():  # handed a slot, but leaving: pass it on
-                self._pass_slot()
-            elif waiter in self._waiters:
-                self._waiters.remove(waiter)
-            raise
-
-    def _pass_slot(self) -> None:
-        """A slot is given up: straight to the oldest waiter, or back to the free ones."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self._free += 1
 
     def _forget(self, connection: Connection) -> None:
         """Called once per connection, when it closes for whatever reason."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -51,9 +52,10 @@ class Context:
             if call.method != "GET":  # even a failed write may have changed something
                 await touched(self.state, self.account, call.path)
 
-    async def deliver(self, call: Call, credentials: Credentials) -> None:
-        """A fire-and-forget write, handed to the request's delivery."""
-        await self.delivery.deliver(self.client, call, credentials, self.received_at_ns)
+    def deliver(self, call: Call, credentials: Credentials) -> Awaitable[object]:
+        """A fire-and-forget write, handed to the request's delivery (to await: a plain
+        call, no coroutine of its own on every write's way)."""
+        return self.delivery.deliver(self.client, call, credentials, self.received_at_ns)
 
     def entry_path_params(self) -> dict[str, str]:
         """The entry's first call's path variables, filled from the legacy path."""

@@ -8,6 +8,7 @@ a disagreement between the table and the code: the engine logs it and answers th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from proxy.mapping.table import Entry
@@ -29,9 +30,11 @@ class EntryClient:
     entry: Entry
     credentials: Credentials
 
-    async def send(self, call: Call, credentials: Credentials | None = None) -> Reply:
+    def send(self, call: Call, credentials: Credentials | None = None) -> Awaitable[Reply]:
+        """The upstream's sending of a declared call, for the caller to await (a plain
+        call: no coroutine of its own on every upstream call's way)."""
         self.check(call)
-        return await self.upstream.send(call, credentials or self.credentials)
+        return self.upstream.send(call, credentials or self.credentials)
 
     def check(self, call: Call) -> None:
         """Refuse a call the entry does not declare (also before a write is spooled)."""

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Protocol
 
 from proxy.engine.declared import EntryClient
@@ -16,10 +17,11 @@ from proxy.upstream.client import Call, Credentials
 
 
 class Delivery(Protocol):
-    async def deliver(self, client: EntryClient, call: Call, credentials: Credentials, received_at_ns: int) -> None:
-        """Send or durably store one single-call write; return only once that is done."""
+    def deliver(self, client: EntryClient, call: Call, credentials: Credentials, received_at_ns: int) -> Awaitable[object]:
+        """Send or durably store one single-call write; what it returns settles only once
+        that is done."""
 
 
 class SendNow:
-    async def deliver(self, client: EntryClient, call: Call, credentials: Credentials, received_at_ns: int) -> None:
-        await client.send(call, credentials)
+    def deliver(self, client: EntryClient, call: Call, credentials: Credentials, received_at_ns: int) -> Awaitable[object]:
+        return client.send(call, credentials)  # the sending itself, awaited by the caller: no layer of its own

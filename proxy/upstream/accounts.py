@@ -22,15 +22,27 @@ def fingerprint(secret: str) -> str:
 
 
 class Accounts:
+    MAX_COMPANIES = 1024  # public tokens remembered; past that they are forgotten together
+
     def __init__(self, token_keys: Mapping[str, str] | None = None) -> None:
         self._aliases = {_public(token): _private(key) for token, key in (token_keys or {}).items()}
+        self._of_company: dict[str, str] = {}  # `company_id` as sent -> its account: asked by every client call
 
     def of_request(self, request: UpstreamRequest) -> str:
         authorization = request.header("Authorization") or ""
         if authorization.startswith("Klaviyo-API-Key "):
-            return _private(authorization.removeprefix("Klaviyo-API-Key ").strip())
-        company = next((value for name, value in request.query if name == "company_id"), "")
-        return self._public(unquote(company))
+            return _authorized(authorization)
+        company = ""
+        for name, value in request.query:
+            if name == "company_id":
+                company = value
+                break
+        account = self._of_company.get(company)
+        if account is None:
+            if len(self._of_company) >= self.MAX_COMPANIES:
+                self._of_company.clear()
+            account = self._of_company[company] = self._public(unquote(company))
+        return account
 
     def of_credentials(self, credentials: Credentials) -> str:
         if credentials.private_key:
@@ -40,6 +52,11 @@ class Accounts:
     def _public(self, token: str) -> str:
         account = _public(token)
         return self._aliases.get(account, account)
+
+
+@functools.lru_cache(maxsize=1024)  # the account of every private-key call, as `fingerprint`
+def _authorized(authorization: str) -> str:
+    return _private(authorization.removeprefix("Klaviyo-API-Key ").strip())
 
 
 def _private(key: str) -> str:

@@ -35,6 +35,9 @@ class Feedback:
     retry_after: float | None = None  # Retry-After on a 429
 
 
+NO_FEEDBACK = Feedback()  # an answer that says nothing about the budget
+
+
 class Budget(Protocol):
     async def reserve(self, key: str, limit: RateLimit, now: float) -> float:
         """Take one request from every window of `key` and return 0, or take nothing and
@@ -203,21 +206,25 @@ class Leases:
     def size(self, key: str, limit: RateLimit, now: float) -> int:
         """How many to take from the shared budget now."""
         lease = self._lease(key, now)
-        rate = lease.served_before
-        usable = math.ceil(rate * (lease_end(now) - now))
-        wanted = max(rate // self.SHARE, 4 * lease.during_top_up)
-        return max(1, min(self.MOST, limit.burst // 10, wanted, usable))
+        usable = math.ceil(lease.served_before * (lease_end(now) - now))
+        return max(1, min(self._largest(lease, limit), usable))
+
+    def _largest(self, lease: _Lease, limit: RateLimit) -> int:
+        """The size before the time left in the lease's window bounds it."""
+        wanted = max(lease.served_before // self.SHARE, 4 * lease.during_top_up)
+        return min(self.MOST, limit.burst // 10, wanted)
 
     def running_low(self, key: str, limit: RateLimit, now: float) -> bool:
         """A busy key (leases of more than one) with at most half a lease, or two top-up
         trips' worth of requests, left: time to top it up, while the rest serves the
         requests arriving meanwhile."""
-        size = self.size(key, limit, now)
         lease = self._lease(key, now)
-        if size <= 1:
-            return False
+        left = lease.left + lease.next_left
         ending = lease.until - now < self.AHEAD and lease.next_left <= 0
-        return ending or lease.left + lease.next_left <= max(size // 2, 2 * lease.during_top_up)
+        if not ending and left > max(self._largest(lease, limit) // 2, 2 * lease.during_top_up):
+            return False  # more than half of even the largest lease: most requests, answered without `size`
+        size = self.size(key, limit, now)
+        return size > 1 and (ending or left <= max(size // 2, 2 * lease.during_top_up))
 
     def counted_at(self, now: float) -> float:
         """When a top-up asked now is counted: now; or, when the lease it brings would end

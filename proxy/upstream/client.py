@@ -50,6 +50,9 @@ class Call:
         return f"{self.method} {self.path}"
 
     def encoded_path(self) -> str:
+        if "{" not in self.path:  # no variables (most calls): nothing to fill
+            return self.path
+
         def fill(match: re.Match[str]) -> str:
             value = self.path_params[match.group(1)]
             if value in ("", ".", ".."):
@@ -106,7 +109,9 @@ class UpstreamClient:
             status = response.status
             return response
         finally:
-            _record(CallRecord(operation, status, round((time.perf_counter() - started) * 1000, 2)))
+            calls = current_calls.get()
+            if calls is not None:
+                calls.append(CallRecord(operation, status, round((time.perf_counter() - started) * 1000, 2)))
 
     async def aclose(self) -> None:
         await self._transport.aclose()
@@ -174,9 +179,3 @@ def _retry_after(value: str | None) -> int:
         return max(1, int(float(value))) if value else 1
     except ValueError:
         return 1
-
-
-def _record(record: CallRecord) -> None:
-    calls = current_calls.get()
-    if calls is not None:
-        calls.append(record)

@@ -114,9 +114,15 @@ class RetryingTransport:
         deadline = self._clock() + self._budget
         attempt = 0
         while True:
-            response, error = await self._attempt(request)
-            if response is not None and response.status not in RETRY_STATUSES:
-                return response
+            response: UpstreamResponse | None = None
+            error: TransportError | None = None
+            try:
+                response = await self._inner.send(request)
+            except TransportError as failed:
+                error = failed
+            else:
+                if response.status not in RETRY_STATUSES:
+                    return response
             delay = self._backoff(attempt)
             if response is not None:
                 delay = max(delay, _retry_after(response))
@@ -127,12 +133,6 @@ class RetryingTransport:
             metrics.RETRIES.labels(self._operation_of(request), _reason(response, error)).inc()
             await self._sleep(delay)
             attempt += 1
-
-    async def _attempt(self, request: UpstreamRequest) -> tuple[UpstreamResponse | None, TransportError | None]:
-        try:
-            return await self._inner.send(request), None
-        except TransportError as error:
-            return None, error
 
     def _backoff(self, attempt: int) -> float:
         """Exponential, with "equal jitter": half fixed, half random, so replicas spread out."""

@@ -18,6 +18,7 @@ from proxy.revision import PINNED_REVISION
 
 Operation = str  # "METHOD /template", e.g. "GET /api/profiles/{id}"
 _MATCH_CACHE_SIZE = 4096  # distinct (method, path) pairs remembered; paths carry ids
+_UNSEEN = object()  # a pair not matched yet (None: matched, no operation)
 
 
 class TiersError(Exception):
@@ -41,10 +42,11 @@ class TierTable:
         matched = self.match(request.method, request.path)
         if matched is None:
             return None
-        operation, limit = matched
-        for tier in self.conditional.get(operation, ()):
-            if tier.applies(request.query):
-                return f"{operation} {tier.parameter}={tier.value}", tier.ratelimit
+        conditional = self.conditional.get(matched[0])
+        if conditional:
+            for tier in conditional:
+                if tier.applies(request.query):
+                    return f"{matched[0]} {tier.parameter}={tier.value}", tier.ratelimit
         return matched
 
     def match(self, method: str, path: str) -> tuple[Operation, RateLimit] | None:
@@ -55,11 +57,12 @@ class TierTable:
         (for the governor, retries and metric labels), so answers are remembered.
         """
         key = (method, path)
-        if key not in self._matched:
+        matched = self._matched.get(key, _UNSEEN)
+        if matched is _UNSEEN:
             if len(self._matched) >= _MATCH_CACHE_SIZE:
                 self._matched.clear()
-            self._matched[key] = self._match(method, path)
-        return self._matched[key]
+            matched = self._matched[key] = self._match(method, path)
+        return matched
 
     def _match(self, method: str, path: str) -> tuple[Operation, RateLimit] | None:
         segments = path.split("/")

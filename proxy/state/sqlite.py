@@ -106,6 +106,7 @@ class SQLiteFile:
     def _writing(self) -> sqlite3.Connection:
         if self._writer is None:
             self._writer = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=0)
+            self._writer.execute("PRAGMA synchronous = NORMAL")  # per connection, as the thread's (`_connect`)
             self._writer.execute("PRAGMA wal_autocheckpoint = 0")
         return self._writer
 

@@ -132,11 +132,13 @@ async def test_a_transaction_on_the_loop_never_waits_for_the_lock_and_a_failed_o
     await file.close()
 
 
-async def test_the_loops_commits_leave_every_checkpoint_to_the_thread(tmp_path):
+async def test_the_loops_commits_sync_nothing_and_leave_every_checkpoint_to_the_thread(tmp_path):
     """Checkpoints sync the file: never on the event loop, every `CHECKPOINT_EVERY` commits
-    made there on the thread instead."""
+    made there on the thread instead. A commit there syncs nothing (synchronous=NORMAL,
+    as on the thread: FULL, SQLite's default, would sync the log on every commit)."""
     file = SQLiteFile(tmp_path / "state.sqlite3")
     assert file._writing().execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    assert file._writing().execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
     on_thread: list[str] = []
     file._db.set_trace_callback(on_thread.append)
     for n in range(CHECKPOINT_EVERY):

@@ -63,6 +63,11 @@ _DEFAULT_HEADERS = (
 )
 
 
+# Request heads remembered (`HTTPTransport._message`); past that they are forgotten together
+# (paths that carry ids make many).
+_HEADS_KEPT = 1024
+
+
 class HTTPTransport:
     def __init__(self, base_url: str, *, connect_timeout: float, request_timeout: float, max_connections: int):
         parts = urlsplit(base_url)
@@ -79,6 +84,7 @@ class HTTPTransport:
         self._request_timeout = request_timeout
         self._max_connections = max_connections
         self._pool: Pool | None = None
+        self._heads: dict[tuple[object, ...], bytes] = {}  # `_message`'s, by method, path, query and headers
 
     def _open(self) -> Pool:
         # Certificates and host names verified against the system's trust store; SNI is sent.
@@ -108,17 +114,28 @@ class HTTPTransport:
             raise UpstreamUnreachable(f"{request.method} {request.path}: {type(failure).__name__}") from None
 
     def _message(self, request: UpstreamRequest) -> bytes:
-        """The request line and headers, ready for the wire."""
+        """The request line and headers, ready for the wire. All but the length are the same
+        for every call of an operation with the same credentials and query (a track's
+        are), so they are written and checked once (`_head`) and then looked up."""
+        key = (request.method, request.path, request.query, tuple(request.headers.items()))
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) >= _HEADS_KEPT:
+                self._heads.clear()
+            head = self._heads[key] = self._head(request)
+        body = request.body
+        if body is not None or request.method in _BODY_METHODS:
+            return head + b"Content-Length: %d\r\n\r\n" % (len(body) if body else 0)
+        return head + b"\r\n"
+
+    def _head(self, request: UpstreamRequest) -> bytes:
+        """The request line and every header but the length."""
         target = upstream_url(self._path_prefix, request)
         headers = request.headers
         names = {name.lower() for name in headers}
         lines = [request.method, " ", target, self._request_line_end]
         lines.extend(line for name, line in _DEFAULT_HEADERS if name not in names)
         lines.extend(f"{name}: {value}\r\n" for name, value in headers.items() if name.lower() not in _OWN_HEADERS)
-        body = request.body
-        if body is not None or request.method in _BODY_METHODS:
-            lines.append(f"Content-Length: {len(body) if body else 0}\r\n")
-        lines.append("\r\n")
         text = "".join(lines)
         # Every line break is one this method wrote: a CR or LF inside a value or the path
         # would let it smuggle headers or a second request (aiohttp refused them too).

@@ -161,6 +161,36 @@ async def test_the_wire_form_of_a_request():
     assert server.connections == 1  # the request's own `Connection: close` is not the transport's
 
 
+async def test_calls_of_one_operation_share_a_head_but_each_carries_its_own_length_and_body():
+    ok = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+    server = RawServer(answering(ok, ok, ok))
+    headers = {"revision": "2026-07-15", "Content-Type": "application/vnd.api+json"}
+    async with server as base:
+        async with opened(base) as upstream:
+            for body in (b'{"n": 1}', b'{"n": 12}', b'{"n": 1}'):
+                await upstream.send(UpstreamRequest("POST", "/client/events", (("company_id", "DemoPk"),), dict(headers), body))
+    head = (
+        b"POST /client/events?company_id=DemoPk HTTP/1.1\r\nHost: " + base.removeprefix("http://").encode() + b"\r\n"
+        b"User-Agent: klaviyo-legacy-proxy/" + __version__.encode() + b"\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n"
+        b"revision: 2026-07-15\r\nContent-Type: application/vnd.api+json\r\n"
+    )
+    assert server.requests == [
+        head + b'Content-Length: 8\r\n\r\n{"n": 1}',
+        head + b'Content-Length: 9\r\n\r\n{"n": 12}',
+        head + b'Content-Length: 8\r\n\r\n{"n": 1}',
+    ]
+
+
+async def test_a_refused_head_is_refused_every_time():
+    server = RawServer(answering())
+    async with server as base:
+        async with opened(base) as upstream:
+            for _ in range(2):
+                with pytest.raises(ValueError):
+                    await upstream.send(get(headers={"X-Note": "a\nX-Injected: 1"}))
+    assert server.connections == 0
+
+
 async def test_a_line_break_in_a_header_is_refused_before_anything_is_sent():
     server = RawServer(answering())
     async with server as base:

@@ -158,6 +158,7 @@ class _Lease:
     next_left: int = 0  # requests of a lease counted ahead for the second's turn (`Leases.counted_at`)
     next_until: float = 0.0
     second: int = 0  # the second window `served` counts
+    second_end: float = 0.0  # and when it ends (`window_end`), so most requests compare one time
     served: int = 0  # requests this process let through for the key in that second
     served_before: int = 0  # and in the second before it
     asked: int = 0  # requests that asked for the key, ever
@@ -274,11 +275,12 @@ class Leases:
         if lease is None:
             if len(self._leases) >= self.MAX_KEYS:  # a key flood: forget them all (only the savings go)
                 self._leases.clear()
-            lease = self._leases[key] = _Lease(second=window_number(SECOND, now))
-        second = window_number(SECOND, now)
-        if second > lease.second:  # (a clock read before an await may be a second behind: it counts in this one)
+            second = window_number(SECOND, now)
+            lease = self._leases[key] = _Lease(second=second, second_end=window_end(SECOND, second))
+        if now >= lease.second_end:  # a later second (a clock read before an await may be one behind: it counts in this one)
+            second = window_number(SECOND, now)
             lease.served_before = lease.served if second == lease.second + 1 else 0
-            lease.served, lease.second = 0, second
+            lease.served, lease.second, lease.second_end = 0, second, window_end(SECOND, second)
         return lease
 
 

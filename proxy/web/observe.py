@@ -68,14 +68,5 @@ def _record(request: web.Request, served: served_record.Served, request_id: str,
     route = served.route or (request.path if service else "(unmapped)")
     if not service:
         metrics.legacy_request(route, status, seconds)
-    logs.request_line(
-        "client_abort" if served.aborted else "admin_request" if service else "legacy_request",
-        {
-            "request_id": request_id,
-            "method": request.method,
-            "route": route,
-            "status": status,
-            "upstream": [{"op": call.operation, "status": call.status, "ms": call.ms} for call in served.calls],
-            "total_ms": round(seconds * 1000, 2),
-        },
-    )
+    event = "client_abort" if served.aborted else "admin_request" if service else "legacy_request"
+    logs.request_line(event, request_id, request.method, route, status, served.calls, round(seconds * 1000, 2))

@@ -11,7 +11,6 @@ from proxy.mapping.table import family_of
 from proxy.upstream.client import CallRecord
 
 
-
 @dataclass(slots=True)
 class Served:
     family: str  # the legacy error dialect: v1, v2, public, ajax
@@ -32,5 +31,7 @@ def start(request: web.Request) -> Served:
 
 def served_of(request: web.Request) -> Served:
     """The request's record; requests that skipped `observe` (none in the app) get a fresh one."""
-    served = request.get(_KEY)
-    return served if served is not None else start(request)
+    try:
+        return request[_KEY]  # not `request.get`: the Mapping mixin's `get` is a Python call more
+    except KeyError:
+        return start(request)

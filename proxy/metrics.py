@@ -75,7 +75,8 @@ def legacy_request(route: str, status: int, seconds: float) -> None:
     try:
         answered, latency = _LEGACY_CHILDREN[route, status]
     except KeyError:
-        answered, latency = _LEGACY_CHILDREN[route, status] = (LEGACY_REQUESTS.labels(route, str(status)), LEGACY_SECONDS.labels(route))
+        children = LEGACY_REQUESTS.labels(route, str(status)), LEGACY_SECONDS.labels(route)
+        answered, latency = _LEGACY_CHILDREN[route, status] = children
     answered.inc()
     latency.observe(seconds)
 

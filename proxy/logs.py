@@ -19,8 +19,8 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import orjson
 import structlog
@@ -155,28 +155,65 @@ def _render_json(_logger: Any, _name: str, event: dict[str, Any]) -> str:
         return json.dumps(event, default=repr)
 
 
-def request_line(event: str, fields: dict[str, Any]) -> None:
+class Call(Protocol):
+    """An upstream call as the request line shows it (`proxy.upstream.client.CallRecord`)."""
+
+    operation: str
+    status: int | str
+    ms: float
+
+
+def request_line(
+    event: str, request_id: str, method: str, route: str, status: int, upstream: Sequence[Call], total_ms: float
+) -> None:
     """The line every served request writes (`proxy.web.observe`), at info level."""
-    _request_line(event, fields)
+    _request_line(event, request_id, method, route, status, upstream, total_ms)
 
 
-def _via_structlog(event: str, fields: dict[str, Any]) -> None:
-    structlog.get_logger("proxy").info(event, **fields)
+def _fields(request_id: str, method: str, route: str, status: int, upstream: Sequence[Call], total_ms: float) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "method": method,
+        "route": route,
+        "status": status,
+        "upstream": [{"op": call.operation, "status": call.status, "ms": call.ms} for call in upstream],
+        "total_ms": total_ms,
+    }
 
 
-_request_line: Callable[[str, dict[str, Any]], None] = _via_structlog
+def _via_structlog(event: str, *fields: Any) -> None:
+    structlog.get_logger("proxy").info(event, **_fields(*fields))
 
 
-def _json_request_lines(redact_pii: bool) -> Callable[[str, dict[str, Any]], None]:
-    """The same JSON object structlog writes (the fields scrubbed, then event, level and
+_request_line: Callable[..., None] = _via_structlog
+
+
+def _json_request_lines(redact_pii: bool) -> Callable[..., None]:
+    """The JSON object structlog writes for the same fields (scrubbed, then event, level and
     timestamp), without its chain of processors: on every request the chain cost more
-    than the line's content."""
+    than the line's content. Only the strings that can carry what a client sent go
+    through the scrubber: the method and the route (a service path is the path as sent;
+    a passthrough route and operation name a path segment as sent) and the operations.
+    The request id is hex digits and one hyphen, which no pattern matches; an event is
+    one of observe's names; statuses are ints or the upstream client's "error", and times
+    floats, all of which the scrubber returns as they are."""
+    remembered = functools.lru_cache(maxsize=4096)(functools.partial(_scrub_text, redact_pii=redact_pii))
 
-    def write(event: str, fields: dict[str, Any]) -> None:
-        line = scrub(fields, redact_pii)
-        line["event"] = scrub(event, redact_pii)
-        line["level"] = "info"
-        line["timestamp"] = _utc_now()
+    def scrubbed(text: str) -> str:
+        return remembered(text) if len(text) <= _REMEMBERED_LENGTH else _scrub_text(text, redact_pii)
+
+    def write(event: str, request_id: str, method: str, route: str, status: int, upstream: Sequence[Call], total_ms: float) -> None:
+        line = {
+            "request_id": request_id,
+            "method": scrubbed(method),
+            "route": scrubbed(route),
+            "status": status,
+            "upstream": [{"op": scrubbed(call.operation), "status": call.status, "ms": call.ms} for call in upstream],
+            "total_ms": total_ms,
+            "event": event,
+            "level": "info",
+            "timestamp": _utc_now(),
+        }
         _write_line(_render_json(None, "info", line))
 
     return write
@@ -237,5 +274,5 @@ def configure_logging(level: str = "info", fmt: str = "json", redact_pii: bool =
     logging.captureWarnings(True)  # warnings arrive as records of the `py.warnings` logger
 
 
-def _unlogged(_event: str, _fields: dict[str, Any]) -> None:
+def _unlogged(_event: str, *_fields: Any) -> None:
     """Request lines are info: below the configured level."""

@@ -72,5 +72,16 @@ def child(metric: MetricWrapperBase, *labels: str) -> Any:
 
 
 def legacy_request(route: str, status: int, seconds: float) -> None:
-    child(LEGACY_REQUESTS, route, str(status)).inc()
-    child(LEGACY_SECONDS, route).observe(seconds)
+    try:
+        answered, latency = _LEGACY_CHILDREN[route, status]
+    except KeyError:
+        children = LEGACY_REQUESTS.labels(route, str(status)), LEGACY_SECONDS.labels(route)
+        answered, latency = _LEGACY_CHILDREN[route, status] = children
+    answered.inc()
+    latency.observe(seconds)
+
+
+# Both children of a route and status, found with one dict lookup on every request (`child`
+# would hash its arguments twice and turn the status into text). As many entries as the
+# counter has children: no bound of its own is needed.
+_LEGACY_CHILDREN: dict[tuple[str, int], tuple[Any, Any]] = {}

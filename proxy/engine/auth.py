@@ -47,11 +47,12 @@ def with_token(credentials: Credentials, token: object, settings: Settings) -> C
     """`auth: token`: the payload's public token, unless the sidecar key already applies."""
     if credentials.private_key:
         return credentials
-    if not isinstance(token, str) or not SAFE_KEY.fullmatch(token.strip()):
+    token = token.strip() if isinstance(token, str) else None
+    if token is None or not SAFE_KEY.fullmatch(token):
         raise LegacyError(400, "token missing or malformed")
-    if not allowed(settings, token.strip()):
+    if not allowed(settings, token):
         raise LegacyError(403, "token not allowed")
-    return replace(credentials, public_key=token.strip())
+    return Credentials(public_key=token)  # no private key: that case returned above
 
 
 def with_public_key(credentials: Credentials, given: str | None, settings: Settings) -> Credentials:

@@ -91,7 +91,7 @@ class Engine:
 
     async def handle(self, match: Match, request: LegacyRequest, received_at_ns: int) -> LegacyResponse:
         entry = match.entry
-        if not all(_SAFE_ID.fullmatch(value) for value in match.path_params.values()):
+        if match.path_params and not all(_SAFE_ID.fullmatch(value) for value in match.path_params.values()):
             raise LegacyError(404, NOT_FOUND)
         credentials = request_credentials(entry.auth, request.api_key, self._settings)
         ctx = Context(

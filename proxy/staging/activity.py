@@ -23,13 +23,16 @@ class RouteActivity:
         self._epochs: dict[str, int] = {}  # per route: the bucket number its last slot holds
 
     def record(self, route: str) -> None:
-        if route not in self._counts:
+        counts = self._counts.get(route)
+        if counts is None:
             if len(self._counts) >= MAX_ROUTES:
                 return
-            self._counts[route] = [0] * BUCKETS
+            counts = self._counts[route] = [0] * BUCKETS
             self._epochs[route] = self._bucket()
-        self._advance(route)
-        self._counts[route][-1] += 1
+        now = self._bucket()
+        if now > self._epochs[route]:
+            counts = self._advance(route, now)
+        counts[-1] += 1
 
     def series(self, route: str) -> list[int]:
         """Calls per bucket, oldest first, the current (partial) bucket last; zeros when unseen."""
@@ -43,10 +46,9 @@ class RouteActivity:
     def _bucket(self) -> int:
         return int(self._clock() // BUCKET_SECONDS)
 
-    def _advance(self, route: str) -> None:
-        now, last = self._bucket(), self._epochs[route]
-        if now > last:
-            shift = min(now - last, BUCKETS)
-            counts = self._counts[route]
-            self._counts[route] = counts[shift:] + [0] * shift
-            self._epochs[route] = now
+    def _advance(self, route: str, now: int) -> list[int]:
+        """Shift the route's ring to bucket `now`; its new list (readers hold the old one)."""
+        shift = min(now - self._epochs[route], BUCKETS)
+        counts = self._counts[route] = self._counts[route][shift:] + [0] * shift
+        self._epochs[route] = now
+        return counts

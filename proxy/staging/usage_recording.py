@@ -10,18 +10,17 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from proxy.staging.admin import Staging
-from proxy.web.observe import is_service_path
 from proxy.web.served import served_of
 
 
 def usage_recording(staging: Staging):
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if is_service_path(request.path):
+        served = served_of(request)
+        if served.service:
             return await handler(request)
         started = time.perf_counter()
         response = await handler(request)
-        served = served_of(request)
         ms = round((time.perf_counter() - started) * 1000, 2)
         operations = [call.operation for call in served.calls]
         route = served.route or "(unmapped)"

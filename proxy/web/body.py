@@ -31,10 +31,14 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     if not request.body_exists:
         return b""
     coding = _coding(request.headers.get("Content-Encoding", ""))
-    if request.content_length is not None and request.content_length > limit:
+    length = request.content_length
+    if length is not None and length > limit:
         raise LegacyError(413, TOO_LARGE)
+    content = request.content
     try:
-        if request.content.is_eof():  # all of it came with the headers: nothing to time out
+        if content.is_eof():  # all of it came with the headers: nothing to time out
+            if coding is None:  # and nothing to inflate: it is what is buffered (most bodies)
+                return _whole(content.read_nowait(-1), limit)
             return await _bounded(request, limit, coding)
         async with asyncio.timeout(timeout):
             return await _bounded(request, limit, coding)
@@ -51,6 +55,8 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
 
 
 def _coding(header: str) -> str | None:
+    if not header:
+        return None
     codings = [coding.strip().lower() for coding in header.split(",") if coding.strip().lower() not in ("", "identity")]
     if not codings:
         return None
@@ -70,6 +76,12 @@ async def _bounded(request: web.Request, limit: int, coding: str | None) -> byte
     if inflater:
         inflater.finish()
     return bytes(body)
+
+
+def _whole(body: bytes, limit: int) -> bytes:
+    if len(body) > limit:  # a chunked body announces no length to check beforehand
+        raise LegacyError(413, TOO_LARGE)
+    return body
 
 
 class _Inflater:

@@ -27,18 +27,18 @@ def to_web(response: LegacyResponse) -> web.Response:
 
 @web.middleware
 async def legacy_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    served = served_of(request)
     try:
         return await handler(request)
     except LegacyError as error:
-        response = to_web(render_error(served.family, error))
+        response = to_web(render_error(served_of(request).family, error))
         if error.status == 413:  # the rest of the body is not read: the connection cannot carry on
             response.force_close()
         return response
     except SpoolRefused as refused:  # counted and logged by the spool
-        return to_web(render_error(served.family, LegacyError(503, f"The write was not accepted: {refused}.")))
+        return to_web(render_error(served_of(request).family, LegacyError(503, f"The write was not accepted: {refused}.")))
     except (ClientAborted, web.HTTPException):
         raise
     except Exception:
+        served = served_of(request)
         log.exception("internal_error", route=served.route)
         return to_web(render_error(served.family, LegacyError(500, "An internal error occurred.")))

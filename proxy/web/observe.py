@@ -21,7 +21,6 @@ from proxy.web import served as served_record
 
 CLIENT_CLOSED = 499  # nginx's status for "the client closed the connection"
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})  # polled every few seconds by orchestrators
-SERVICE_PREFIXES = ("/__proxy/", "/metrics", "/healthz", "/readyz")  # not part of the legacy surface
 
 _REQUEST_IDS = itertools.count(1)
 _PROCESS_ID = secrets.token_hex(4)  # ids stay unique across workers and restarts
@@ -33,10 +32,6 @@ class ClientAborted(Exception):
 
 def next_request_id() -> str:
     return f"{_PROCESS_ID}-{next(_REQUEST_IDS):x}"
-
-
-def is_service_path(path: str) -> bool:
-    return path == "/__proxy" or path.startswith(SERVICE_PREFIXES)
 
 
 @web.middleware
@@ -64,18 +59,9 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def _record(request: web.Request, served: served_record.Served, request_id: str, status: int, seconds: float) -> None:
-    service = is_service_path(request.path)
+    service = served.service
     route = served.route or (request.path if service else "(unmapped)")
     if not service:
         metrics.legacy_request(route, status, seconds)
-    logs.request_line(
-        "client_abort" if served.aborted else "admin_request" if service else "legacy_request",
-        {
-            "request_id": request_id,
-            "method": request.method,
-            "route": route,
-            "status": status,
-            "upstream": [{"op": call.operation, "status": call.status, "ms": call.ms} for call in served.calls],
-            "total_ms": round(seconds * 1000, 2),
-        },
-    )
+    event = "client_abort" if served.aborted else "admin_request" if service else "legacy_request"
+    logs.request_line(event, request_id, request.method, route, status, served.calls, round(seconds * 1000, 2))

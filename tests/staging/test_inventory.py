@@ -148,6 +148,21 @@ def test_route_activity_keeps_a_bounded_day_of_half_hours():
     now[0] += BUCKETS * BUCKET_SECONDS
     assert activity.series("GET /api/v1/metrics") == [0] * BUCKETS
     assert activity.series("never called") == [0] * BUCKETS
+    activity.record("GET /api/v1/metrics")  # a day later: the whole ring moved on
+    assert activity.series("GET /api/v1/metrics") == [0] * (BUCKETS - 1) + [1]
+
+
+async def test_each_operation_a_call_became_is_counted():
+    from proxy.staging.usage import UsageInventory
+
+    inventory = UsageInventory(clock=lambda: 1_000_000.0)
+    inventory.record("GET /api/v1/campaign/{campaign_id}", None, 200, ["GET /api/campaigns/{id}", "GET /api/lists/{id}", "GET /api/campaigns/{id}"], 0.5)
+    inventory.record("GET /api/v1/campaign/{campaign_id}", None, 503, [], 2.5)
+    (row,) = await inventory.rows()
+    counts = row.counts()
+    assert counts["calls"] == 2 and counts["statuses"] == {"2xx": 1, "5xx": 1}
+    assert counts["operations"] == {"GET /api/campaigns/{id}": 2, "GET /api/lists/{id}": 1}
+    assert counts["latencies"] == {"0": 1, "10": 1}  # 2.5 ms: 1.1**9 < 2.5 <= 1.1**10
 
 
 async def test_dashboard_draws_calls_over_time(proxy):

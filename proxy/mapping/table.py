@@ -79,21 +79,17 @@ class Entry:
     coverage: str = "exact"
     example: Mapping[str, Any] = field(default_factory=dict)
     migration: Mapping[str, Any] = field(default_factory=dict)  # see schema.MIGRATION
-    # The operations `calls:` names (variables unnamed), worked out once: every upstream
-    # call of a request is checked against them.
+    # Worked out once, as every request reads them: the route's name ("POST /api/track"),
+    # its legacy error dialect (`family_of`), and the operations `calls:` names (variables
+    # unnamed), which every upstream call of a request is checked against.
+    legacy: str = field(init=False, repr=False, compare=False)
+    family: str = field(init=False, repr=False, compare=False)
     _declared: frozenset[tuple[str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "legacy", f"{'|'.join(self.methods)} {self.path}")
+        object.__setattr__(self, "family", family_of(self.path))
         object.__setattr__(self, "_declared", frozenset(operation_key(call.method, call.path) for call in self.calls))
-
-    @property
-    def legacy(self) -> str:
-        return f"{'|'.join(self.methods)} {self.path}"
-
-    @property
-    def family(self) -> str:
-        """Which legacy error dialect this route speaks."""
-        return family_of(self.path)
 
     def declares(self, method: str, path: str) -> bool:
         """Whether `calls:` names this new-API operation (path variables may be named differently)."""

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -257,6 +258,46 @@ def measured(scenario: str, contender: str, target: Server, url: str, duration: 
         scenario, contender, result["rps"], result["p50_ms"], result["p99_ms"],
         usage.cpu_ms_per(result["requests"]), round(usage.peak_rss_mb, 1), result["errors"], usage.others_cpu,
     )  # fmt: skip
+
+
+@dataclass
+class Contender:
+    """A server and the load to measure it under (`load`'s options)."""
+
+    name: str
+    target: Server
+    url: str
+    options: dict = field(default_factory=dict)
+    warm: float = 0.0  # seconds of the same load before each turn, not measured
+
+
+def measured_in_turns(scenario: str, contenders: list[Contender], duration: float, rounds: int) -> list[Row]:
+    """Each contender loaded for `duration / rounds` seconds in turn, `rounds` times over.
+    A shared or virtual machine's speed drifts within a run by more than the differences
+    worth measuring; in turns the drift weighs on every contender alike, where one block
+    each hands it to whichever ran in the slow stretch. A row pools its turns: CPU seconds
+    and requests summed (its CPU per request), rate averaged, p50 and p99 the median of its
+    turns', peak RSS the highest."""
+    turns: dict[str, list[tuple[Usage, dict]]] = {contender.name: [] for contender in contenders}
+    for _ in range(rounds):
+        for contender in contenders:
+            if contender.warm:
+                load(contender.url, contender.warm, **contender.options)
+            with Usage(contender.target) as usage:
+                result = load(contender.url, duration / rounds, **contender.options)
+            turns[contender.name].append((usage, result))
+    rows = []
+    for contender in contenders:
+        usages, results = zip(*turns[contender.name])
+        requests = sum(result["requests"] for result in results)
+        cpu_ms = round(sum(usage.cpu_seconds for usage in usages) * 1000 / max(requests, 1), 3)
+        rows.append(Row(
+            scenario, contender.name, round(statistics.mean(result["rps"] for result in results), 2),
+            statistics.median(result["p50_ms"] for result in results), statistics.median(result["p99_ms"] for result in results),
+            cpu_ms, round(max(usage.peak_rss_mb for usage in usages), 1), sum(result["errors"] for result in results),
+            statistics.mean(usage.others_cpu for usage in usages),
+        ))  # fmt: skip
+    return rows
 
 
 class OtherLoad:

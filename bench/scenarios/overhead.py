@@ -5,7 +5,9 @@ the proxy's added latency at half its peak rate, open loop.
 
 The headline is CPU per request as a ratio to the bare forwarder's in the same run: on a
 shared machine throughput swings with whatever else runs, the CPU the server process
-spent per request much less. The proxy runs with its default settings (`bench.harness.proxy`);
+spent per request much less. The forwarder and the proxy's default rows are measured in
+turns (`measured_in_turns`), so a stretch in which the machine runs slow or fast counts
+against both alike. The proxy runs with its default settings (`bench.harness.proxy`);
 its warm `GET /api/v1/metrics` is served from the kept page walk (no upstream call, the
 state store read instead), the track makes its one upstream POST."""
 
@@ -15,11 +17,13 @@ from bench.harness import (
     METRICS,
     TRACK_BODY,
     OtherLoad,
+    Contender,
     Row,
     Server,
     Target,
     load,
     measured,
+    measured_in_turns,
     proxy,
     server,
     upstream,
@@ -28,23 +32,31 @@ from bench.harness import (
 SCENARIO = "overhead"
 SATURATED = 0.95  # an open loop that achieves less of its rate than this measured a queue
 CPU_RATIO = 1.5  # the proxy's CPU per translated request, at most this many times the forwarder's
+TURNS = 3  # rounds of turns the yardstick and the proxy's default rows are measured in
 
 
 def run(duration: float, smoke: bool) -> list[Row]:
     with upstream() as up:
         direct = measured(SCENARIO, "upstream direct", up, up.base + "/api/metrics", duration, python=smoke)
-        with _forwarder(up, "asyncio") as fw:
-            forwarder = measured(SCENARIO, "bare forwarder", fw, fw.base + "/api/metrics", duration, python=smoke)
-        direct.cpu_ratio, forwarder.cpu_ratio = _ratio(direct, forwarder), 1.0
-        rows = [direct, forwarder]
+        with _forwarder(up, "asyncio") as fw, proxy(up.base) as px:
+            _warm(px, smoke)
+            forwarder, get, track = measured_in_turns(SCENARIO, [
+                Contender("bare forwarder", fw, fw.base + "/api/metrics", {"python": smoke}),
+                *_translations(px, _LABELS["auto"], smoke),
+            ], duration, 1 if smoke else TURNS)  # fmt: skip
+            direct.cpu_ratio, forwarder.cpu_ratio = _ratio(direct, forwarder), 1.0
+            added = _added_latency(px, up, _LABELS["auto"], max(get.rps / 2, 10), duration)
+            rows = [direct, forwarder, *_compared(get, track, forwarder), added]
         if not smoke:  # the proxy's default loop is uvloop: the forwarder on it too, for the same-loop ratio
             with _forwarder(up, "uvloop") as fw:
                 uvloop_forwarder = measured(SCENARIO, "bare forwarder (uvloop)", fw, fw.base + "/api/metrics", duration)
             uvloop_forwarder.cpu_ratio = _ratio(uvloop_forwarder, forwarder)
-            rows.append(uvloop_forwarder)
-        for loop in ("auto",) if smoke else ("auto", "asyncio"):
-            with proxy(up.base, event_loop=loop) as px:
-                rows += _translated(px, up, _LABELS[loop], forwarder, duration, smoke)
+            rows.insert(2, uvloop_forwarder)
+            with proxy(up.base, event_loop="asyncio") as px:
+                _warm(px, smoke)
+                get, track = (measured(SCENARIO, c.name, c.target, c.url, duration, **c.options) for c in _translations(px, _LABELS["asyncio"], smoke))
+                added = _added_latency(px, up, _LABELS["asyncio"], max(get.rps / 2, 10), duration)
+                rows += [*_compared(get, track, forwarder), added]
     if not smoke:
         default_get, asyncio_get = (row for row in rows if row.contender.startswith("proxy GET"))
         default_track, asyncio_track = (row for row in rows if row.contender.startswith("proxy POST"))
@@ -65,21 +77,32 @@ def _forwarder(up: Server, loop: str):
     return server("forwarder", "-m", "bench.forwarder", "--port", "{port}", "--upstream", up.base, "--event-loop", loop)
 
 
-def _translated(px: Server, up: Server, loop: str, forwarder: Row, duration: float, smoke: bool) -> list[Row]:
-    load(px.base + METRICS, 0.5, python=smoke)  # the first read walks the metrics: measure the warm read
-    get = measured(SCENARIO, f"proxy GET /api/v1/metrics ({loop})", px, px.base + METRICS, duration, python=smoke)
-    # A key's first busy second sizes its rate-budget lease (its rate is not known before):
-    # measure the steady state, as the warm read above.
+def _warm(px: Server, smoke: bool) -> None:
+    """Measure a running proxy: the first metrics read walks the metrics (the warm read is
+    measured), and a key's first busy second sizes its rate-budget lease (its rate is not
+    known before)."""
+    load(px.base + METRICS, 0.5, python=smoke)
     load(px.base + "/api/track", 1.0, method="POST", body=TRACK_BODY, python=smoke)
-    track = measured(
-        SCENARIO, f"proxy POST /api/track ({loop})", px, px.base + "/api/track", duration,
-        method="POST", body=TRACK_BODY, python=smoke,
-    )  # fmt: skip
+
+
+def _translations(px: Server, loop: str, smoke: bool) -> list[Contender]:
+    return [
+        Contender(f"proxy GET /api/v1/metrics ({loop})", px, px.base + METRICS, {"python": smoke}),
+        # Each turn of the track starts with the key's busy second that sizes its lease,
+        # as `_warm` does before the first: the steady state is what is measured.
+        Contender(
+            f"proxy POST /api/track ({loop})", px, px.base + "/api/track",
+            {"method": "POST", "body": TRACK_BODY, "python": smoke}, warm=0 if smoke else 1.0,
+        ),
+    ]
+
+
+def _compared(get: Row, track: Row, forwarder: Row) -> list[Row]:
     for row in (get, track):
         row.cpu_ratio = _ratio(row, forwarder)
         row.targets.append(Target("CPU per request vs bare forwarder", row.cpu_ratio, CPU_RATIO, unit="×"))
         row.notes.append(f"throughput {row.rps / forwarder.rps:.2f}× the bare forwarder's")
-    return [get, track, _added_latency(px, up, loop, max(get.rps / 2, 10), duration)]
+    return [get, track]
 
 
 def _ratio(row: Row, forwarder: Row) -> float:

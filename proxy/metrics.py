@@ -71,17 +71,24 @@ def child(metric: MetricWrapperBase, *labels: str) -> Any:
     return metric.labels(*labels)
 
 
-def legacy_request(route: str, status: int, seconds: float) -> None:
-    try:
-        answered, latency = _LEGACY_CHILDREN[route, status]
-    except KeyError:
-        children = LEGACY_REQUESTS.labels(route, str(status)), LEGACY_SECONDS.labels(route)
-        answered, latency = _LEGACY_CHILDREN[route, status] = children
-    answered.inc()
-    latency.observe(seconds)
+class Answered:
+    """A counter labelled (name, status) and a latency histogram labelled (name), counted
+    together once per answer. Both children of a name and status are found with one dict
+    lookup (`child` would hash its arguments twice and turn the status into text). As many
+    entries as the counter has children: no bound of its own is needed."""
+
+    def __init__(self, counter: Counter, latency: Histogram) -> None:
+        self._counter, self._latency = counter, latency
+        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+    def observe(self, name: str, status: int, seconds: float) -> None:
+        try:
+            counted, timed = self._children[name, status]
+        except KeyError:
+            counted, timed = self._children[name, status] = self._counter.labels(name, str(status)), self._latency.labels(name)
+        counted.inc()
+        timed.observe(seconds)
 
 
-# Both children of a route and status, found with one dict lookup on every request (`child`
-# would hash its arguments twice and turn the status into text). As many entries as the
-# counter has children: no bound of its own is needed.
-_LEGACY_CHILDREN: dict[tuple[str, int], tuple[Any, Any]] = {}
+LEGACY_ANSWERED = Answered(LEGACY_REQUESTS, LEGACY_SECONDS)  # per legacy route
+UPSTREAM_ANSWERED = Answered(UPSTREAM_CALLS, UPSTREAM_SECONDS)  # per upstream operation

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from proxy import metrics
 from proxy.newapi.errors import TransportError, UpstreamTimeout
@@ -25,10 +24,6 @@ class ObservedTransport:
         self._operation_of = operation_of
         self._clock = clock
         self._last: tuple[bool, float] | None = None  # (answered, when) of the latest attempt
-        # The two metric children of an operation and status, found with one lookup per
-        # call (`metrics.child` would hash its arguments twice and turn the status into
-        # text). Operations are templates and statuses few: no bound of its own is needed.
-        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     def reachability(self) -> str:
         """"reachable", "unreachable" (a recent attempt got no answer) or "unknown"."""
@@ -50,13 +45,7 @@ class ObservedTransport:
             metrics.child(metrics.UPSTREAM_CALLS, operation, outcome).inc()
             raise
         self._last = (True, self._clock())
-        try:
-            counted, latency = self._children[operation, response.status]
-        except KeyError:
-            children = metrics.child(metrics.UPSTREAM_CALLS, operation, str(response.status)), metrics.child(metrics.UPSTREAM_SECONDS, operation)
-            counted, latency = self._children[operation, response.status] = children
-        counted.inc()
-        latency.observe(time.perf_counter() - started)
+        metrics.UPSTREAM_ANSWERED.observe(operation, response.status, time.perf_counter() - started)
         return response
 
     async def aclose(self) -> None:

@@ -62,6 +62,6 @@ def _record(request: web.Request, served: served_record.Served, request_id: str,
     service = served.service
     route = served.route or (request.path if service else "(unmapped)")
     if not service:
-        metrics.legacy_request(route, status, seconds)
+        metrics.LEGACY_ANSWERED.observe(route, status, seconds)
     event = "client_abort" if served.aborted else "admin_request" if service else "legacy_request"
     logs.request_line(event, request_id, request.method, route, status, served.calls, round(seconds * 1000, 2))

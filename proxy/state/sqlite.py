@@ -2,27 +2,36 @@
 
 WAL mode lets readers and one writer work at once; `synchronous=NORMAL` keeps it
 consistent across a crash (what a state store needs: a lost last second of cache or
-counts is harmless, unlike the spool's accepted writes). Every write runs on one thread
-of this process, so the event loop never waits for a lock; across processes SQLite's
-own locks (and `BEGIN IMMEDIATE` for read-modify-write) keep updates atomic. Expired
-rows are swept now and then by whichever process writes.
+counts is harmless, unlike the spool's accepted writes). Across processes SQLite's own
+locks (and `BEGIN IMMEDIATE` for every write) keep updates atomic. Expired rows are swept
+now and then by whichever process writes, a bounded batch at a time.
 
-Plain reads run on the event loop itself, on a connection of their own (`read`): in
-WAL mode a reader never waits for a writer, and a point read of rows the operating
-system holds in memory costs a few microseconds, far less than handing it to the thread
-and waking the loop again (under load those hand-overs were most of a warm read's cost).
-That connection never waits: `busy_timeout` 0, and a busy answer (another process
-recovering or closing the file, the rare cases where a WAL reader is refused) sends the
-read to the thread instead.
+Everything short runs on the event loop itself, on connections that never wait
+(`busy_timeout` 0), and nothing holds a lock across an await:
+- Reads (`read`) on a connection of their own: in WAL mode a reader never waits for a
+  writer, and a point read of rows the operating system holds in memory costs a few
+  microseconds. A busy answer (another process recovering or closing the file, the rare
+  cases where a WAL reader is refused) sends the read to the file's thread, which may wait.
+- Writes (`transaction`) on a second connection, inside `BEGIN IMMEDIATE … COMMIT`:
+  tens of microseconds. A commit appends a page or two to the log without syncing it
+  (`synchronous=NORMAL`). When another process holds the write lock the write waits
+  without blocking the loop (`asyncio.sleep`, growing pauses, as SQLite's own busy
+  handler would) and tries again.
 
-Short read-modify-write transactions (a rate budget's take) may run on the loop too, on
-a second connection that never waits either (`transaction_now`): when another process or
-the thread holds the write lock, the caller hands its work to the thread instead. A
-commit appends a page or two to the log without syncing it (`synchronous=NORMAL`); the
-checkpoints that sync and copy the log into the file run on the thread (the loop's
-connection never starts one, `wal_autocheckpoint` 0), so the loop never waits for the
-disk either. Under load a trip to the thread cost several times the transaction itself
-(GIL hand-overs, waking the thread and then the loop).
+Writes used to run on a thread. Under load each trip there cost several times the
+transaction itself, and worse, the thread held the write lock while it waited, again
+and again, for the busy event loop to hand it the GIL: a transaction of a few
+statements then held the lock for 50–150 ms, every write the loop tried meanwhile found
+the file busy and queued behind it, and requests whose rate-budget lease ran out waited
+hundreds of milliseconds. Holding the lock only on the loop, between two awaits, it is
+never held longer than the work itself.
+
+Checkpoints, which sync the log and copy it into the file, run on a thread and a
+connection of their own (`Checkpointer`), started every `CHECKPOINT_EVERY` commits; no
+connection starts one by itself (`wal_autocheckpoint` 0). On some disks one sync takes
+hundreds of milliseconds; a passive checkpoint takes no lock a writer needs, so writers
+go on beside it. Reads too long for the loop (a whole table) run on the file's thread
+(`scan`).
 """
 
 from __future__ import annotations
@@ -32,9 +41,9 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -45,50 +54,74 @@ CREATE TABLE IF NOT EXISTS usage (route TEXT NOT NULL, key TEXT NOT NULL, counts
                                   PRIMARY KEY (route, key)) WITHOUT ROWID;
 """
 SWEEP_EVERY = 60.0  # seconds between deletions of expired rows
-BUSY_TIMEOUT_MS = 5_000  # another worker's write transaction is short; wait for it
-# Commits on the loop between two checkpoints handed to the thread: a budget's commit adds
-# two or three pages to the log, so about SQLite's own 1,000-page automatic checkpoint.
+SWEEP_BATCH = 500  # expired rows deleted per transaction: a few milliseconds of the loop at most
+BUSY_TIMEOUT = 5.0  # seconds: another worker's write transaction is short; wait for it
+# Pauses between two tries at a lock another process holds: its transactions take tens of
+# microseconds, so start short, and grow as SQLite's busy handler does.
+FIRST_PAUSE, LAST_PAUSE = 0.0002, 0.01
+# Commits between two checkpoints: a budget's commit adds two or three pages to the log, so
+# about SQLite's own 1,000-page automatic checkpoint.
 CHECKPOINT_EVERY = 400
 
 
 class FileBusy(Exception):
-    """The file could not be locked at once on the event loop; nothing was done. The
-    file's thread may wait for it (`SQLiteFile.transaction`)."""
+    """Another process held the file's write lock; nothing was done (`transaction_now`)."""
 
 
 class SQLiteFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state-sqlite")
-        self._db = _connect(path)
+        self._db = _connect(path)  # the thread's, for what may wait
+        self._reader = _connect_now(path)
+        self._reader.execute("PRAGMA query_only = 1")
+        self._writer = _connect_now(path)
+        self._writer.execute("PRAGMA synchronous = NORMAL")  # per connection, as the thread's (`_connect`)
+        self._writer.execute("PRAGMA wal_autocheckpoint = 0")
+        self._checkpointer = Checkpointer(path)
+        self._commits = 0  # since the last checkpoint was started
         self._swept_at = 0.0
-        self._queued: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
-        self._reader: sqlite3.Connection | None = None  # opened on the first read, used by the loop only
-        self._writer: sqlite3.Connection | None = None  # opened on the first `transaction_now`, likewise
-        self._commits_on_loop = 0  # since the last checkpoint handed to the thread
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """A read-only `work`: on the event loop when the file answers at once, else on the
-        file's thread like any other work."""
+        file's thread."""
         try:
-            return work(self._reading())
+            return work(self._reader)
         except sqlite3.OperationalError:  # busy or locked: the thread may wait, the loop may not
-            return await self.run(work)
+            return await self.scan(work)
 
-    def _reading(self) -> sqlite3.Connection:
-        if self._reader is None:
-            self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=0)
-            self._reader.execute("PRAGMA query_only = 1")
-        return self._reader
+    async def scan(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """A read-only `work` too long for the event loop, or one that may wait: on the
+        file's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, self._db)
+
+    async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` inside BEGIN IMMEDIATE … COMMIT, on the event loop: no other process
+        writes in between. While another process holds the lock, waits for it (pausing,
+        never blocking the loop) up to `BUSY_TIMEOUT`, then raises SQLite's own error."""
+        try:
+            return self.transaction_now(work)
+        except FileBusy:
+            pass
+        give_up_at = time.monotonic() + BUSY_TIMEOUT
+        pause = FIRST_PAUSE
+        while time.monotonic() < give_up_at:
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LAST_PAUSE)
+            try:
+                return self.transaction_now(work)
+            except FileBusy:
+                continue
+        raise sqlite3.OperationalError("database is locked")
 
     def transaction_now(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work` inside BEGIN IMMEDIATE … COMMIT, on the event loop, when the file can be
         locked at once; else `FileBusy`, and nothing was done. For short work only: the
         loop waits for it."""
-        db = self._writing()
+        db = self._writer
         try:
             db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:  # locked by another process or the thread: never wait here
+        except sqlite3.OperationalError:  # locked by another process: never wait here
             raise FileBusy from None
         try:
             result = work(db)
@@ -97,92 +130,10 @@ class SQLiteFile:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise
-        self._commits_on_loop += 1
-        if self._commits_on_loop >= CHECKPOINT_EVERY:
-            self._commits_on_loop = 0
-            self._queue(_checkpoint)  # nobody waits for it
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY and self._checkpointer.start():
+            self._commits = 0
         return result
-
-    def _writing(self) -> sqlite3.Connection:
-        if self._writer is None:
-            self._writer = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=0)
-            self._writer.execute("PRAGMA synchronous = NORMAL")  # per connection, as the thread's (`_connect`)
-            self._writer.execute("PRAGMA wal_autocheckpoint = 0")
-        return self._writer
-
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work` on the file's thread, in the order asked. What is asked within one turn
-        of the event loop goes over together: one hand-over to the thread and one wake-up
-        of the loop for all of it, not one of each per statement (under load the hand-overs
-        cost more than the statements)."""
-        return await self._queue(work)
-
-    def _queue(self, work: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        if not self._queued:
-            loop.call_soon(self._hand_over, loop)
-        self._queued.append((work, future))
-        return future
-
-    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = [(work, future) for work, future in self._queued if not future.cancelled()]
-        self._queued = []
-        if batch:
-            self._executor.submit(self._run_batch, loop, batch)
-
-    def _run_batch(self, loop: asyncio.AbstractEventLoop, batch: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]]) -> None:
-        outcomes: list[tuple[asyncio.Future[Any], Any, Exception | None]] = []
-        at = 0
-        while at < len(batch):
-            work, future = batch[at]
-            if isinstance(work, _Atomic):
-                end = at
-                while end < len(batch) and isinstance(batch[end][0], _Atomic):
-                    end += 1
-                outcomes += self._atomically(batch[at:end])
-                at = end
-                continue
-            try:
-                outcomes.append((future, work(self._db), None))
-            except Exception as error:  # the caller's to handle, as if it had run the work itself
-                outcomes.append((future, None, error))
-            at += 1
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
-            loop.call_soon_threadsafe(_settle, outcomes)
-
-    def _atomically(self, group: list[tuple[_Atomic, asyncio.Future[Any]]]) -> list[tuple[asyncio.Future[Any], Any, Exception | None]]:
-        """Transactions asked for together share one BEGIN IMMEDIATE … COMMIT (one lock and
-        one write to the log for all of them); each runs in its own savepoint, so one that
-        fails is undone alone."""
-        db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except Exception as error:
-            return [(future, None, error) for _, future in group]
-        outcomes: list[tuple[asyncio.Future[Any], Any, Exception | None]] = []
-        for atomic, future in group:
-            db.execute("SAVEPOINT work")
-            try:
-                result = atomic.work(db)
-            except Exception as error:
-                db.execute("ROLLBACK TO work")
-                db.execute("RELEASE work")
-                outcomes.append((future, None, error))
-                continue
-            db.execute("RELEASE work")
-            outcomes.append((future, result, None))
-        try:
-            db.execute("COMMIT")
-        except Exception as error:
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
-            return [(future, None, error) for _, future in group]
-        return outcomes
-
-    async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work` inside BEGIN IMMEDIATE … COMMIT: no other process writes in between."""
-        return await self.run(_Atomic(work))
 
     def sweep_due(self, now: float) -> bool:
         if now - self._swept_at < SWEEP_EVERY:
@@ -191,47 +142,59 @@ class SQLiteFile:
         return True
 
     async def close(self) -> None:
-        for connection in (self._reader, self._writer):
-            if connection is not None:
-                connection.close()
-        self._reader = self._writer = None
-        await self.run(lambda db: db.close())
+        self._reader.close()
+        self._writer.close()
+        await self.scan(lambda db: db.close())
         self._executor.shutdown(wait=True)
+        self._checkpointer.close()
 
 
-class _Atomic:
-    """A work for `SQLiteFile.transaction`: run inside a write transaction."""
+class Checkpointer:
+    """Passive checkpoints of one file, one at a time, on a thread and a connection of
+    their own: nobody waits for them. One asked for while another runs is not needed:
+    the running one copies what it finds, and the next commits start another."""
 
-    __slots__ = ("work",)
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state-sqlite-checkpoint")
+        self._db: sqlite3.Connection | None = None  # opened by the first checkpoint, on its thread
+        self._running: Future[None] | None = None
 
-    def __init__(self, work: Callable[[sqlite3.Connection], Any]) -> None:
-        self.work = work
+    def start(self) -> bool:
+        """Start a checkpoint unless one is running; whether one was started."""
+        if self._running is not None and not self._running.done():
+            return False
+        self._running = self._executor.submit(self._checkpoint)
+        return True
 
+    def _checkpoint(self) -> None:
+        """Copy the log into the file as far as no reader still needs it (a passive
+        checkpoint never waits for a reader or a writer); a failure only leaves the log
+        longer until the next checkpoint."""
+        with contextlib.suppress(sqlite3.Error):
+            if self._db is None:
+                self._db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=0)
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
-def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, Exception | None]]) -> None:
-    for future, result, error in outcomes:
-        if future.done():  # its caller was cancelled while the work ran
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-
-
-def _checkpoint(db: sqlite3.Connection) -> None:
-    """Copy the log into the file as far as no reader still needs it (never waits for one);
-    a failure only leaves the log longer until the next checkpoint."""
-    with contextlib.suppress(sqlite3.Error):
-        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA wal_autocheckpoint = 0")  # the `Checkpointer`'s work
     db.executescript(SCHEMA)
     return db
+
+
+def _connect_now(path: Path) -> sqlite3.Connection:
+    """A connection for the event loop: it never waits for a lock."""
+    return sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=0)
 
 
 class SQLiteValues:
@@ -295,8 +258,20 @@ class SQLiteValues:
 
     async def _write(self, work: Callable[[sqlite3.Connection], T], now: float) -> T:
         if self._file.sweep_due(now):
-            await self._file.run(lambda db: db.execute("DELETE FROM state WHERE expires_at <= ?", (now,)))
-        return await self._file.run(work)
+            await self._sweep(now)
+        return await self._file.transaction(work)
+
+    async def _sweep(self, now: float) -> None:
+        """Delete the rows expired by `now`, `SWEEP_BATCH` to a transaction, so the loop is
+        never held long however many expired at once."""
+
+        def delete_some(db: sqlite3.Connection) -> int:
+            return db.execute(
+                "DELETE FROM state WHERE key IN (SELECT key FROM state WHERE expires_at <= ? LIMIT ?)", (now, SWEEP_BATCH)
+            ).rowcount
+
+        while await self._file.transaction(delete_some) == SWEEP_BATCH:
+            pass
 
     async def aclose(self) -> None:
         await self._file.close()

@@ -2,9 +2,9 @@
 together. One row per key (account + operation) holds its windows; check-and-take is a
 `BEGIN IMMEDIATE` transaction, so two workers can never both take the last request.
 A busy key takes a few requests per transaction (`proxy.upstream.budget.Leases`), and
-tops its lease up before it runs out. Transactions run on the event loop when the file
-can be locked at once (`SQLiteFile.transaction_now`, tens of microseconds), else on the
-file's thread: a top-up then goes on in the background while requests use what is left."""
+tops its lease up before it runs out. Transactions run on the event loop (tens of
+microseconds); while another process holds the file's lock a top-up waits for it in the
+background, and requests go on using what is left of the lease."""
 
 from __future__ import annotations
 
@@ -46,9 +46,9 @@ class SQLiteBudget:
             return 0.0
         _FROM_STORE.inc()
         if key in self._refilling:
-            # One refill per key at a time: concurrent ones would each take a lease and
-            # leave most of it unused. A request that finds the lease empty meanwhile takes
-            # one alone (in the same trip to the file as the others, `SQLiteFile.run`).
+            # One refill per key at a time (one waits while another process holds the
+            # file): concurrent ones would each take a lease and leave most of it unused. A
+            # request that finds the lease empty meanwhile takes one alone.
             wait, taken = await self._take(key, limit, now, 1)
         else:
             self._refilling.add(key)
@@ -61,8 +61,8 @@ class SQLiteBudget:
         return wait
 
     def _top_up(self, key: str, limit: RateLimit, now: float) -> None:
-        """Refill the key's lease: at once when the file can be locked on the event loop,
-        else in the background on its thread while requests go on using what is left."""
+        """Refill the key's lease: at once when the file can be locked, else in the
+        background, waiting for the lock while requests go on using what is left."""
         self._leases.topping_up(key, now)
         at = self._leases.counted_at(now)
         work = self._taking(key, limit, at, self._leases.size(key, limit, at))
@@ -96,13 +96,8 @@ class SQLiteBudget:
         return lambda db: _update(db, PREFIX + key, now, lambda state: state.take_up_to(limit, now, most))
 
     async def _change(self, key: str, work: Callable[[sqlite3.Connection], tuple[T, _Seen]]) -> T:
-        """A change to the key's windows in the file (`_update`), on the event loop if
-        the file can be locked at once, else on its thread."""
-        try:
-            done = self._file.transaction_now(work)
-        except FileBusy:
-            done = await self._file.transaction(work)
-        return self._noted(key, done)
+        """A change to the key's windows in the file (`_update`)."""
+        return self._noted(key, await self._file.transaction(work))
 
     def _noted(self, key: str, done: tuple[T, _Seen]) -> T:
         """A change's result, noting what the file then held of the key's steady window."""

@@ -40,7 +40,7 @@ class SQLiteUsage:
             found = db.execute("SELECT route, key, counts FROM usage").fetchall()
             return [RouteUsage.from_counts(route, key, json.loads(counts)) for route, key, counts in found]
 
-        return await self._file.run(read)
+        return await self._file.scan(read)  # up to `MAX_ROWS` rows: too long for the loop
 
     async def aclose(self) -> None:
         """The file is closed by the state store that owns it."""

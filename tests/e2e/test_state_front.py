@@ -37,8 +37,8 @@ async def test_another_workers_write_starts_a_new_snapshot_for_every_worker(aioh
     walked = template_pages(contract)
 
     trips: list[str] = []
-    run = SQLiteFile.run
-    monkeypatch.setattr(SQLiteFile, "run", lambda file, work: trips.append(getattr(work, "__qualname__", "")) or run(file, work))
+    scan = SQLiteFile.scan
+    monkeypatch.setattr(SQLiteFile, "scan", lambda file, work: trips.append(getattr(work, "__qualname__", "")) or scan(file, work))
     assert await names(first) == before and await names(other) == before
     assert template_pages(contract) == walked, "warm: both workers read the snapshot the first one walked"
     assert not [trip for trip in trips if "get_many" in trip], "a warm read goes to the file's thread"

@@ -163,7 +163,7 @@ def _page_size(value: str | None) -> int:
 
 def _invalid(parameter: str, detail: str) -> web.HTTPBadRequest:
     error = {"status": 400, "code": "invalid", "title": "Invalid input.", "detail": detail, "source": {"parameter": parameter}}
-    return web.HTTPBadRequest(body=orjson.dumps({"errors": [error]}), content_type=JSON_API)
+    return web.HTTPBadRequest(text=orjson.dumps({"errors": [error]}).decode(), content_type=JSON_API)
 
 
 def rate_limited(tiers: TierTable, clock: Callable[[], float] = time.time) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:

@@ -22,5 +22,6 @@ async def test_every_answer_reports_the_raised_steady_window_of_its_operation(ai
 async def test_an_error_answer_reports_them_too(aiohttp_client):
     client = await aiohttp_client(build_app(0, members=10))
     refused = await client.get("/api/lists/L1/profiles", params={"page[size]": "1000"})
-    assert refused.status == 400
+    assert refused.status == 400 and refused.content_type == "application/vnd.api+json"
+    assert (await refused.json(content_type=None))["errors"][0]["source"] == {"parameter": "page[size]"}
     assert refused.headers["RateLimit-Limit"] == str(750 * UNLIMITED)

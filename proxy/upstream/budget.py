@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import orjson
 
@@ -25,9 +25,9 @@ SECOND, MINUTE, DAY = 1, 60, 86_400
 LANDING_MARGIN = 0.1
 
 
-@dataclass(frozen=True, slots=True)
-class Feedback:
-    """What one upstream answer says about the budget (headers Klaviyo sends, not in the spec)."""
+class Feedback(NamedTuple):
+    """What one upstream answer says about the budget (headers Klaviyo sends, not in the spec).
+    A named tuple: one is made for every answer, at a third of a frozen dataclass's cost."""
 
     limit: int | None = None  # RateLimit-Limit: the steady window's real cap
     remaining: int | None = None  # RateLimit-Remaining in the steady window

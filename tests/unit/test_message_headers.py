@@ -23,3 +23,11 @@ def test_the_lowered_names_are_no_part_of_the_message_as_data():
     request = UpstreamRequest("GET", "/api/metrics", (), {"authorization": "Klaviyo-API-Key k"})
     assert request.header("Authorization") == "Klaviyo-API-Key k"
     assert request == UpstreamRequest("GET", "/api/metrics", (), {"authorization": "Klaviyo-API-Key k"})
+
+
+def test_a_request_finds_a_header_whatever_the_case_the_first_of_equal_names_and_the_exact_one_first_of_all():
+    request = UpstreamRequest("GET", "/api/metrics", (), {"X-Thing": "first", "x-thing": "second", "X-THING": "third"})
+    assert request.header("x-Thing") == "first"
+    assert request.header("X-THING") == "third"
+    assert request.header("x-thing") == "second"
+    assert request.header("Authorization") is None

@@ -164,6 +164,8 @@ class _Lease:
     asked: int = 0  # requests that asked for the key, ever
     asked_at_top_up: int = 0  # `asked` when the last top-up set out
     during_top_up: int = 0  # how many asked while the last top-up was on its way
+    plenty: int = 0  # `running_low`'s bound: more left than this needs no top-up
+    plenty_for: RateLimit | None = None  # the limit `plenty` holds for; None once the two above change
 
 
 class Leases:
@@ -222,7 +224,9 @@ class Leases:
         lease = self._lease(key, now)
         left = lease.left + lease.next_left
         ending = lease.until - now < self.AHEAD and lease.next_left <= 0
-        if not ending and left > max(self._largest(lease, limit) // 2, 2 * lease.during_top_up):
+        if lease.plenty_for is not limit:  # (worked out once per second and top-up, not per request)
+            lease.plenty, lease.plenty_for = max(self._largest(lease, limit) // 2, 2 * lease.during_top_up), limit
+        if not ending and left > lease.plenty:
             return False  # more than half of even the largest lease: most requests, answered without `size`
         size = self.size(key, limit, now)
         return size > 1 and (ending or left <= max(size // 2, 2 * lease.during_top_up))
@@ -244,7 +248,7 @@ class Leases:
     def topped_up(self, key: str, count: int, now: float, at: float) -> None:
         """A top-up asked at `now` and counted `at` (`counted_at`) brought `count`."""
         lease = self._lease(key, now)
-        lease.during_top_up = lease.asked - lease.asked_at_top_up
+        lease.during_top_up, lease.plenty_for = lease.asked - lease.asked_at_top_up, None
         if count and at > now and lease.left > 0 and now < lease.until:  # the current lease goes on until its end
             until = lease_end(at)
             lease.next_until = min(lease.next_until, until) if lease.next_left > 0 else until
@@ -279,7 +283,7 @@ class Leases:
             lease = self._leases[key] = _Lease(second=second, second_end=window_end(SECOND, second))
         if now >= lease.second_end:  # a later second (a clock read before an await may be one behind: it counts in this one)
             second = window_number(SECOND, now)
-            lease.served_before = lease.served if second == lease.second + 1 else 0
+            lease.served_before, lease.plenty_for = (lease.served if second == lease.second + 1 else 0), None
             lease.served, lease.second, lease.second_end = 0, second, window_end(SECOND, second)
         return lease
 

@@ -23,16 +23,16 @@ class ObservedTransport:
         self._inner = inner
         self._operation_of = operation_of
         self._clock = clock
-        self._last: tuple[bool, float] | None = None  # (answered, when) of the latest attempt
+        self._answered: bool | None = None  # whether upstream answered the latest attempt (None: none yet)
+        self._unanswered_at = 0.0  # when the latest attempt upstream did not answer was made
 
     def reachability(self) -> str:
         """"reachable", "unreachable" (a recent attempt got no answer) or "unknown"."""
-        if self._last is None:
+        if self._answered is None:
             return "unknown"
-        answered, when = self._last
-        if answered:
+        if self._answered:
             return "reachable"
-        return "unreachable" if self._clock() - when < UNREACHABLE_FOR else "unknown"
+        return "unreachable" if self._clock() - self._unanswered_at < UNREACHABLE_FOR else "unknown"
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
         operation = self._operation_of(request)
@@ -40,11 +40,11 @@ class ObservedTransport:
         try:
             response = await self._inner.send(request)
         except TransportError as error:
-            self._last = (False, self._clock())
+            self._answered, self._unanswered_at = False, self._clock()
             outcome = "timeout" if isinstance(error, UpstreamTimeout) else "unreachable"
             metrics.child(metrics.UPSTREAM_CALLS, operation, outcome).inc()
             raise
-        self._last = (True, self._clock())
+        self._answered = True  # (an answer's time is never asked: no clock read for most attempts)
         metrics.UPSTREAM_ANSWERED.observe(operation, response.status, time.perf_counter() - started)
         return response
 

@@ -27,6 +27,8 @@ from proxy.upstream.tiers import TierTable
 
 # Wake a hair after the window turns, so the clock has surely moved into it.
 _WAKE_MARGIN = 0.002
+_SHAPES_KEPT = 4096  # request shapes whose budget is remembered (paths and queries carry ids)
+_UNSEEN = object()  # a shape not seen yet (None: seen, spends no budget)
 
 
 def feedback_of(response: UpstreamResponse) -> Feedback:
@@ -73,13 +75,13 @@ class GovernedTransport:
         self._accounts = accounts or Accounts()
         self._clock = clock
         self._sleep = sleep
+        self._spent: dict[tuple[object, ...], tuple[str, str, RateLimit] | None] = {}  # request shape -> `_budget_of`
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        matched = self._tiers.tier_of(request)
-        if matched is None:  # not an operation of the pinned revision: nothing to count against
+        spent = self._budget_of(request)
+        if spent is None:  # not an operation of the pinned revision: nothing to count against
             return await self._inner.send(request)
-        operation, limit = matched
-        key = f"{self._accounts.of_request(request)}|{operation}"
+        key, operation, limit = spent
         started = self._clock()
         wait = await self._budget.reserve(key, limit, started)
         if wait > 0:  # (most requests are admitted at once: no coroutine for the waiting)
@@ -90,6 +92,21 @@ class GovernedTransport:
         if feedback is not NO_FEEDBACK:
             await self._budget.observe(key, limit, feedback, self._clock())
         return response
+
+    def _budget_of(self, request: UpstreamRequest) -> tuple[str, str, RateLimit] | None:
+        """The budget a request spends: its key (account and operation), operation and
+        limit; None for no operation of the pinned revision. Every upstream call asks, and
+        most come in a few shapes, so the answer is remembered per method, path, query and
+        credentials: all the operation and the account are read from."""
+        shape = (request.method, request.path, request.query, request.header("Authorization"))
+        spent = self._spent.get(shape, _UNSEEN)
+        if spent is _UNSEEN:
+            if len(self._spent) >= _SHAPES_KEPT:  # many shapes (ids, a key flood): forget them all
+                self._spent.clear()
+            matched = self._tiers.tier_of(request)
+            spent = None if matched is None else (f"{self._accounts.of_request(request)}|{matched[0]}", *matched)
+            self._spent[shape] = spent
+        return spent
 
     async def _wait_for_budget(self, key: str, operation: str, limit: RateLimit, started: float, wait: float, max_wait: float) -> None:
         """Sleep until the budget has room, or refuse once the total wait would exceed `max_wait`."""

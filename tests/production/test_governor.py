@@ -209,3 +209,42 @@ async def test_a_request_that_may_not_wait_is_refused_at_once(fake_time):
     with pytest.raises(UpstreamThrottled):
         await transport.send(list_request(True, may_wait=False))
     assert fake_time.now == started and len(inner.requests) == 1
+
+
+class KeysAsked(LocalBudget):
+    """A local budget that notes every key it is asked to reserve for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: list[str] = []
+
+    async def reserve(self, key: str, limit: RateLimit, now: float) -> float:
+        self.keys.append(key)
+        return await super().reserve(key, limit, now)
+
+
+async def test_each_request_spends_its_own_account_and_tier_though_budgets_are_remembered_per_request_shape(fake_time):
+    budget = KeysAsked()
+    transport = GovernedTransport(Scripted(list(answers(200))), TIERS, budget, max_wait=5.0, clock=fake_time.clock, sleep=fake_time.sleep)
+    lowered = UpstreamRequest("GET", "/api/metrics", (), {"authorization": f"Klaviyo-API-Key {DEMO_PRIVATE_KEY}"})
+    public = [UpstreamRequest("POST", "/client/events", (("company_id", company),)) for company in ("DemoPk", "OtherPk")]
+    for request in [metrics_request(), lowered, metrics_request("pk_" + "c" * 34), *public, list_request(True), list_request(False)] * 2:
+        await transport.send(request)
+    accounts = Accounts()
+    expected = [
+        f"{accounts.of_request(metrics_request())}|GET /api/metrics",
+        f"{accounts.of_request(metrics_request())}|GET /api/metrics",  # the same key, whatever the header name's case
+        f"{accounts.of_request(metrics_request('pk_' + 'c' * 34))}|GET /api/metrics",
+        f"{accounts.of_request(public[0])}|POST /client/events",
+        f"{accounts.of_request(public[1])}|POST /client/events",
+        f"{accounts.of_request(metrics_request())}|GET /api/lists/{{id}} additional-fields[list]=profile_count",
+        f"{accounts.of_request(metrics_request())}|GET /api/lists/{{id}}",
+    ]
+    assert budget.keys[:7] == expected and set(budget.keys[7:]) == set(expected) and len(set(expected)) == 6  # (a second 1/s count read waits: asks again)
+
+
+async def test_the_budgets_remembered_per_request_shape_are_bounded_under_a_flood_of_keys(fake_time):
+    transport, inner = governed(fake_time, answers(200))
+    for n in range(5_000):
+        await transport.send(metrics_request(f"pk_{n:034d}"))
+    assert len(inner.requests) == 5_000 and len(transport._spent) <= 4_096

@@ -16,7 +16,6 @@ from proxy.upstream.client import Credentials
 from proxy.newapi.messages import UpstreamRequest
 
 
-@functools.lru_cache(maxsize=1024)  # every upstream call asks for its key's; few keys, many calls
 def fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
@@ -27,6 +26,7 @@ class Accounts:
     def __init__(self, token_keys: Mapping[str, str] | None = None) -> None:
         self._aliases = {_public(token): _private(key) for token, key in (token_keys or {}).items()}
         self._of_company: dict[str, str] = {}  # `company_id` as sent -> its account: asked by every client call
+        self._of_token: dict[str, str] = {}  # public token -> its account: asked by every legacy call made with one
 
     def of_request(self, request: UpstreamRequest) -> str:
         authorization = request.header("Authorization") or ""
@@ -50,15 +50,21 @@ class Accounts:
         return self._public(credentials.public_key or "")
 
     def _public(self, token: str) -> str:
-        account = _public(token)
-        return self._aliases.get(account, account)
+        account = self._of_token.get(token)
+        if account is None:
+            if len(self._of_token) >= self.MAX_COMPANIES:
+                self._of_token.clear()
+            account = _public(token)
+            account = self._of_token[token] = self._aliases.get(account, account)
+        return account
 
 
-@functools.lru_cache(maxsize=1024)  # the account of every private-key call, as `fingerprint`
+@functools.lru_cache(maxsize=1024)  # the account of every upstream call with a private key, as `_private`
 def _authorized(authorization: str) -> str:
     return _private(authorization.removeprefix("Klaviyo-API-Key ").strip())
 
 
+@functools.lru_cache(maxsize=1024)  # every legacy call made with a private key asks; few keys, many calls
 def _private(key: str) -> str:
     return "pk:" + fingerprint(key)
 

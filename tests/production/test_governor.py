@@ -12,6 +12,7 @@ from proxy.sandbox.seed import DEMO_PRIVATE_KEY
 from proxy.upstream.budget import Feedback, LocalBudget
 from proxy.newapi.errors import UpstreamThrottled
 from proxy.upstream.accounts import Accounts
+from proxy.upstream.client import Credentials
 from proxy.upstream.governor import GovernedTransport
 from proxy.newapi.messages import UpstreamRequest, UpstreamResponse
 from proxy.upstream.tiers import load_tiers, tiers_path
@@ -105,6 +106,15 @@ def test_a_public_token_and_its_private_key_are_one_account():
     assert public == accounts.of_request(metrics_request())
     other = accounts.of_request(UpstreamRequest("POST", "/client/events", (("company_id", "OtherPk"),)))
     assert other.startswith("pub:") and other != public
+    for _ in range(2):  # the legacy side's credentials name the same accounts, remembered or not
+        assert accounts.of_credentials(Credentials(public_key="DemoPk")) == public == accounts.of_credentials(Credentials(DEMO_PRIVATE_KEY))
+        assert accounts.of_credentials(Credentials(public_key="OtherPk")) == other
+
+
+def test_the_accounts_remembered_per_public_token_are_bounded_under_a_flood_of_tokens():
+    accounts = Accounts()
+    seen = {accounts.of_credentials(Credentials(public_key=f"Tok{n}")) for n in range(3_000)}
+    assert len(seen) == 3_000 and len(accounts._of_token) <= Accounts.MAX_COMPANIES
 
 
 def governed(fake_time: FakeTime, outcomes, max_wait: float = 5.0) -> tuple[GovernedTransport, Scripted]:

@@ -1,33 +1,35 @@
 """Prometheus metrics, served at `/metrics`. Labels are route and operation templates,
-never keys, tokens or ids, so their number stays bounded."""
+never keys, tokens or ids, so their number stays bounded. Those observed on every request
+are `proxy.plain_metrics` ones: the same series, without prometheus_client's lock and
+checks on each increment."""
 
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
-from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.exposition import choose_encoder
+
+from proxy.plain_metrics import Count, PlainCounter, PlainHistogram, Timing
 
 # Upstream answers in tens of ms; governor waits and delivery lag run to minutes.
 _FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _SLOW = (0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600)
 
-LEGACY_REQUESTS = Counter("klp_legacy_requests", "Legacy requests answered", ["route", "status"])
-LEGACY_SECONDS = Histogram("klp_legacy_request_seconds", "Time to answer a legacy request", ["route"], buckets=_FAST)
+LEGACY_REQUESTS = PlainCounter("klp_legacy_requests", "Legacy requests answered", ["route", "status"])
+LEGACY_SECONDS = PlainHistogram("klp_legacy_request_seconds", "Time to answer a legacy request", ["route"], buckets=_FAST)
 
-UPSTREAM_CALLS = Counter("klp_upstream_calls", "Upstream calls by outcome", ["operation", "status"])
-UPSTREAM_SECONDS = Histogram("klp_upstream_call_seconds", "Upstream call latency", ["operation"], buckets=_FAST)
+UPSTREAM_CALLS = PlainCounter("klp_upstream_calls", "Upstream calls by outcome", ["operation", "status"])
+UPSTREAM_SECONDS = PlainHistogram("klp_upstream_call_seconds", "Upstream call latency", ["operation"], buckets=_FAST)
 RETRIES = Counter("klp_upstream_retries", "Upstream calls sent again", ["operation", "reason"])
 
-GOVERNOR_WAIT_SECONDS = Histogram(
+GOVERNOR_WAIT_SECONDS = PlainHistogram(
     "klp_governor_wait_seconds", "Time a request waited for rate budget", ["operation"], buckets=_SLOW
 )
 GOVERNOR_REFUSALS = Counter(
     "klp_governor_refusals", "Requests refused because budget was further away than allowed", ["operation"]
 )
-RATE_BUDGET_TAKES = Counter(
+RATE_BUDGET_TAKES = PlainCounter(
     "klp_rate_budget_takes",
     "Shared rate budget reservations, by what answered them: this process's lease, or a trip to the shared store",
     ["source"],
@@ -65,9 +67,9 @@ def exposition(accept: str) -> tuple[bytes, str]:
 
 
 @functools.lru_cache(maxsize=4096)  # labels are templates: far fewer combinations than this
-def child(metric: MetricWrapperBase, *labels: str) -> Any:
-    """A metric's labelled child, found once: `labels()` checks and locks on every call,
-    and the request path observes several metrics per request."""
+def child(metric: PlainCounter | PlainHistogram, *labels: str) -> Count | Timing:
+    """A metric's labelled child, found with one hash of its arguments: `labels()` checks
+    and converts them on every call, and the request path observes several per request."""
     return metric.labels(*labels)
 
 
@@ -77,9 +79,9 @@ class Answered:
     lookup (`child` would hash its arguments twice and turn the status into text). As many
     entries as the counter has children: no bound of its own is needed."""
 
-    def __init__(self, counter: Counter, latency: Histogram) -> None:
+    def __init__(self, counter: PlainCounter, latency: PlainHistogram) -> None:
         self._counter, self._latency = counter, latency
-        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[str, int], tuple[Count, Timing]] = {}
 
     def observe(self, name: str, status: int, seconds: float) -> None:
         try:

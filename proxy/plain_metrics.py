@@ -64,6 +64,8 @@ class _Labelled(Generic[Child]):
 
 
 class Count:
+    """A counter child: how many times it was counted, and since when."""
+
     __slots__ = ("value", "created")
 
     def __init__(self) -> None:
@@ -90,7 +92,8 @@ class PlainCounter(_Labelled[Count]):
 
 class Timing:
     """A histogram child: each observation counted in the first bucket whose upper bound is
-    at least the value (so bucket by bucket, made cumulative when collected), and their sum."""
+    at least the value (so bucket by bucket, made cumulative when collected), and their sum.
+    It times durations, never NaN (which prometheus_client would count in no bucket)."""
 
     __slots__ = ("_bounds", "counts", "sum", "created")
 
@@ -106,7 +109,7 @@ class Timing:
 
 
 class PlainHistogram(_Labelled[Timing]):
-    """A labelled histogram over ascending, non-negative bucket bounds (+Inf added)."""
+    """A labelled histogram over ascending, non-negative bucket bounds (+Inf added if missing)."""
 
     def __init__(
         self,
@@ -116,7 +119,9 @@ class PlainHistogram(_Labelled[Timing]):
         buckets: Sequence[float],
         registry: CollectorRegistry | None = REGISTRY,
     ) -> None:
-        self._bounds = tuple(float(bound) for bound in buckets) + (INF,)
+        self._bounds = tuple(float(bound) for bound in buckets)
+        if self._bounds[-1] != INF:
+            self._bounds += (INF,)
         if list(self._bounds) != sorted(self._bounds) or self._bounds[0] < 0:
             raise ValueError(f"{name}: bucket bounds must be ascending and not negative")
         self._le = [floatToGoString(bound) for bound in self._bounds]

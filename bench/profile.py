@@ -30,7 +30,7 @@ TOP = 25
 # innermost frame outwards: "what was running", grouped by who asked for it.
 LAYERS: list[tuple[str, re.Pattern[str]]] = [
     ("log line (structlog, proxy/logs.py)", re.compile(r"structlog/|proxy/logs\.py|logging/__init__")),
-    ("Prometheus observations", re.compile(r"prometheus_client/|proxy/(plain_)?metrics\.py")),
+    ("Prometheus observations", re.compile(r"prometheus_client/|proxy/metrics\.py")),
     ("state store (SQLite thread hop and queries)", re.compile(r"proxy/state/|sqlite3|concurrent/futures/thread")),
     ("rate governor bookkeeping", re.compile(r"proxy/upstream/(governor|budget|accounts|tiers)\.py")),
     ("upstream HTTP client (http, connection, pool, httptools)", re.compile(r"proxy/upstream/(http|connection|pool)\.py|httptools/|aiohappyeyeballs/")),

@@ -12,7 +12,7 @@ from prometheus_client import metrics as client_metrics
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from proxy import metrics
-from proxy.plain_metrics import PlainCounter, PlainHistogram
+from proxy.metrics import PlainCounter, PlainHistogram
 
 BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 # On a bound, either side of one, far past the last, zero and tiny, and a spread in between.

@@ -32,7 +32,7 @@ def _created_series() -> bool:
     """Whether prometheus_client exports `_created` series (on by default; turned off by
     `PROMETHEUS_DISABLE_CREATED_SERIES` or `disable_created_metrics()`): these follow the
     library's own metrics. The library keeps the switch as a module attribute only."""
-    return client_metrics._use_created
+    return getattr(client_metrics, "_use_created", True)  # a release without the switch exports them
 
 
 Child = TypeVar("Child")

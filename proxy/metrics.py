@@ -28,6 +28,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricF
 from prometheus_client.samples import Sample
 from prometheus_client.utils import INF, floatToGoString
 
+
 def _created_series() -> bool:
     """Whether prometheus_client exports `_created` series (on by default; turned off by
     `PROMETHEUS_DISABLE_CREATED_SERIES` or `disable_created_metrics()`): these follow the

@@ -220,8 +220,9 @@ class Leases:
     def running_low(self, key: str, limit: RateLimit, now: float) -> bool:
         """A busy key (leases of more than one) with at most half a lease, or two top-up
         trips' worth of requests, left: time to top it up, while the rest serves the
-        requests arriving meanwhile."""
-        lease = self._lease(key, now)
+        requests arriving meanwhile. Asked of a key `use` has just let through at `now`
+        (so its lease is there, and up to date for `now`)."""
+        lease = self._leases[key]
         left = lease.left + lease.next_left
         ending = lease.until - now < self.AHEAD and lease.next_left <= 0
         if lease.plenty_for is not limit:  # (worked out once per second and top-up, not per request)

@@ -12,7 +12,9 @@ import threading
 import pytest
 
 from proxy.state import sqlite as state_file
+from proxy.staging.usage import RouteUsage
 from proxy.state.sqlite import CHECKPOINT_EVERY, FileBusy, SQLiteFile, SQLiteValues
+from proxy.state.sqlite_usage import MERGE_BATCH, SQLiteUsage
 
 
 def insert(key: str, expires_at: float = 2e9):
@@ -168,3 +170,28 @@ async def test_writes_never_wait_for_a_checkpoint(tmp_path):
     syncing.set()
     await file.close()
     assert sqlite3.connect(path).execute("SELECT count(*) FROM state").fetchone() == (3 * CHECKPOINT_EVERY,)
+
+
+async def test_the_usage_inventory_merges_a_flood_a_bounded_batch_to_a_transaction(tmp_path):
+    """A flood of keys brings up to `MAX_ROWS` rows to one merge; on the event loop they go
+    `MERGE_BATCH` to a transaction, with a turn for requests in between."""
+    file = SQLiteFile(tmp_path / "state.sqlite3")
+    usage = SQLiteUsage(file)
+    rows = [RouteUsage("GET /api/v1/lists", f"key{n}", calls=1, last_seen=1e9) for n in range(2 * MERGE_BATCH + 1)]
+    commits: list[str] = []
+    file._writer.set_trace_callback(lambda sql: sql == "COMMIT" and commits.append(sql))
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    counting = asyncio.ensure_future(count_turns())
+    await usage.merge(rows, now=1e9)
+    counting.cancel()
+    assert len(commits) == 1 + 3  # the idle rows' deletion, then 100 + 100 + 1 rows
+    assert turns >= 2  # the counting task, started at the first turn given, ran between the batches
+    assert sorted(row.key for row in await usage.rows()) == sorted(row.key for row in rows)
+    await file.close()

@@ -34,17 +34,22 @@ class LegacyRequest:
 def parse_request(
     method: str,
     raw_path: str,
-    query: Iterable[tuple[str, str]],
+    query: MultiDictProxy[str] | Iterable[tuple[str, str]],
     headers: Mapping[str, str],
     body: bytes,
 ) -> LegacyRequest:
-    params: MultiDict[Any] = MultiDict(query)
     fields, json_body = _body_fields(body)
-    params.extend(fields)
+    params: MultiDictProxy[Any]
+    if not fields and isinstance(query, MultiDictProxy):
+        params = query  # aiohttp's parsed query is already a read-only view: no copy needed
+    else:
+        merged: MultiDict[Any] = MultiDict(query)
+        merged.extend(fields)
+        params = MultiDictProxy(merged)
     return LegacyRequest(
         method=method.upper(),
         raw_path=raw_path,
-        params=MultiDictProxy(params),
+        params=params,
         # aiohttp's headers are already a read-only case-insensitive view: no copy needed
         headers=headers if isinstance(headers, CIMultiDictProxy) else CIMultiDictProxy(CIMultiDict(headers)),
         json_body=json_body,

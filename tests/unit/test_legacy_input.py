@@ -4,6 +4,7 @@ from urllib.parse import parse_qsl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from yarl import URL
 
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.payload import PayloadError, read_payload
@@ -22,6 +23,13 @@ def test_api_key_from_query_form_json_and_header():
     assert request("GET", body=b'{"api_key": "pk_j"}', headers={"Content-Type": "text/plain"}).api_key == "pk_j"
     assert request(headers={"api-key": "pk_h"}).api_key == "pk_h"
     assert request().api_key is None
+
+
+def test_the_query_as_aiohttp_parses_it_comes_first_then_the_body_fields():
+    query = URL("/api/track?x=1&api_key=pk_q&x=2").query  # the server's read-only view
+    assert list(request(query=query).params.items()) == [("x", "1"), ("api_key", "pk_q"), ("x", "2")]
+    form = request("POST", query=query, body=b"x=3&i=1")
+    assert list(form.params.items()) == [("x", "1"), ("api_key", "pk_q"), ("x", "2"), ("x", "3"), ("i", "1")]
 
 
 def test_body_is_parsed_by_content_not_content_type():

@@ -20,7 +20,10 @@ from proxy.upstream.client import Credentials
 log = structlog.get_logger("proxy.public")
 
 # `i=1` asked for a 1×1 transparent GIF instead of the text body (email open pixels).
-_PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+# Both answers never change, so they are built once (a LegacyResponse is immutable, and
+# the edge copies its headers).
+_PIXEL = LegacyResponse(200, base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"), "image/gif")
+_ONE = text_response("1")
 
 
 async def track(ctx: Context) -> LegacyResponse:
@@ -59,6 +62,4 @@ def _credentials(ctx: Context, payload: dict) -> Credentials:
 
 
 def _accepted(ctx: Context) -> LegacyResponse:
-    if ctx.request.params.get("i") == "1":
-        return LegacyResponse(200, _PIXEL, "image/gif")
-    return text_response("1")
+    return _PIXEL if ctx.request.params.get("i") == "1" else _ONE

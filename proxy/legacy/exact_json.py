@@ -10,13 +10,15 @@ reads it (NaN and Infinity are not JSON; a number too large for a double is refu
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
-# 2**63 has 19 digits: a shorter run of digits cannot be an integer orjson rounds.
-_LONG_DIGITS = re.compile(rb"\d{19,}")
+# 2**63 has 19 digits: a shorter run of digits cannot be an integer orjson rounds. The
+# run is looked for with every digit turned into "0" (no other byte is one) and a plain
+# substring search: several times cheaper than a regex over every body.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
 _SMALLEST, _LARGEST = -(2**63), 2**64 - 1  # what orjson reads and writes exactly
 
 
@@ -30,7 +32,7 @@ def loads(text: str | bytes) -> Any:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise InvalidJson(str(error)) from None
-    if not _LONG_DIGITS.search(raw):
+    if _LONG_DIGITS not in raw.translate(_DIGITS_AS_ZERO):
         return document
     # Rare: read again, keeping long integers exact (stdlib json is slower but exact;
     # orjson has already refused whatever is not JSON).

@@ -139,4 +139,4 @@ def add_exchange_id(attributes: dict[str, Any], payload: Mapping[str, Any]) -> N
 
 
 def has_identifier(attributes: Mapping[str, Any]) -> bool:
-    return any(attributes.get(name) for name in IDENTIFIERS)
+    return any(map(attributes.get, IDENTIFIERS))

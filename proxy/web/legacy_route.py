@@ -21,6 +21,6 @@ async def serve_legacy(request: web.Request) -> web.Response:
     match = engine.match(request.method, raw_path)
     served.family, served.route = match.entry.family, match.entry.legacy
     body = await read_body(request, settings.max_body_bytes, settings.body_timeout)
-    legacy_request = parse_request(request.method, raw_path, request.rel_url.query.items(), request.headers, body)
+    legacy_request = parse_request(request.method, raw_path, request.rel_url.query, request.headers, body)
     served.key = legacy_request.api_key
     return to_web(await engine.handle(match, legacy_request, time.time_ns()))

@@ -1,6 +1,10 @@
 import base64
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from yarl import URL
 
 from proxy.legacy.errors import LegacyError
 from proxy.legacy.payload import PayloadError, read_payload
@@ -21,6 +25,13 @@ def test_api_key_from_query_form_json_and_header():
     assert request().api_key is None
 
 
+def test_the_query_as_aiohttp_parses_it_comes_first_then_the_body_fields():
+    query = URL("/api/track?x=1&api_key=pk_q&x=2").query  # the server's read-only view
+    assert list(request(query=query).params.items()) == [("x", "1"), ("api_key", "pk_q"), ("x", "2")]
+    form = request("POST", query=query, body=b"x=3&i=1")
+    assert list(form.params.items()) == [("x", "1"), ("api_key", "pk_q"), ("x", "2"), ("x", "3"), ("i", "1")]
+
+
 def test_body_is_parsed_by_content_not_content_type():
     form = request("POST", body=b"list_name=News", headers={"Content-Type": "application/json"})
     assert form.params["list_name"] == "News"
@@ -33,6 +44,19 @@ def test_malformed_json_body_is_a_legacy_400(body):
     with pytest.raises(LegacyError) as caught:
         request("POST", body=body)
     assert caught.value.status == 400
+
+
+# What a form body may hold: separators, "+", escapes whole, cut short, invalid or not
+# UTF-8, letters outside ASCII, blanks.
+FORM_PIECES = st.sampled_from(["a", "Z", "=", "&", "&&", "+", "%", "%2", "%2B", "%26", "%3D", "%zz", "%E2%82%AC", "%E2%82", "%FF", "é", "😀", " ", ";", "{"])
+
+
+@given(st.lists(FORM_PIECES, max_size=30).map("".join))
+def test_a_form_body_reads_as_urllib_reads_it(text):
+    """The form's fields are decoded as `urllib.parse.parse_qsl(keep_blank_values=True)`
+    decodes them (percent escapes, "+", invalid UTF-8 as U+FFFD), the legacy API's reading."""
+    body = ("k=" + text).encode()
+    assert list(request("POST", body=body).params.items()) == parse_qsl(body.strip().decode(), keep_blank_values=True)
 
 
 def test_non_utf8_form_body_is_a_legacy_400():

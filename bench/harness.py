@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
+from urllib.parse import quote_plus
 
 import psutil
 
@@ -28,8 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FORM = "application/x-www-form-urlencoded"
 METRICS = f"/api/v1/metrics?api_key={DEMO_PRIVATE_KEY}"  # the one-call legacy read
 # Each request's `$event_id` is numbered by the load generator: identical payloads within one
-# second are one event (legacy de-duplication), and the bench measures distinct events.
-TRACK_BODY = 'data={"token": "DemoPk", "event": "Bench", "customer_properties": {"$email": "bench@example.com"}, "properties": {"$event_id": "bench-{n}"}}'
+# second are one event (legacy de-duplication), and the bench measures distinct events. The
+# form is URL-encoded, as the legacy SDKs send it (`urlencode`, spaces as `+`).
+TRACK_BODY = "data={}{{n}}{}".format(
+    quote_plus('{"token": "DemoPk", "event": "Bench", "customer_properties": {"$email": "bench@example.com"}, "properties": {"$event_id": "bench-'),
+    quote_plus('"}}'),
+)
 RSS_EVERY = 0.02  # seconds between RSS samples; growth worth reporting lasts far longer
 # CPU of processes this run started but could not reap (a multi-worker proxy's workers
 # outlive their parent), counted when they are stopped so `OtherLoad` does not blame others.

@@ -47,8 +47,7 @@ class Accounts:
     def of_credentials(self, credentials: Credentials) -> str:
         if credentials.private_key:
             return _private(credentials.private_key)
-        token = credentials.public_key or ""
-        return self._of_token.get(token) or self._public(token)
+        return self._public(credentials.public_key or "")
 
     def _public(self, token: str) -> str:
         account = self._of_token.get(token)

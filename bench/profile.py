@@ -31,7 +31,7 @@ TOP = 25
 LAYERS: list[tuple[str, re.Pattern[str]]] = [
     ("log line (structlog, proxy/logs.py)", re.compile(r"structlog/|proxy/logs\.py|logging/__init__")),
     ("Prometheus observations", re.compile(r"prometheus_client/|proxy/metrics\.py")),
-    ("state store (SQLite thread hop and queries)", re.compile(r"proxy/state/|sqlite3|concurrent/futures/thread")),
+    ("state store (SQLite queries, on the loop)", re.compile(r"proxy/state/|sqlite3|concurrent/futures/thread")),
     ("rate governor bookkeeping", re.compile(r"proxy/upstream/(governor|budget|accounts|tiers)\.py")),
     ("upstream HTTP client (http, connection, pool, httptools)", re.compile(r"proxy/upstream/(http|connection|pool)\.py|httptools/|aiohappyeyeballs/")),
     ("upstream transport layers (retry, limit, observed, client)", re.compile(r"proxy/upstream/(retry|limit|observed|client)\.py")),

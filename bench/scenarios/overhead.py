@@ -5,9 +5,9 @@ the proxy's added latency at half its peak rate, open loop.
 
 The headline is CPU per request as a ratio to the bare forwarder's in the same run: on a
 shared machine throughput swings with whatever else runs, the CPU the server process
-spent per request much less. The forwarder and the proxy's default rows are measured in
+spent per request much less. Both forwarders and the proxy's default rows are measured in
 turns (`measured_in_turns`), so a stretch in which the machine runs slow or fast counts
-against both alike. The proxy runs with its default settings (`bench.harness.proxy`);
+against all of them alike. The proxy runs with its default settings (`bench.harness.proxy`);
 its warm `GET /api/v1/metrics` is served from the kept page walk (no upstream call, the
 state store read instead), the track makes its one upstream POST."""
 
@@ -38,20 +38,21 @@ TURNS = 3  # rounds of turns the yardstick and the proxy's default rows are meas
 def run(duration: float, smoke: bool) -> list[Row]:
     with upstream() as up:
         direct = measured(SCENARIO, "upstream direct", up, up.base + "/api/metrics", duration, python=smoke)
-        with _forwarder(up, "asyncio") as fw, proxy(up.base) as px:
+        with _forwarder(up, "asyncio") as fw, _forwarder(up, "uvloop") as uvloop_fw, proxy(up.base) as px:
             _warm(px, smoke)
-            forwarder, get, track = measured_in_turns(SCENARIO, [
+            # The proxy's default loop is uvloop: the forwarder on it too, for the same-loop
+            # ratio, taking its turns with the others (the two forwarders' readings in one
+            # block each drifted apart by up to 1.7× on a busy host).
+            forwarder, uvloop_forwarder, get, track = measured_in_turns(SCENARIO, [
                 Contender("bare forwarder", fw, fw.base + "/api/metrics", {"python": smoke}),
+                Contender("bare forwarder (uvloop)", uvloop_fw, uvloop_fw.base + "/api/metrics", {"python": smoke}),
                 *_translations(px, _LABELS["auto"], smoke),
             ], duration, 1 if smoke else TURNS)  # fmt: skip
             direct.cpu_ratio, forwarder.cpu_ratio = _ratio(direct, forwarder), 1.0
-            added = _added_latency(px, up, _LABELS["auto"], max(get.rps / 2, 10), duration)
-            rows = [direct, forwarder, *_compared(get, track, forwarder), added]
-        if not smoke:  # the proxy's default loop is uvloop: the forwarder on it too, for the same-loop ratio
-            with _forwarder(up, "uvloop") as fw:
-                uvloop_forwarder = measured(SCENARIO, "bare forwarder (uvloop)", fw, fw.base + "/api/metrics", duration)
             uvloop_forwarder.cpu_ratio = _ratio(uvloop_forwarder, forwarder)
-            rows.insert(2, uvloop_forwarder)
+            added = _added_latency(px, up, _LABELS["auto"], max(get.rps / 2, 10), duration)
+            rows = [direct, forwarder, uvloop_forwarder, *_compared(get, track, forwarder), added]
+        if not smoke:
             with proxy(up.base, event_loop="asyncio") as px:
                 _warm(px, smoke)
                 get, track = (measured(SCENARIO, c.name, c.target, c.url, duration, **c.options) for c in _translations(px, _LABELS["asyncio"], smoke))

@@ -262,8 +262,8 @@ class SQLiteValues:
         return await self._file.transaction(work)
 
     async def _sweep(self, now: float) -> None:
-        """Delete the rows expired by `now`, `SWEEP_BATCH` to a transaction, so the loop is
-        never held long however many expired at once."""
+        """Delete the rows expired by `now`, `SWEEP_BATCH` to a transaction with a turn for
+        requests in between, so the loop is never held long however many expired at once."""
 
         def delete_some(db: sqlite3.Connection) -> int:
             return db.execute(
@@ -271,7 +271,7 @@ class SQLiteValues:
             ).rowcount
 
         while await self._file.transaction(delete_some) == SWEEP_BATCH:
-            pass
+            await asyncio.sleep(0)  # requests get a turn between two batches
 
     async def aclose(self) -> None:
         await self._file.close()
